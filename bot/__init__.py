@@ -1,0 +1,1 @@
+"""ValueRelay: answers for field teams, quoted from the refined sources themselves."""

@@ -1,0 +1,362 @@
+"""The answering engine: route, search, decide whether the sources answer, compose, cite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bot.answers.compose import (
+    Citations,
+    Scorer,
+    case_card,
+    checklist_groups,
+    is_stale,
+    quantity_question,
+    quote_groups,
+    stale_notes,
+)
+from bot.answers.evidence import AbstentionPolicy, Evidence, assess, specificity
+from bot.answers.intent import Route, classify
+from bot.answers.labels import label
+from bot.answers.model import Answer, CaseCard, SourceRef
+from bot.answers.render import render_text
+from bot.kb.schema import STAGES
+from bot.kb.search import DocHit, Filters, Mode, SearchResult, Searcher, detect_lang
+from bot.kb.store import DataDir, Snapshot, open_snapshot
+from bot.records import Records
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_CASE_CARDS = 3
+PROOF_CARDS = 2
+
+
+class AnswerError(ValueError):
+    """A request the engine cannot serve (empty question, unknown stage); the message says why."""
+
+
+@dataclass(frozen=True)
+class ChecklistResult:
+    stage: str
+    module: str | None
+    answer: Answer
+    items: list[dict[str, str]]
+
+
+def load_embedders(names: Sequence[str], threads: int) -> dict[str, Any]:
+    from bot.kb.embeddings import Embedder
+
+    return {name: Embedder(name, threads) for name in names}
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        policy: AbstentionPolicy | None = None,
+        embedder_loader: Callable[[Sequence[str], int], dict[str, Any]] = load_embedders,
+        records: Records | None = None,
+    ) -> None:
+        self.settings = settings
+        self.policy = policy or AbstentionPolicy()
+        self._data = DataDir(settings.data_dir)
+        self._loader = embedder_loader
+        self._embedders: dict[str, Any] = {}
+        self.records = records
+        self.snapshot: Snapshot = open_snapshot(settings.data_dir)
+        self.searcher = self._make_searcher()
+
+    # --- index lifecycle -------------------------------------------------
+    def _make_searcher(self) -> Searcher:
+        missing = [m for m in self.snapshot.embedding_models if m not in self._embedders]
+        if missing:
+            self._embedders.update(self._loader(missing, self.settings.embedding_threads))
+        embedders = {m: self._embedders[m] for m in self.snapshot.embedding_models}
+        return Searcher(
+            self.snapshot, embedders, candidates=self.settings.candidates_per_list, rrf_k=self.settings.rrf_k
+        )
+
+    def refresh(self) -> bool:
+        """Switch to a newer snapshot if an ingest published one since (a cheap file read)."""
+        current = self._data.current_path()
+        if current is None or current.name == self.snapshot.name:
+            return False
+        self.snapshot = Snapshot(current)
+        self.searcher = self._make_searcher()
+        log.info("switched to index snapshot %s", current.name)
+        return True
+
+    @property
+    def documents(self) -> dict[str, dict[str, Any]]:
+        return self.snapshot.documents
+
+    @property
+    def semantic_model(self) -> str | None:
+        cross = [name for name, e in self.searcher.embedders.items() if getattr(e, "cross_lingual", False)]
+        return cross[0] if cross else None
+
+    # --- questions -------------------------------------------------------
+    def search(
+        self, question: str, filters: Filters | None = None, mode: Mode = "hybrid", prefer_kind: str | None = None
+    ) -> SearchResult:
+        return self.searcher.search(question, filters, mode=mode, k=self.settings.top_k, prefer_kind=prefer_kind)
+
+    def ask(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        today: dt.date | None = None,
+        record: bool = True,
+        surface: str = "cli",
+        history: Sequence[str] = (),
+    ) -> Answer:
+        question = question.strip()
+        if not question:
+            raise AnswerError("the question is empty")
+        today = today or dt.date.today()
+        filters = filters or Filters()
+        lang = detect_lang(question)
+        route = classify(question)
+        query = " ".join([*history[-2:], question]) if history else question
+        if route.intent == "checklist":
+            answer = self._checklist_answer(question, query, route, filters, lang, today, mode)
+        else:
+            result = self.search(query, filters, mode, prefer_kind=route.kind)
+            evidence = assess(result, self.snapshot.lexical.doc_terms, self.semantic_model)
+            if self.policy.answerable(evidence):
+                answer = self._compose(question, route, result, evidence, filters, lang, today, mode)
+            else:
+                answer = self._abstain(question, route.intent, result, evidence, lang, today)
+        answer.text = render_text(answer)
+        if answer.abstained and record and self.records is not None:
+            self.records.record_gap(
+                question,
+                lang,
+                answer.intent,
+                surface,
+                [s.doc_id for s in answer.sources[:3]],
+                list(answer.uncovered),
+            )
+        return answer
+
+    def _sources(self, docs: Sequence[DocHit], today: dt.date) -> list[SourceRef]:
+        refs = []
+        for doc in docs[:10]:
+            meta = self.documents[doc.doc_id]["meta"]
+            section = next((hit.chunk.section for hit in doc.chunks if hit.chunk.role == "body"), "")
+            refs.append(SourceRef(doc.doc_id, meta["title"], section, meta["kind"], doc.score, is_stale(meta, today)))
+        return refs
+
+    def _scorer(self, question: str, result: SearchResult) -> Scorer:
+        weights = [specificity(forms[0]) for forms in result.concepts]
+        return Scorer(result.concepts, weights, quantity_question(question))
+
+    def _compose(
+        self,
+        question: str,
+        route: Route,
+        result: SearchResult,
+        evidence: Evidence,
+        filters: Filters,
+        lang: str,
+        today: dt.date,
+        mode: Mode,
+    ) -> Answer:
+        citations = Citations(self.documents, today, self.settings.source_base_url)
+        answer = Answer(
+            question=question,
+            intent=route.intent,
+            lang=lang,
+            abstained=False,
+            confidence=self.policy.confidence(evidence),
+            sources=self._sources(result.docs, today),
+        )
+        scorer = self._scorer(question, result)
+        top_kind = self.documents[result.docs[0].doc_id]["meta"]["kind"]
+        if route.intent == "case" and top_kind == "case":
+            answer.cards = self._cards(result.docs, citations)
+            answer.headline = label(lang, "cases", n=len(answer.cards))
+            answer.groups = quote_groups(result, result.docs[:1], scorer, citations, max_quotes=3)
+        elif route.intent == "value" and top_kind == "playbook":
+            playbooks = [d for d in result.docs[:3] if self.documents[d.doc_id]["meta"]["kind"] == "playbook"][:2]
+            answer.headline = label(lang, "value")
+            answer.groups = quote_groups(result, playbooks, scorer, citations)
+            if dict(route.scores).get("case", 0) > 0:
+                proof = self.search(question, replace(filters, kind="case"), mode)
+                answer.cards = self._cards(proof.docs, citations, limit=PROOF_CARDS)
+        else:
+            answer.groups = quote_groups(result, result.docs[:3], scorer, citations)
+            answer.headline = label(lang, "from_sources", n=len({q.citation for g in answer.groups for q in g.quotes}))
+        answer.citations = citations.items
+        answer.notes = stale_notes(answer, self.documents)
+        return answer
+
+    def _cards(self, docs: Sequence[DocHit], citations: Citations, limit: int = MAX_CASE_CARDS) -> list[CaseCard]:
+        cases = [d for d in docs if self.documents[d.doc_id]["meta"]["kind"] == "case"]
+        if not cases:
+            return []
+        best = cases[0].score
+        chosen = [d for d in cases[:limit] if d.score >= 0.75 * best]
+        return [
+            case_card(d.doc_id, self.documents[d.doc_id], citations.cite(d.doc_id, "", d.score)) for d in chosen
+        ]
+
+    def _abstain(
+        self, question: str, intent: str, result: SearchResult, evidence: Evidence, lang: str, today: dt.date
+    ) -> Answer:
+        citations = Citations(self.documents, today, self.settings.source_base_url)
+        for doc in result.docs[:3]:
+            section = next((hit.chunk.section for hit in doc.chunks if hit.chunk.role == "body"), "")
+            citations.cite(doc.doc_id, section, doc.score)
+        answer = Answer(
+            question=question,
+            intent=intent,
+            lang=lang,
+            abstained=True,
+            confidence=self.policy.confidence(evidence),
+            headline=label(lang, "dont_know"),
+            citations=citations.items,
+            sources=self._sources(result.docs, today),
+            uncovered=evidence.uncovered,
+        )
+        if citations.items:
+            answer.notes = [label(lang, "closest")]
+        answer.notes.append(label(lang, "gap_recorded"))
+        return answer
+
+    # --- checklists ------------------------------------------------------
+    def detect_module(self, question: str) -> str | None:
+        modules = {m for record in self.documents.values() for m in record["meta"].get("modules", []) or []}
+        for module in sorted(modules, key=len, reverse=True):
+            pattern = r"(?<![A-Za-z])" + re.escape(module).replace("_", "[ _-]") + r"(?![A-Za-z])"
+            if re.search(pattern, question, re.IGNORECASE):
+                return module
+        return None
+
+    def _checklist_answer(
+        self, question: str, query: str, route: Route, filters: Filters, lang: str, today: dt.date, mode: Mode
+    ) -> Answer:
+        result = self.search(query, replace(filters, kind="stage_guide"), mode)
+        stage = route.stage
+        if stage is None and result.docs:
+            stage = self.documents[result.docs[0].doc_id]["meta"].get("stage")
+        if stage is None:
+            evidence = assess(result, self.snapshot.lexical.doc_terms, self.semantic_model)
+            return self._abstain(question, "checklist", result, evidence, lang, today)
+        found = self.checklist(stage, self.detect_module(question), filters, today, lang=lang)
+        found.answer.question = question
+        found.answer.sources = self._sources(result.docs, today)
+        return found.answer
+
+    def checklist(
+        self,
+        stage: str,
+        module: str | None = None,
+        filters: Filters | None = None,
+        today: dt.date | None = None,
+        lang: str = "en",
+    ) -> ChecklistResult:
+        if stage not in STAGES:
+            raise AnswerError(f"unknown stage {stage!r} (expected one of {', '.join(STAGES)})")
+        today = today or dt.date.today()
+        filters = filters or Filters()
+        wanted = filters.as_dict()
+        records = [
+            (doc_id, record)
+            for doc_id, record in sorted(self.documents.items(), key=lambda item: item[1]["path"])
+            if record["meta"]["kind"] == "stage_guide"
+            and record["meta"].get("stage") == stage
+            and self._visible(record, wanted)
+        ]
+        citations = Citations(self.documents, today, self.settings.source_base_url)
+        groups = checklist_groups(records, module, citations)
+        count = sum(len(group.items) for group in groups)
+        stage_name = label(lang, stage)
+        answer = Answer(
+            question=f"checklist {stage}",
+            intent="checklist",
+            lang=lang,
+            abstained=count == 0,
+            confidence=1.0 if count else 0.0,
+            headline=(
+                label(lang, "checklist_module", stage=stage_name, module=module, count=count)
+                if module
+                else label(lang, "checklist", stage=stage_name, count=count)
+            )
+            if count
+            else label(lang, "no_checklist", stage=stage_name),
+            checklist=groups,
+            stage=stage,
+            module=module,
+            citations=citations.items,
+        )
+        answer.notes = stale_notes(answer, self.documents)
+        answer.text = render_text(answer)
+        items = [
+            {"text": item, "section": group.section, "doc_id": citations.items[group.citation - 1].doc_id}
+            for group in groups
+            for item in group.items
+        ]
+        return ChecklistResult(stage, module, answer, items)
+
+    @staticmethod
+    def _visible(record: dict[str, Any], wanted: dict[str, Any]) -> bool:
+        meta = record["meta"]
+        audience = wanted.get("audience")
+        if audience and not set(audience) & set(meta.get("audience", ["all"])):
+            return False
+        kinds = wanted.get("kind")
+        if kinds and meta["kind"] not in (kinds if isinstance(kinds, list) else [kinds]):
+            return False
+        return True
+
+    # --- cases -----------------------------------------------------------
+    def cases(
+        self, query: str | None = None, industry: str | None = None, filters: Filters | None = None,
+        today: dt.date | None = None,
+    ) -> Answer:
+        today = today or dt.date.today()
+        filters = replace(filters or Filters(), kind="case", industry=industry or None)
+        lang = detect_lang(query) if query else "en"
+        citations = Citations(self.documents, today, self.settings.source_base_url)
+        if query and query.strip():
+            result = self.search(query, filters)
+            docs = result.docs
+            sources = self._sources(docs, today)
+            cards = [case_card(d.doc_id, self.documents[d.doc_id], citations.cite(d.doc_id, "", d.score)) for d in docs]
+        else:
+            wanted = filters.as_dict()
+            chosen = [
+                (doc_id, record)
+                for doc_id, record in sorted(self.documents.items(), key=lambda item: item[1]["path"])
+                if record["meta"]["kind"] == "case"
+                and (not industry or record["meta"]["industry"].lower() == industry.lower())
+                and self._visible(record, wanted)
+            ]
+            cards = [case_card(doc_id, record, citations.cite(doc_id, "")) for doc_id, record in chosen]
+            sources = []
+        answer = Answer(
+            question=query or "",
+            intent="case",
+            lang=lang,
+            abstained=not cards,
+            confidence=1.0 if cards else 0.0,
+            headline=label(lang, "cases", n=len(cards)),
+            cards=cards,
+            citations=citations.items,
+            sources=sources,
+        )
+        answer.notes = stale_notes(answer, self.documents)
+        answer.text = render_text(answer)
+        return answer
+
+
+def open_engine(settings: Settings, with_records: bool = True) -> Engine:
+    records = Records(Path(settings.data_dir)) if with_records else None
+    return Engine(settings, records=records)

@@ -1,0 +1,81 @@
+"""Route a question to the shape of answer the user needs: a checklist, case
+proof, value/pitch material, or the best passages.
+
+The cues describe how field teams ask (in Chinese and English), not any
+particular corpus: they name the four kinds of request and the four stages of
+the document format, nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Intent = Literal["checklist", "case", "value", "general"]
+INTENTS: tuple[Intent, ...] = ("checklist", "case", "value", "general")
+KIND_FOR_INTENT: dict[str, str] = {"checklist": "stage_guide", "case": "case", "value": "playbook"}
+
+# Each cue adds its weight to an intent; the strongest intent wins, general otherwise.
+CUES: dict[Intent, list[tuple[str, float]]] = {
+    "checklist": [
+        (r"check\s*-?\s*list|to-?do list|tick(ed)? off|punch list|run-?sheet", 3.0),
+        (r"清单|检查项|核对表|待办|要准备什么|准备(哪些|什么)|要做哪些事|做哪些事|哪些事项|检查哪些", 3.0),
+        (r"\bwhat (do|should) (i|we) (need to )?(prepare|have ready|line up|get ready|do)\b", 2.0),
+        (r"\b(steps|step by step)\b|步骤|流程", 1.0),
+        (r"要了解和收集|收集哪些|了解哪些", 1.5),
+    ],
+    "case": [
+        (r"\b(case stud(y|ies)|case|reference( customer)?s?|customer stor(y|ies)|success stor(y|ies)|proof|example)\b", 2.0),
+        (r"案例|标杆|客户故事|成功故事|例子|实例|参考客户|证明", 2.0),
+        (r"\b(any|do we have an?|is there an?|has any)\b.{0,60}\b(customer|client|chain|brand|restaurant|operator|place|group)s?\b", 1.5),
+        (r"有没有.{0,20}(客户|品牌|连锁|门店|店)", 1.5),
+        (r"\bbefore (and|&|/) after\b|\bbefore/after\b|前后.{0,6}(分别|各)|上线前后.{0,10}(多少|数字|数据)", 1.0),
+        (r"\b(what happened to|got shorter|went down|dropped to|went up|stopped|brought .{0,30} down)\b|\bdid\b.{0,50}\b(drop|fall|rise|go|improve|change)\b", 1.0),
+        (r"(降|升|少|多|减少|提升|提高|增加|涨)了多少|降到多少了|涨了|变化", 1.0),
+        (r"客户.{0,30}(了多少|到多少了|之后|以后|后.{0,10}多少)", 1.0),
+        (r"[A-Z][a-z]+ [A-Z][a-z]+|[\u4e00-\u9fff]{2,}(火锅|小馆|餐厅|面馆|烧烤|咖啡|茶|烘焙)", 0.5),
+    ],
+    "value": [
+        (r"\b(pitch|sell|selling|value prop(osition)?|talk track|objections?|push ?back|competitors?|differentiat\w*|why us|strengths?|weak(ness|nesses| spots?))\b", 2.5),
+        (r"卖点|价值|话术|异议|竞品|对手|怎么讲|怎么说服|怎么回应|怎么回答|优势|短板|劣势|打动", 2.5),
+        (r"\bhow much (can|could|would|will|does|do)\b|\bhow much (faster|cheaper|better)\b|\bwhat (gain|reduction|improvement|saving)s?\b|\brealistic\b|\btypically\b", 1.5),
+        (r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b", 1.5),
+        (r"能(帮|把|降|提升|做到|改善|省)|一般能|大概能|能降|能提升|能做到|能省|到什么程度", 1.5),
+        (r"\b(worried|concerned|struggl\w+|pain|prospect|deal)\b|担心|头疼|痛点|潜在客户", 1.0),
+    ],
+}
+STAGE_CUES: dict[str, str] = {
+    "survey": r"\bsurvey\b|discovery|kick-?off|site (visit|survey)|调研|摸底|需求调研|启动会",
+    "go_live": r"go[- ]?live|going live|cut-?over|switch(es|ing)? (over |on)?to the new system|launch day|上线|切换|割接",
+    "training": r"\btrain(ing)?\b|\bteach\b|onboard staff|培训|教.{0,10}(员工|店员|用)|上课|听课",
+    "acceptance": r"acceptance|sign-?off|close out|handover|hand-over|验收|结项|签字确认",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    intent: Intent
+    stage: str | None = None
+    scores: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def kind(self) -> str | None:
+        return KIND_FOR_INTENT.get(self.intent)
+
+
+def detect_stage(question: str) -> str | None:
+    hits = [stage for stage, pattern in STAGE_CUES.items() if re.search(pattern, question, re.IGNORECASE)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def classify(question: str) -> Route:
+    scores: dict[str, float] = {}
+    for intent, cues in CUES.items():
+        scores[intent] = sum(weight for pattern, weight in cues if re.search(pattern, question, re.IGNORECASE))
+    stage = detect_stage(question)
+    if stage and scores["checklist"] >= 1.0:
+        scores["checklist"] += 1.0
+    best = max(scores, key=lambda name: scores[name])
+    intent: Intent = best if scores[best] >= 1.5 else "general"  # type: ignore[assignment]
+    return Route(intent, stage, tuple(sorted(scores.items())))

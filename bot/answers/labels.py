@@ -1,0 +1,57 @@
+"""Framing text in the question's language. Quoted source text is never translated."""
+
+from __future__ import annotations
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "from_sources": "From {n} source(s):",
+        "sources": "Sources",
+        "checklist": "{stage} checklist ({count} items)",
+        "checklist_module": "{stage} checklist for module {module} ({count} items)",
+        "cases": "Customer proof ({n} case(s)):",
+        "value": "What to pitch, from our playbooks:",
+        "dont_know": "I don't know from our sources.",
+        "closest": "Closest sources:",
+        "gap_recorded": "The question was recorded as a knowledge gap for the content owners.",
+        "stale": "⚠ {title} is past its review date (verified {verified}, review every {days} days): check with {owner}.",
+        "stale_flag": "stale",
+        "verified": "verified",
+        "size": "Size",
+        "modules": "Modules",
+        "metrics": "Metrics",
+        "quote": "Customer quote",
+        "no_checklist": "No checklist items found for stage {stage}.",
+        "survey": "Survey",
+        "go_live": "Go-live",
+        "training": "Training",
+        "acceptance": "Acceptance",
+    },
+    "zh": {
+        "from_sources": "根据 {n} 份资料：",
+        "sources": "来源",
+        "checklist": "{stage}清单（共 {count} 项）",
+        "checklist_module": "{stage}清单 · 模块 {module}（共 {count} 项）",
+        "cases": "客户案例（{n} 个）：",
+        "value": "推荐讲法（摘自价值手册）：",
+        "dont_know": "资料里没有找到答案（I don't know from our sources）。",
+        "closest": "最接近的资料：",
+        "gap_recorded": "该问题已记录为知识缺口，内容负责人会跟进。",
+        "stale": "⚠ 《{title}》已过复核期（最近核实 {verified}，每 {days} 天复核一次），请向 {owner} 确认。",
+        "stale_flag": "已过期",
+        "verified": "核实于",
+        "size": "规模",
+        "modules": "模块",
+        "metrics": "指标",
+        "quote": "客户原话",
+        "no_checklist": "没有找到 {stage} 阶段的清单项。",
+        "survey": "调研",
+        "go_live": "上线",
+        "training": "培训",
+        "acceptance": "验收",
+    },
+}
+
+
+def label(lang: str, key: str, **values: object) -> str:
+    table = LABELS.get(lang, LABELS["en"])
+    return table[key].format(**values) if values else table[key]

@@ -1,0 +1,42 @@
+"""Interactive terminal chat on the same engine as Slack and the CLI."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+
+from bot.answers.engine import AnswerError, Engine
+
+PROMPT = "[bold cyan]ask ›[/] "
+HELP = (
+    "Ask anything about our playbooks, stage guides and cases, in Chinese or English.\n"
+    "Examples: 'Give me the go-live checklist' · '有没有火锅客户的成本案例？' · "
+    "'What do we pitch to a tea-drink chain about food cost?'\n"
+    "Type /quit to leave."
+)
+
+
+def run_chat(engine: Engine, console: Console) -> int:
+    console.print(Panel(HELP, title="ValueRelay", border_style="cyan"))
+    history: list[str] = []
+    while True:
+        try:
+            question = console.input(PROMPT).strip()
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return 0
+        if not question:
+            continue
+        if question in ("/quit", "/exit", "quit", "exit"):
+            return 0
+        engine.refresh()
+        try:
+            answer = engine.ask(question, surface="chat", history=history[-1:])
+        except AnswerError as error:
+            console.print(f"[red]{error}[/]")
+            continue
+        style = "yellow" if answer.abstained else "green"
+        subtitle = f"{answer.intent} · confidence {answer.confidence:.2f}"
+        console.print(Panel(Markdown(answer.text), border_style=style, subtitle=subtitle))
+        history.append(question)

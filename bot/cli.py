@@ -1,0 +1,279 @@
+"""Command-line entry points: ingest, ask, checklist, cases, chat, eval, run.
+
+Errors the user can fix (no index yet, unknown stage, empty question) are one
+line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.answers.engine import Engine
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A one-line, user-facing failure."""
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="index location (default: from settings)")
+
+
+def ingest_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ingest.py", description="Build or update the knowledge index.", add_help=add_help)
+    parser.add_argument("sources", nargs="*", type=Path, help="source folders (default: from settings)")
+    add_data_dir(parser)
+    parser.add_argument("--strict", action="store_true", help="change nothing if any file is rejected")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: bool = False) -> int:
+    from bot.kb.ingest import IngestError, Ingestor
+
+    ingestor = Ingestor(
+        settings.data_dir,
+        settings.embedding_models,
+        chunk_size=settings.chunk_size,
+        threads=settings.embedding_threads,
+        keep_snapshots=settings.snapshots_to_keep,
+    )
+    try:
+        report = ingestor.run(sources, strict=strict, show_progress=not quiet)
+    except IngestError as error:
+        err.print(f"ingest failed: {error}", markup=False)
+        return 2
+    for rejection in report.rejections:
+        err.print(f"rejected {rejection}", markup=False)
+    kinds = ", ".join(f"{count} {kind}/{lang}" for (kind, lang), count in sorted(report.by_kind_and_lang.items()))
+    out.print(f"documents: {len(report.documents)} ({kinds or 'none'}); rejected files: {len(report.rejections)}", markup=False)
+    out.print(
+        f"chunks: {report.added} added, {report.updated} updated, {report.removed} removed, "
+        f"{report.skipped} skipped; {report.seconds:.2f}s",
+        markup=False,
+    )
+    if report.aborted:
+        err.print(f"ingest aborted: {report.aborted}", markup=False)
+        return 1
+    state = "published" if report.changed else "unchanged, still serving"
+    out.print(f"index: {state} snapshot {report.snapshot} in {settings.data_dir}", markup=False)
+    return 1 if report.rejections else 0
+
+
+def ingest_main(argv: Sequence[str] | None = None) -> int:
+    args = ingest_parser().parse_args(argv)
+    settings = load_settings(data_dir=args.data_dir)
+    return run_ingest(settings, list(args.sources) or list(settings.sources), args.strict, args.quiet)
+
+
+def open_engine(settings: Settings) -> "Engine":
+    from bot.answers.engine import Engine
+    from bot.kb.store import IndexMissing
+    from bot.records import Records
+
+    try:
+        return Engine(settings, records=Records(settings.data_dir))
+    except IndexMissing as error:
+        raise CliError(str(error)) from error
+
+
+def filters_from(args: argparse.Namespace) -> Any:
+    from bot.kb.schema import KINDS, STAGES
+    from bot.kb.search import Filters
+
+    kind = getattr(args, "kind", None)
+    stage = getattr(args, "stage", None)
+    if kind and kind not in KINDS:
+        raise CliError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+    if stage and stage not in STAGES:
+        raise CliError(f"unknown stage {stage!r} (expected one of {', '.join(STAGES)})")
+    return Filters(kind=kind, stage=stage)
+
+
+def read_batch(path: str) -> list[str]:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CliError(f"cannot read questions from {path}: {error}") from error
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.answers.engine import AnswerError
+
+    if args.batch is None and not (args.question or "").strip():
+        raise CliError("the question is empty: python -m bot ask \"QUESTION\"")
+    filters = filters_from(args)
+    questions = read_batch(args.batch) if args.batch is not None else [args.question]
+    engine = open_engine(settings)
+    for question in questions:
+        try:
+            answer = engine.ask(question, filters)
+        except AnswerError as error:
+            raise CliError(str(error)) from error
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        else:
+            out.print(answer.text, markup=False)
+            if len(questions) > 1:
+                out.print("")
+    return 0
+
+
+def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.answers.engine import AnswerError
+
+    engine = open_engine(settings)
+    try:
+        found = engine.checklist(args.stage, args.module)
+    except AnswerError as error:
+        raise CliError(str(error)) from error
+    if args.json:
+        print(json.dumps({"stage": found.stage, "items": found.items}, ensure_ascii=False))
+    else:
+        out.print(found.answer.text, markup=False)
+    return 0 if found.items else 1
+
+
+def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
+    engine = open_engine(settings)
+    answer = engine.cases(args.query, industry=args.industry)
+    if args.json:
+        cards = [
+            {
+                "doc_id": card.doc_id,
+                "customer": card.customer,
+                "industry": card.industry,
+                "size": card.size,
+                "modules": list(card.modules),
+                "metrics": [
+                    {
+                        "name": m.name,
+                        "before": m.before,
+                        "after": m.after,
+                        "unit": m.unit,
+                        "period": m.period,
+                        "change_pct": None if m.change_pct is None else round(m.change_pct, 2),
+                    }
+                    for m in card.metrics
+                ],
+                "quote": card.quote,
+                "stale": answer.citations[card.citation - 1].stale,
+            }
+            for card in answer.cards
+        ]
+        print(json.dumps({"query": args.query, "industry": args.industry, "cases": cards}, ensure_ascii=False))
+    else:
+        out.print(answer.text, markup=False)
+    return 0 if answer.cards else 1
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.chat import run_chat
+
+    return run_chat(open_engine(settings), out)
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation import format_table, load_questions, run_eval, save_report
+
+    try:
+        questions = load_questions(args.questions)
+    except (OSError, ValueError) as error:
+        raise CliError(f"cannot load eval questions from {args.questions}: {error}") from error
+    if not questions:
+        raise CliError(f"no eval questions in {args.questions}")
+    engine = open_engine(settings)
+    engine.records = None  # eval questions are not knowledge gaps
+    reports = run_eval(engine, questions)
+    table = format_table(reports, questions)
+    target = args.out or (settings.data_dir / "eval" / "latest.md")
+    save_report(table, reports, target)
+    out.print(table, markup=False)
+    out.print(f"\nsaved to {target}", markup=False)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    # Until the Slack app lands, the main job is the terminal chat.
+    return cmd_chat(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="ValueRelay: answers quoted from the sources.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("ingest", parents=[ingest_parser(add_help=False)], help="build or update the index")
+
+    ask = sub.add_parser("ask", help="answer one question (or a batch)")
+    ask.add_argument("question", nargs="?", help="the question")
+    ask.add_argument("--batch", metavar="FILE", help="one question per line; - reads standard input")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--kind", help="only this kind: playbook, stage_guide or case")
+    ask.add_argument("--stage", help="only this stage: survey, go_live, training or acceptance")
+    add_data_dir(ask)
+
+    checklist = sub.add_parser("checklist", help="a stage's complete checklist, verbatim")
+    checklist.add_argument("stage", help="survey, go_live, training or acceptance")
+    checklist.add_argument("--module", help="narrow to one product module")
+    checklist.add_argument("--json", action="store_true")
+    add_data_dir(checklist)
+
+    cases = sub.add_parser("cases", help="benchmark case cards with their metrics")
+    cases.add_argument("query", nargs="?", help="what the case should be about")
+    cases.add_argument("--industry", help="only this industry")
+    cases.add_argument("--json", action="store_true")
+    add_data_dir(cases)
+
+    chat = sub.add_parser("chat", help="interactive terminal chat")
+    add_data_dir(chat)
+
+    evaluation = sub.add_parser("eval", help="run the golden-set evaluation")
+    evaluation.add_argument("--questions", type=Path, default=Path("tests/eval"), help="a YAML file or a folder of them")
+    evaluation.add_argument("--out", type=Path, help="where to save the table (default: DATA_DIR/eval/latest.md)")
+    add_data_dir(evaluation)
+
+    run = sub.add_parser("run", help="the main job: Slack bot when configured, else the terminal chat")
+    add_data_dir(run)
+    return parser
+
+
+COMMANDS = {
+    "ask": cmd_ask,
+    "checklist": cmd_checklist,
+    "cases": cmd_cases,
+    "chat": cmd_chat,
+    "eval": cmd_eval,
+    "run": cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = load_settings(data_dir=args.data_dir)
+    if args.command == "ingest":
+        return run_ingest(settings, list(args.sources) or list(settings.sources), args.strict, args.quiet)
+    try:
+        return COMMANDS[args.command](args, settings)
+    except CliError as error:
+        err.print(f"error: {error}", markup=False)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,147 @@
+"""Heading-aware chunking that keeps each chunk's heading path.
+
+Sections come from langchain's MarkdownHeaderTextSplitter; long sections are cut
+only between lines, so a checklist item is never split. A case's metrics
+become one chunk of their own, and every document gets a short overview chunk
+built from its front matter so that title, segments and modules are searchable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+from bot.kb.schema import CaseMeta, PlaybookMeta, StageGuideMeta, format_number
+from bot.kb.sources import SourceDocument
+
+CHUNKER_VERSION = "1"
+HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
+SECTION_SEPARATOR = " > "
+SYNTHETIC_SECTIONS = {
+    "overview": {"zh": "概要", "en": "Overview"},
+    "metrics": {"zh": "关键指标", "en": "Key metrics"},
+}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    doc_id: str
+    kind: str
+    lang: str
+    title: str
+    section: str
+    text: str
+    order: int
+    role: str = "body"  # body | overview | metrics
+    filters: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedding model sees: the heading path gives a section its context."""
+        heading = f"{self.title}{SECTION_SEPARATOR}{self.section}" if self.section else self.title
+        return f"{heading}\n{self.text}"
+
+    def to_record(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def chunk_id(doc_id: str, section: str, index: int) -> str:
+    digest = hashlib.sha1(section.encode("utf-8")).hexdigest()[:10]
+    return f"{doc_id}:{digest}:{index}"
+
+
+def document_filters(document: SourceDocument) -> dict[str, object]:
+    """Metadata every chunk of a document carries, for filtering."""
+    meta = document.meta
+    filters: dict[str, object] = {
+        "kind": meta.kind,
+        "lang": meta.lang,
+        "audience": list(meta.audience),
+        "tags": list(meta.tags),
+    }
+    if isinstance(meta, (PlaybookMeta, StageGuideMeta, CaseMeta)):
+        filters["modules"] = list(meta.modules)
+    if isinstance(meta, PlaybookMeta):
+        filters["segments"] = list(meta.segments)
+    if isinstance(meta, StageGuideMeta):
+        filters["stage"] = meta.stage
+    if isinstance(meta, CaseMeta):
+        filters["industry"] = meta.industry
+    return filters
+
+
+def overview_text(document: SourceDocument) -> str:
+    meta = document.meta
+    lines = [meta.title]
+    if isinstance(meta, CaseMeta):
+        lines.append(f"{meta.customer} · {meta.industry} · {meta.size}")
+    if isinstance(meta, PlaybookMeta) and meta.segments:
+        lines.append(" / ".join(meta.segments))
+    if isinstance(meta, StageGuideMeta):
+        lines.append(meta.stage)
+    modules = getattr(meta, "modules", [])
+    if modules:
+        lines.append(", ".join(modules))
+    if meta.tags:
+        lines.append(", ".join(meta.tags))
+    return "\n".join(lines)
+
+
+def metrics_text(meta: CaseMeta) -> str:
+    lines = [f"{meta.customer} ({meta.industry}, {meta.size})"]
+    for metric in meta.metrics:
+        unit = f" {metric.unit}" if metric.unit else ""
+        period = f" ({metric.period})" if metric.period else ""
+        lines.append(
+            f"- {metric.name}: {format_number(metric.before)} → {format_number(metric.after)}{unit}{period}"
+        )
+    return "\n".join(lines)
+
+
+class Chunker:
+    def __init__(self, chunk_size: int = 900) -> None:
+        self._sections = MarkdownHeaderTextSplitter(HEADERS, strip_headers=True)
+        # Only blank lines and line breaks are split points: a line (a checklist
+        # item, a list entry, a paragraph) is never cut in two.
+        self._lines = RecursiveCharacterTextSplitter(
+            separators=["\n\n", "\n"], chunk_size=chunk_size, chunk_overlap=0, keep_separator=False
+        )
+
+    def split(self, document: SourceDocument) -> list[Chunk]:
+        meta = document.meta
+        filters = document_filters(document)
+        chunks: list[Chunk] = []
+
+        def add(section: str, text: str, index: int, role: str) -> None:
+            chunks.append(
+                Chunk(
+                    id=chunk_id(meta.id, section if role == "body" else f"@{role}", index),
+                    doc_id=meta.id,
+                    kind=meta.kind,
+                    lang=meta.lang,
+                    title=meta.title,
+                    section=section,
+                    text=text,
+                    order=len(chunks),
+                    role=role,
+                    filters=filters,
+                )
+            )
+
+        add(SYNTHETIC_SECTIONS["overview"][meta.lang], overview_text(document), 0, "overview")
+        if isinstance(meta, CaseMeta):
+            add(SYNTHETIC_SECTIONS["metrics"][meta.lang], metrics_text(meta), 0, "metrics")
+        for section_doc in self._sections.split_text(document.body):
+            section = SECTION_SEPARATOR.join(
+                str(section_doc.metadata[key]) for _, key in HEADERS if key in section_doc.metadata
+            )
+            # The header splitter joins paragraphs with a Markdown hard break; restore them.
+            content = section_doc.page_content.replace("  \n", "\n\n").strip()
+            if not content:
+                continue
+            for index, piece in enumerate(self._lines.split_text(content)):
+                add(section, piece.strip(), index, "body")
+        return chunks

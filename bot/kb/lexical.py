@@ -1,0 +1,143 @@
+"""Lexical search: a Chinese- and English-aware tokenizer, chunk-level BM25 (bm25s)
+and a document-level scorer that counts a query term as matched when the
+document holds the term or one of its translations."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import bm25s
+import jieba
+import numpy as np
+
+jieba.setLogLevel(logging.WARNING)
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9_+#'-]*|\d+(?:\.\d+)?")
+EN_STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does doing for from had has have how i if in into is
+    it its me my of on or our ours should so than that the their them then there these they this those to us
+    was we were what when where which who whom why will with would you your any some give tell about show
+    please just also get got want need needs make makes much many very really still there here other others
+    more most such only own same too can't don't does't isn't aren't wasn't what's how's let let's s t""".split()
+)
+ZH_STOPWORDS = frozenset(
+    """的 了 和 是 在 有 我 我们 你 你们 他 他们 她 它 这 那 就 也 都 要 会 吗 呢 吧 啊 呀 与 及 或 对 把 被 让 给
+    一个 一家 一下 什么 怎么 怎么样 如何 哪些 哪个 为什么 可以 能 能否 是否 请 有没有 没有 有个 这么 那么 这个 那个
+    还是 还有 应该 需要 一些 之类 时候 的话 里 上 下 中 等 个 得 地 着 过 吗 么 哪 谁 多少""".split()
+)
+BM25_DIR = "bm25"
+INFO_FILE = "lexical.json"
+
+
+def is_han(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def _stem(word: str) -> str:
+    # A light English stemmer: enough to match "stores"/"store", "costs"/"cost".
+    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith(("ss", "us", "is")):
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(text):
+        piece = match.group(0)
+        if is_han(piece):
+            tokens.extend(w for w in jieba.lcut_for_search(piece) if w not in ZH_STOPWORDS)
+        else:
+            word = piece.lower().strip("'-")
+            if word and word not in EN_STOPWORDS:
+                tokens.append(_stem(word))
+    return tokens
+
+
+def add_terms(terms: Iterable[str]) -> None:
+    """Teach the segmenter the corpus's own vocabulary (tags, segments, modules)."""
+    for term in terms:
+        if is_han(term) and len(term) >= 2:
+            jieba.add_word(term)
+
+
+class DocTerms:
+    """BM25-style document scores where each query concept (a term and its
+    translations) counts once, by its best-matching form."""
+
+    def __init__(self, counts: dict[str, dict[str, int]], k1: float = 1.2, b: float = 0.75) -> None:
+        self.counts = counts
+        self.doc_ids = list(counts)
+        self.length = {doc: sum(c.values()) for doc, c in counts.items()}
+        self.average = (sum(self.length.values()) / len(self.length)) if self.length else 1.0
+        self.df = Counter(term for c in counts.values() for term in c)
+        self.k1, self.b = k1, b
+
+    def idf(self, term: str) -> float:
+        n, df = len(self.doc_ids), self.df.get(term, 0)
+        return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
+
+    def term_score(self, doc: str, term: str) -> float:
+        tf = self.counts[doc].get(term, 0)
+        if not tf:
+            return 0.0
+        norm = 1 - self.b + self.b * self.length[doc] / self.average
+        return self.idf(term) * tf * (self.k1 + 1) / (tf + self.k1 * norm)
+
+    def scores(self, concepts: list[list[str]], docs: Iterable[str] | None = None) -> dict[str, float]:
+        out = {}
+        for doc in self.doc_ids if docs is None else docs:
+            out[doc] = sum(max(self.term_score(doc, form) for form in forms) for forms in concepts)
+        return out
+
+
+class LexicalIndex:
+    def __init__(self, retriever: bm25s.BM25, size: int, doc_terms: DocTerms, terms: list[str]) -> None:
+        self._retriever = retriever
+        self.size = size
+        self.doc_terms = doc_terms
+        self.terms = terms
+
+    @classmethod
+    def build(cls, texts: Sequence[str], doc_ids: Sequence[str], terms: Iterable[str] = ()) -> "LexicalIndex":
+        terms = sorted(set(terms))
+        add_terms(terms)
+        tokenized = [tokenize(text) for text in texts]
+        retriever = bm25s.BM25()
+        retriever.index([tokens or [""] for tokens in tokenized], show_progress=False)
+        counts: dict[str, Counter[str]] = {}
+        for doc_id, tokens in zip(doc_ids, tokenized):
+            counts.setdefault(doc_id, Counter()).update(tokens)
+        return cls(retriever, len(texts), DocTerms({d: dict(c) for d, c in counts.items()}), terms)
+
+    def vocabulary(self) -> tuple[set[str], set[str]]:
+        """(Chinese words, English words) that occur in the corpus."""
+        words = set(self.doc_terms.df)
+        zh = {w for w in words if is_han(w)}
+        return zh, words - zh
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._retriever.save(str(directory / BM25_DIR), show_progress=False)
+        info = {"size": self.size, "terms": self.terms, "doc_terms": self.doc_terms.counts}
+        (directory / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "LexicalIndex":
+        info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
+        add_terms(info["terms"])
+        retriever = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
+        return cls(retriever, int(info["size"]), DocTerms(info["doc_terms"]), info["terms"])
+
+    def scores(self, query: str) -> np.ndarray:
+        tokens = [t for t in tokenize(query) if t in self._retriever.vocab_dict]
+        if not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(tokens))

@@ -1,0 +1,241 @@
+"""Hybrid retrieval over one snapshot: lexical and dense voices, fused by
+reciprocal rank fusion, ranking documents first and passages within them.
+
+Cross-lingual questions need care. BM25 only matches documents in the
+question's language, and e5 prefers them too, so in a plain fusion every
+same-language document buries the right other-language one. So:
+  - BM25 ranks only documents in the question's language;
+  - the bridge voice ranks the other language's documents by the question's
+    terms translated through a corpus-restricted dictionary;
+  - a model that is not cross-lingual (e5) ranks each language separately;
+  - a cross-lingual model (USE) ranks everything together.
+Documents are ranked on whole-document evidence (their best passage in each
+voice, and the bridge's document-level score), then passages within them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from bot.kb.chunking import Chunk
+from bot.kb.store import LIST_FILTERS, Snapshot, chroma_where
+
+Mode = Literal["lexical", "dense", "hybrid"]
+MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
+LANGS = ("zh", "en")
+FILTER_KEYS = ("kind", "stage", "lang", "audience", "modules", "industry", "segments")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def detect_lang(text: str) -> str:
+    """zh when Chinese characters carry a fair share of the text."""
+    han = len(_HAN.findall(text))
+    latin_words = len(re.findall(r"[A-Za-z]+", text))
+    return "zh" if han and han >= latin_words else "en"
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str | None = None
+    stage: str | None = None
+    lang: str | None = None
+    audience: str | None = None
+    modules: str | None = None
+    industry: str | None = None
+    segments: str | None = None
+    kinds: tuple[str, ...] = ()  # allowed kinds, e.g. a channel's scope
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {key: getattr(self, key) for key in FILTER_KEYS if getattr(self, key)}
+        if self.audience:
+            # A document for everyone is visible to every audience.
+            out["audience"] = [self.audience, "all"]
+        if self.kinds:
+            allowed = [k for k in self.kinds if not self.kind or k == self.kind]
+            out["kind"] = allowed or ["__none__"]
+        return out
+
+
+def _matches(chunk: Chunk, wanted: Mapping[str, Any]) -> bool:
+    for key, value in wanted.items():
+        values = {str(v).lower() for v in (value if isinstance(value, (list, tuple)) else [value])}
+        have = chunk.filters.get(key)
+        if key in LIST_FILTERS:
+            if not values & {str(v).lower() for v in (have or [])}:
+                return False
+        elif have is None or str(have).lower() not in values:
+            return False
+    return True
+
+
+@dataclass
+class ChunkHit:
+    chunk: Chunk
+    score: float
+    # Raw score per voice family: "lexical", "bridge", and one per dense model.
+    raw: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class DocHit:
+    doc_id: str
+    score: float
+    chunks: list[ChunkHit] = field(default_factory=list)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    query_lang: str
+    mode: Mode
+    docs: list[DocHit]
+    concepts: list[list[str]] = field(default_factory=list)
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return [doc.doc_id for doc in self.docs]
+
+
+Ranked = list[tuple[int, float]]  # (chunk position, raw score), best first
+
+
+class Searcher:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        embedders: Mapping[str, Any],
+        candidates: int = 40,
+        rrf_k: int = 60,
+        kind_boost: float = 2.0,
+    ) -> None:
+        self.snapshot = snapshot
+        self.embedders = dict(embedders)
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.kind_boost = kind_boost
+        self._doc_kind = {c.doc_id: c.kind for c in snapshot.chunks}
+        self._vectors: dict[tuple[str, str], np.ndarray] = {}
+        self._lang = np.array([c.lang for c in snapshot.chunks])
+        self._doc_of = [c.doc_id for c in snapshot.chunks]
+        self._doc_lang = {c.doc_id: c.lang for c in snapshot.chunks}
+
+    def mask(self, filters: Filters) -> np.ndarray:
+        wanted = filters.as_dict()
+        return np.array([_matches(c, wanted) for c in self.snapshot.chunks], dtype=bool)
+
+    def _top(self, scores: np.ndarray, allowed: np.ndarray) -> Ranked:
+        order = np.argsort(-scores, kind="stable")
+        return [(int(i), float(scores[i])) for i in order if allowed[i] and scores[i] > 0][: self.candidates]
+
+    def lexical_voices(
+        self, query: str, lang: str, mask: np.ndarray, concepts: list[list[str]]
+    ) -> tuple[dict[str, Ranked], dict[str, list[str]]]:
+        """Chunk lists and document lists from BM25 and the bridge."""
+        other = "en" if lang == "zh" else "zh"
+        own = self._top(self.snapshot.lexical.scores(query), mask & (self._lang == lang))
+        translated_query = " ".join(form for forms in concepts for form in forms[1:])
+        translated = self._top(self.snapshot.lexical.scores(translated_query), mask & (self._lang == other))
+        allowed_docs = {self._doc_of[i] for i in np.flatnonzero(mask & (self._lang == other))}
+        doc_scores = self.snapshot.lexical.doc_terms.scores(concepts, sorted(allowed_docs))
+        bridge_docs = [d for d in sorted(doc_scores, key=lambda d: -doc_scores[d]) if doc_scores[d] > 0]
+        return {"lexical": own, "bridge": translated}, {"bridge": bridge_docs[: self.candidates]}
+
+    def query_vector(self, model: str, query: str) -> np.ndarray:
+        # One question is often searched twice (e.g. once more for case proof): embed it once.
+        key = (model, query)
+        if key not in self._vectors:
+            if len(self._vectors) >= 256:
+                self._vectors.pop(next(iter(self._vectors)))
+            self._vectors[key] = self.embedders[model].embed_query(query)
+        return self._vectors[key]
+
+    def dense_voices(self, query: str, filters: Filters) -> dict[str, Ranked]:
+        base = filters.as_dict()
+        voices: dict[str, Ranked] = {}
+        for name, embedder in self.embedders.items():
+            vector = self.query_vector(name, query)
+            if embedder.cross_lingual:
+                voices[f"dense:{name}"] = self.snapshot.dense(name, vector, self.candidates, chroma_where(base))
+                continue
+            for lang in LANGS:
+                if filters.lang and filters.lang != lang:
+                    continue
+                where = chroma_where({**base, "lang": lang})
+                voices[f"dense:{name}:{lang}"] = self.snapshot.dense(name, vector, self.candidates, where)
+        return voices
+
+    def search(
+        self,
+        query: str,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        k: int = 10,
+        prefer_kind: str | None = None,
+    ) -> SearchResult:
+        """Documents best first (at most k), each with its passages best first.
+
+        `prefer_kind` lifts documents of that kind (the kind the question's
+        intent calls for) without hiding the others."""
+        filters = filters or Filters()
+        lang = detect_lang(query)
+        concepts = self.snapshot.bridge.concepts(query)
+        mask = self.mask(filters)
+        chunk_voices: dict[str, Ranked] = {}
+        doc_voices: dict[str, list[str]] = {}
+        if mode in ("lexical", "hybrid"):
+            lexical_chunks, lexical_docs = self.lexical_voices(query, lang, mask, concepts)
+            chunk_voices.update(lexical_chunks)
+            doc_voices.update(lexical_docs)
+        if mode in ("dense", "hybrid"):
+            chunk_voices.update(self.dense_voices(query, filters))
+        docs = self._fuse(chunk_voices, doc_voices, k, prefer_kind)
+        return SearchResult(query, lang, mode, docs, concepts)
+
+    def _rrf(self, rank: int) -> float:
+        return 1.0 / (self.rrf_k + rank + 1)
+
+    def _fuse(
+        self,
+        chunk_voices: dict[str, Ranked],
+        doc_voices: dict[str, list[str]],
+        k: int,
+        prefer_kind: str | None,
+    ) -> list[DocHit]:
+        doc_score: dict[str, float] = defaultdict(float)
+        chunk_score: dict[int, float] = defaultdict(float)
+        raw: dict[int, dict[str, float]] = defaultdict(dict)
+        for name, ranked in chunk_voices.items():
+            family = name.split(":")[1] if name.startswith("dense:") else name
+            # The bridge's passage list only picks passages; its document vote is document-level.
+            votes_for_docs = name != "bridge"
+            doc_rank: dict[str, int] = {}
+            for rank, (position, score) in enumerate(ranked):
+                chunk_score[position] += self._rrf(rank)
+                raw[position][family] = max(score, raw[position].get(family, float("-inf")))
+                doc_rank.setdefault(self._doc_of[position], len(doc_rank))
+            if votes_for_docs:
+                for doc, rank in doc_rank.items():
+                    doc_score[doc] += self._rrf(rank)
+        for ranked_docs in doc_voices.values():
+            for rank, doc in enumerate(ranked_docs):
+                doc_score[doc] += self._rrf(rank)
+        if prefer_kind:
+            for doc in doc_score:
+                if self._doc_kind.get(doc) == prefer_kind:
+                    doc_score[doc] += self.kind_boost * self._rrf(0)
+        best = sorted(doc_score, key=lambda d: (-doc_score[d], d))[:k]
+        by_doc: dict[str, list[ChunkHit]] = defaultdict(list)
+        for position, score in chunk_score.items():
+            by_doc[self._doc_of[position]].append(
+                ChunkHit(self.snapshot.chunks[position], score, dict(raw[position]))
+            )
+        return [
+            DocHit(doc, doc_score[doc], sorted(by_doc[doc], key=lambda hit: (-hit.score, hit.chunk.order)))
+            for doc in best
+        ]

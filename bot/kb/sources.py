@@ -1,0 +1,259 @@
+"""Find source files, parse their front matter and validate it against the schema.
+
+Every problem becomes a Rejection naming the file, the line where known, the
+field and the reason; valid documents are returned alongside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from bot.kb.schema import META_BY_KIND, KINDS, AnyMeta, StageGuideMeta
+
+FRONT_MATTER_FENCE = "---"
+IGNORED_NAMES = {"readme.md"}
+CHECKLIST_ITEM = re.compile(r"^\s*[-*+]\s+\[[ xX]\]\s+(?P<text>.*\S)\s*$")
+HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.+?)\s*#*\s*$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    path: Path
+    reason: str
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    text: str
+    section: str
+    line: int
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    meta: AnyMeta
+    body: str
+    path: Path
+    rel_path: str
+    content_hash: str
+    body_start_line: int
+    checklist: tuple[ChecklistItem, ...] = ()
+    key_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+
+@dataclass
+class Corpus:
+    documents: list[SourceDocument] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+class _DatesAsText(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text so the schema reports bad dates itself."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def discover(source_dirs: list[Path]) -> tuple[list[tuple[Path, str]], list[Rejection]]:
+    """All candidate files under the source folders, with a display path for each."""
+    found: list[tuple[Path, str]] = []
+    rejected: list[Rejection] = []
+    for root in source_dirs:
+        if not root.is_dir():
+            rejected.append(Rejection(root, "source folder not found"))
+            continue
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if not path.is_file() or any(part.startswith((".", "_")) for part in relative.parts):
+                continue
+            if path.name.lower() in IGNORED_NAMES:
+                continue
+            display = (root.name + "/" + relative.as_posix()) if root.name else relative.as_posix()
+            if path.suffix.lower() not in (".md", ".markdown"):
+                rejected.append(Rejection(Path(display), "not Markdown (expected a .md file)"))
+                continue
+            found.append((path, display))
+    return found, rejected
+
+
+def _split_front_matter(text: str, display: Path) -> tuple[str, str, int] | Rejection:
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != FRONT_MATTER_FENCE:
+        return Rejection(display, "no YAML front matter (the file must start with a '---' line)", line=1)
+    for index in range(1, len(lines)):
+        if lines[index].strip() == FRONT_MATTER_FENCE:
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    return Rejection(display, "front matter is not closed by a '---' line", line=1)
+
+
+def _key_lines(front_matter: str) -> dict[str, int]:
+    """Line (1-based, in the file) of each top-level key of the front matter."""
+    lines: dict[str, int] = {}
+    for offset, line in enumerate(front_matter.splitlines()):
+        match = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
+        if match:
+            lines.setdefault(match.group(1), offset + 2)
+    return lines
+
+
+def _validation_rejections(
+    error: ValidationError, display: Path, key_lines: dict[str, int]
+) -> list[Rejection]:
+    out = []
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"]]
+        # Tagged unions put the tag first in the location; drop it.
+        if location and location[0] in KINDS:
+            location = location[1:]
+        name = ".".join(location) if location else "front matter"
+        reason = problem["msg"]
+        if problem["type"] == "missing":
+            reason = "missing required field"
+        elif problem["type"] == "literal_error":
+            reason = f"{reason}, got {problem.get('input')!r}"
+        line = key_lines.get(location[0]) if location else None
+        out.append(Rejection(display, reason, field=name, line=line or 1))
+    return out
+
+
+def parse_checklist(body: str, first_line: int) -> tuple[ChecklistItem, ...]:
+    """Task items in document order, each with the heading path it sits under."""
+    items: list[ChecklistItem] = []
+    headings: list[tuple[int, str]] = []
+    in_fence = False
+    for offset, line in enumerate(body.splitlines()):
+        if FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        heading = HEADING.match(line)
+        if heading:
+            level = len(heading.group("hashes"))
+            headings = [(lvl, title) for lvl, title in headings if lvl < level]
+            headings.append((level, heading.group("title").strip()))
+            continue
+        item = CHECKLIST_ITEM.match(line)
+        if item:
+            section = " > ".join(title for level, title in headings if level >= 2)
+            items.append(ChecklistItem(item.group("text"), section, first_line + offset))
+    return tuple(items)
+
+
+def section_titles(body: str, level: int = 2) -> set[str]:
+    titles = set()
+    in_fence = False
+    for line in body.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        heading = HEADING.match(line)
+        if heading and not in_fence and len(heading.group("hashes")) == level:
+            titles.add(heading.group("title").strip())
+    return titles
+
+
+def parse_file(path: Path, display: str) -> SourceDocument | list[Rejection]:
+    shown = Path(display)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return [Rejection(shown, f"not UTF-8 (byte {error.start} cannot be decoded)", line=line)]
+    split = _split_front_matter(text, shown)
+    if isinstance(split, Rejection):
+        return [split]
+    front_matter, body, body_start = split
+    try:
+        data = yaml.load(front_matter, Loader=_DatesAsText)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(error, "problem", None) or str(error)
+        return [Rejection(shown, f"malformed YAML front matter: {problem}", line=line)]
+    if not isinstance(data, dict):
+        return [Rejection(shown, "front matter must be a mapping of key: value", line=2)]
+    key_lines = _key_lines(front_matter)
+    kind = data.get("kind")
+    if kind not in META_BY_KIND:
+        reason = "missing required field" if kind is None else f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})"
+        return [Rejection(shown, reason, field="kind", line=key_lines.get("kind", 1))]
+    try:
+        meta = META_BY_KIND[kind].model_validate(data)
+    except ValidationError as error:
+        return _validation_rejections(error, shown, key_lines)
+    if not body.strip():
+        return [Rejection(shown, "the document has no body", line=body_start)]
+    checklist: tuple[ChecklistItem, ...] = ()
+    if isinstance(meta, StageGuideMeta):
+        checklist = parse_checklist(body, body_start)
+        known = section_titles(body)
+        unknown = [title for title in meta.section_modules if title not in known]
+        if unknown:
+            return [
+                Rejection(
+                    shown,
+                    f"no '## {title}' section in the body",
+                    field="section_modules",
+                    line=key_lines.get("section_modules", 1),
+                )
+                for title in unknown
+            ]
+    return SourceDocument(
+        meta=meta,
+        body=body,
+        path=path,
+        rel_path=display,
+        content_hash=hashlib.sha256(raw).hexdigest(),
+        body_start_line=body_start,
+        checklist=checklist,
+        key_lines=key_lines,
+    )
+
+
+def load_corpus(source_dirs: list[Path]) -> Corpus:
+    """Parse and validate every source file; duplicates of an id keep the first file."""
+    files, rejections = discover(source_dirs)
+    corpus = Corpus(rejections=list(rejections))
+    first_by_id: dict[str, SourceDocument] = {}
+    for path, display in files:
+        parsed = parse_file(path, display)
+        if isinstance(parsed, list):
+            corpus.rejections.extend(parsed)
+            continue
+        other = first_by_id.get(parsed.id)
+        if other is not None:
+            corpus.rejections.append(
+                Rejection(
+                    Path(display),
+                    f"duplicate id {parsed.id!r}, already used by {other.rel_path}",
+                    field="id",
+                    line=parsed.key_lines.get("id", 2),
+                )
+            )
+            continue
+        first_by_id[parsed.id] = parsed
+        corpus.documents.append(parsed)
+    return corpus
+

