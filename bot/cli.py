@@ -60,6 +60,8 @@ def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: boo
         return 2
     for rejection in report.rejections:
         err.print(f"rejected {rejection}", markup=False)
+    for path in report.kept:
+        err.print(f"kept the previously indexed version of {path} until it is fixed", markup=False)
     kinds = ", ".join(f"{count} {kind}/{lang}" for (kind, lang), count in sorted(report.by_kind_and_lang.items()))
     out.print(f"documents: {len(report.documents)} ({kinds or 'none'}); rejected files: {len(report.rejections)}", markup=False)
     out.print(

@@ -5,26 +5,31 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Quote, QuoteGroup
 from bot.answers.quantify import MetricChange
+from bot.kb.chunking import Chunk, quotable_units
 from bot.kb.lexical import tokenize
-from bot.kb.search import DocHit, SearchResult
+from bot.kb.search import DocHit
 
-_LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)")
-_SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
+# Questions about a magnitude: the answer should carry the sources' numbers.
 _QUANTITY = re.compile(
-    r"how (much|many|long|far|fast)|what (rate|ratio|percentage|share)|\bnumbers?\b|\bfigures?\b|"
-    r"多少|几|比例|百分|多久|多长|降到|提升到|数字|数据",
+    r"\bhow (much|many|long|far|fast|often)\b|\bwhat (rate|ratio|percentage|share|level)\b|\bnumbers?\b|\bfigures?\b|"
+    r"\b(gains?|improve(ment)?s?|reduc(e|tion)s?|savings?|increases?|decreases?|faster|cheaper|lower|higher|"
+    r"per (hour|day|week|month|store|person|order|meal)|target|threshold|bar|rate)\b|"
+    r"多少|几|比例|百分|多久|多长|降到|降了|提升|提高|降低|减少|节省|省下|改善|增加|数字|数据|标准|门槛|达标",
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
 MAX_QUOTES = 6
 MAX_QUOTES_PER_DOC = 4
+RETRIEVED_PASSAGES = 6
+QUANTITY_BONUS = 0.5
+SEMANTIC_WEIGHT = 1.0
 
 
 def is_stale(meta: dict[str, Any], today: dt.date) -> bool:
@@ -34,20 +39,6 @@ def is_stale(meta: dict[str, Any], today: dt.date) -> bool:
 
 def source_url(base: str | None, path: str) -> str | None:
     return f"{base.rstrip('/')}/{path}" if base else None
-
-
-def units(text: str) -> list[str]:
-    """Quotable units of a passage: each list item or quote line whole, prose by sentence."""
-    out: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or set(stripped) <= set("-|: "):
-            continue
-        if _LIST_MARKER.match(line) or stripped.startswith((">", "|")):
-            out.append(_LIST_MARKER.sub("", stripped).lstrip("> ").strip())
-            continue
-        out.extend(s.strip() for s in _SENTENCE_END.split(stripped) if s and s.strip())
-    return [u for u in out if u]
 
 
 class Citations:
@@ -95,26 +86,33 @@ class Scorer:
         tokens = set(tokenize(text))
         covered = sum(w for forms, w in zip(self.concepts, self.weights) if tokens.intersection(forms))
         total = sum(self.weights) or 1.0
-        bonus = 0.15 if self.quantity and _DIGIT.search(text) else 0.0
+        bonus = QUANTITY_BONUS if self.quantity and _DIGIT.search(text) else 0.0
         return covered / total + bonus
 
 
 def quote_groups(
-    result: SearchResult,
-    docs: list[DocHit],
+    docs: list[tuple[DocHit, list[Chunk]]],
     scorer: Scorer,
     citations: Citations,
+    unit_similarity: Callable[[Chunk], Sequence[float]],
     max_quotes: int = MAX_QUOTES,
 ) -> list[QuoteGroup]:
-    """The best units from the best passages, grouped by document section, in document order."""
+    """The best units from the best passages, grouped by document section, in document order.
+
+    A unit's score is its closeness in meaning to the question (a cross-lingual
+    model), how much of the question's terms it covers, a prior for its
+    passage's retrieval rank, and a bonus for stating a number when the
+    question asks for one. `docs` pairs each document with its passages, the
+    retrieved ones first (best first), then the rest of the document."""
     candidates: list[tuple[float, int, int, str, DocHit, str]] = []
-    for doc_rank, doc in enumerate(docs):
-        passages = [hit for hit in doc.chunks if hit.chunk.role == "body"][:3] or doc.chunks[:1]
-        for passage_rank, hit in enumerate(passages):
-            for position, unit in enumerate(units(hit.chunk.text)):
-                # Earlier documents and passages win ties; a passage's lead sentence is a fair default.
-                prior = 0.3 / (1 + doc_rank) + 0.1 / (1 + passage_rank) + (0.05 if position == 0 else 0.0)
-                candidates.append((scorer.score(unit) + prior, hit.chunk.order, position, unit, doc, hit.chunk.section))
+    for doc_rank, (doc, passages) in enumerate(docs):
+        for passage_rank, chunk in enumerate(passages):
+            prior = 0.3 / (1 + doc_rank) + (0.2 / (1 + passage_rank) if passage_rank < RETRIEVED_PASSAGES else 0.0)
+            similarities = unit_similarity(chunk)
+            for position, unit in enumerate(quotable_units(chunk.text)):
+                meaning = float(similarities[position]) if position < len(similarities) else 0.0
+                score = scorer.score(unit) + SEMANTIC_WEIGHT * meaning + prior
+                candidates.append((score, chunk.order, position, unit, doc, chunk.section))
     candidates.sort(key=lambda c: -c[0])
     chosen: list[tuple[float, int, int, str, DocHit, str]] = []
     per_doc: dict[str, int] = {}
@@ -128,13 +126,14 @@ def quote_groups(
         chosen.append(candidate)
         if len(chosen) >= max_quotes:
             break
-    doc_order = {doc.doc_id: rank for rank, doc in enumerate(docs)}
+    doc_order = {doc.doc_id: rank for rank, (doc, _) in enumerate(docs)}
     chosen.sort(key=lambda c: (doc_order[c[4].doc_id], c[1], c[2]))
     groups: list[QuoteGroup] = []
     for candidate in chosen:
         doc, section = candidate[4], candidate[5]
         number = citations.cite(doc.doc_id, section, doc.score)
-        heading = f"{citations.items[number - 1].title} · {section}" if section else citations.items[number - 1].title
+        title = citations.items[number - 1].title
+        heading = f"{title} · {section}" if section else title
         quote = Quote(candidate[3], number)
         if groups and groups[-1].heading == heading:
             groups[-1] = QuoteGroup(heading, groups[-1].quotes + (quote,))

@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bot.answers.compose import (
     Citations,
     Scorer,
@@ -24,6 +26,7 @@ from bot.answers.evidence import AbstentionPolicy, Evidence, assess, specificity
 from bot.answers.intent import Route, classify
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, SourceRef
+from bot.kb.chunking import Chunk
 from bot.answers.render import render_text
 from bot.kb.schema import STAGES
 from bot.kb.search import DocHit, Filters, Mode, SearchResult, Searcher, detect_lang
@@ -33,7 +36,8 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_CASE_CARDS = 3
-PROOF_CARDS = 2
+PROOF_CARDS = 1
+RELATED_DOC_RATIO = 0.85  # a second source is quoted only when it scores this close to the first
 
 
 class AnswerError(ValueError):
@@ -78,7 +82,13 @@ class Engine:
             self._embedders.update(self._loader(missing, self.settings.embedding_threads))
         embedders = {m: self._embedders[m] for m in self.snapshot.embedding_models}
         return Searcher(
-            self.snapshot, embedders, candidates=self.settings.candidates_per_list, rrf_k=self.settings.rrf_k
+            self.snapshot,
+            embedders,
+            candidates=self.settings.candidates_per_list,
+            rrf_k=self.settings.rrf_k,
+            kind_boost=self.settings.kind_boost,
+            weights=self.settings.voice_weights,
+            specificity=specificity,
         )
 
     def refresh(self) -> bool:
@@ -95,10 +105,15 @@ class Engine:
     def documents(self) -> dict[str, dict[str, Any]]:
         return self.snapshot.documents
 
-    @property
-    def semantic_model(self) -> str | None:
-        cross = [name for name, e in self.searcher.embedders.items() if getattr(e, "cross_lingual", False)]
-        return cross[0] if cross else None
+    def _evidence(self, query: str, result: SearchResult) -> Evidence:
+        semantic = 0.0
+        if result.docs:
+            similarity = self._unit_similarity(query)
+            semantic = max(
+                (float(np.max(s)) for c in self.snapshot.chunks_of(result.docs[0].doc_id) if len(s := similarity(c))),
+                default=0.0,
+            )
+        return assess(result, self.snapshot.lexical.doc_terms, semantic)
 
     # --- questions -------------------------------------------------------
     def search(
@@ -128,7 +143,7 @@ class Engine:
             answer = self._checklist_answer(question, query, route, filters, lang, today, mode)
         else:
             result = self.search(query, filters, mode, prefer_kind=route.kind)
-            evidence = assess(result, self.snapshot.lexical.doc_terms, self.semantic_model)
+            evidence = self._evidence(query, result)
             if self.policy.answerable(evidence):
                 answer = self._compose(question, route, result, evidence, filters, lang, today, mode)
             else:
@@ -178,31 +193,53 @@ class Engine:
             sources=self._sources(result.docs, today),
         )
         scorer = self._scorer(question, result)
+        similarity = self._unit_similarity(result.query)
         top_kind = self.documents[result.docs[0].doc_id]["meta"]["kind"]
         if route.intent == "case" and top_kind == "case":
             answer.cards = self._cards(result.docs, citations)
             answer.headline = label(lang, "cases", n=len(answer.cards))
-            answer.groups = quote_groups(result, result.docs[:1], scorer, citations, max_quotes=3)
+            answer.groups = quote_groups(self._passages(result.docs[:1]), scorer, citations, similarity, max_quotes=3)
         elif route.intent == "value" and top_kind == "playbook":
-            playbooks = [d for d in result.docs[:3] if self.documents[d.doc_id]["meta"]["kind"] == "playbook"][:2]
+            playbooks = [d for d in self._relevant(result.docs) if self.documents[d.doc_id]["meta"]["kind"] == "playbook"][:2]
             answer.headline = label(lang, "value")
-            answer.groups = quote_groups(result, playbooks, scorer, citations)
+            answer.groups = quote_groups(self._passages(playbooks), scorer, citations, similarity)
             if dict(route.scores).get("case", 0) > 0:
                 proof = self.search(question, replace(filters, kind="case"), mode)
                 answer.cards = self._cards(proof.docs, citations, limit=PROOF_CARDS)
         else:
-            answer.groups = quote_groups(result, result.docs[:3], scorer, citations)
+            answer.groups = quote_groups(self._passages(self._relevant(result.docs)), scorer, citations, similarity)
             answer.headline = label(lang, "from_sources", n=len({q.citation for g in answer.groups for q in g.quotes}))
         answer.citations = citations.items
         answer.notes = stale_notes(answer, self.documents)
         return answer
 
+    def _unit_similarity(self, query: str) -> Callable[[Chunk], Sequence[float]]:
+        model = self.snapshot.unit_model
+        vector = self.searcher.query_vector(model, query)
+        return lambda chunk: self.snapshot.unit_similarities(self.snapshot.position[chunk.id], vector)
+
+    def _passages(self, docs: Sequence[DocHit]) -> list[tuple[DocHit, list[Chunk]]]:
+        """Each document's body passages: the retrieved ones best first, then the rest in order."""
+        out = []
+        for doc in docs:
+            retrieved = [hit.chunk for hit in doc.chunks if hit.chunk.role == "body"]
+            seen = {chunk.id for chunk in retrieved}
+            rest = [c for c in self.snapshot.chunks_of(doc.doc_id) if c.role == "body" and c.id not in seen]
+            out.append((doc, retrieved + rest))
+        return out
+
+    @staticmethod
+    def _relevant(docs: Sequence[DocHit], limit: int = 3, ratio: float = RELATED_DOC_RATIO) -> list[DocHit]:
+        """The top document, and the next ones only while they score close to it."""
+        if not docs:
+            return []
+        return [doc for doc in docs[:limit] if doc.score >= ratio * docs[0].score]
+
     def _cards(self, docs: Sequence[DocHit], citations: Citations, limit: int = MAX_CASE_CARDS) -> list[CaseCard]:
         cases = [d for d in docs if self.documents[d.doc_id]["meta"]["kind"] == "case"]
         if not cases:
             return []
-        best = cases[0].score
-        chosen = [d for d in cases[:limit] if d.score >= 0.75 * best]
+        chosen = self._relevant(cases, limit=limit)
         return [
             case_card(d.doc_id, self.documents[d.doc_id], citations.cite(d.doc_id, "", d.score)) for d in chosen
         ]
@@ -247,7 +284,7 @@ class Engine:
         if stage is None and result.docs:
             stage = self.documents[result.docs[0].doc_id]["meta"].get("stage")
         if stage is None:
-            evidence = assess(result, self.snapshot.lexical.doc_terms, self.semantic_model)
+            evidence = self._evidence(query, result)
             return self._abstain(question, "checklist", result, evidence, lang, today)
         found = self.checklist(stage, self.detect_module(question), filters, today, lang=lang)
         found.answer.question = question

@@ -4,9 +4,10 @@ Decided from evidence, not from one similarity threshold (the top scores of
 unanswerable questions sit inside the answerable range): which of the
 question's terms, in either language, the best document covers, each weighted
 by how specific the term is in general language (so "what", "想", "place"
-weigh little and "cruise", "发票", "PDPA" weigh a lot), plus how close the best
-passages are in meaning according to a cross-lingual model. The two thresholds
-of the policy were calibrated on the eval set, unanswerable questions included.
+weigh little and "cruise", "发票", "PDPA" weigh a lot); how much of the
+question rests on terms the corpus never uses at all; and how close the best
+sentence of that document is in meaning (a cross-lingual model). The policy's
+threshold was calibrated on the eval set, unanswerable questions included.
 """
 
 from __future__ import annotations
@@ -31,40 +32,43 @@ def specificity(term: str) -> float:
 @dataclass(frozen=True)
 class Evidence:
     coverage: float              # specificity-weighted share of question terms found in the top document
-    semantic: float              # best cross-lingual similarity among the top document's passages
+    unknown: float               # specificity-weighted share of question terms found nowhere in the corpus
+    semantic: float              # best similarity of a sentence of the top document to the question
     uncovered: tuple[str, ...]   # the question's most specific terms the top document lacks
 
     @property
     def score(self) -> float:
-        return self.coverage + self.semantic
+        return self.coverage + self.semantic - self.unknown
 
 
-def assess(result: SearchResult, doc_terms: DocTerms, semantic_model: str | None) -> Evidence:
+def assess(result: SearchResult, doc_terms: DocTerms, semantic: float) -> Evidence:
     if not result.docs:
-        return Evidence(0.0, 0.0, tuple(forms[0] for forms in result.concepts))
-    top = result.docs[0]
-    counts = doc_terms.counts.get(top.doc_id, {})
-    total = covered = 0.0
+        return Evidence(0.0, 1.0, 0.0, tuple(forms[0] for forms in result.concepts))
+    counts = doc_terms.counts.get(result.docs[0].doc_id, {})
+    total = covered = unknown = 0.0
     missing: list[tuple[float, str]] = []
     for forms in result.concepts:
         weight = specificity(forms[0])
         total += weight
         if any(form in counts for form in forms):
             covered += weight
-        else:
-            missing.append((weight, forms[0]))
-    semantic = max((hit.raw.get(semantic_model or "", 0.0) for hit in top.chunks[:5]), default=0.0)
+            continue
+        missing.append((weight, forms[0]))
+        if not any(doc_terms.df.get(form) for form in forms):
+            unknown += weight
     uncovered = tuple(term for _, term in sorted(missing, reverse=True)[:5])
-    return Evidence(covered / total if total else 1.0, max(0.0, semantic), uncovered)
+    if not total:
+        return Evidence(1.0, 0.0, max(0.0, semantic), uncovered)
+    return Evidence(covered / total, unknown / total, max(0.0, semantic), uncovered)
 
 
 @dataclass(frozen=True)
 class AbstentionPolicy:
-    """Answer when coverage + semantic similarity reaches the threshold."""
+    """Answer when coverage + semantic similarity − unknown share reaches the threshold."""
 
-    threshold: float = 0.73
-    floor: float = 0.4     # evidence score mapped to confidence 0
-    ceiling: float = 1.3   # evidence score mapped to confidence 1
+    threshold: float = 0.55
+    floor: float = 0.2     # evidence score mapped to confidence 0
+    ceiling: float = 1.2   # evidence score mapped to confidence 1
 
     def answerable(self, evidence: Evidence) -> bool:
         return evidence.score >= self.threshold

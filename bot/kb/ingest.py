@@ -8,26 +8,31 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from rich.progress import Progress
 
 from bot.kb.bridge import Bridge
-from bot.kb.chunking import CHUNKER_VERSION, Chunk, Chunker
+from bot.kb.chunking import CHUNKER_VERSION, Chunk, Chunker, quotable_units
 from bot.kb.lexical import LexicalIndex
+from bot.kb.models import model_info
 from bot.kb.sources import Corpus, Rejection, SourceDocument, load_corpus
 from bot.kb.store import (
     CHROMA_DIR,
     CHUNKS_FILE,
     DOCUMENTS_FILE,
+    INDEX_FORMAT,
     LEXICAL_DIR,
     MANIFEST_FILE,
+    UNITS_FILE,
     DataDir,
     chroma_client,
     chroma_metadata,
     collection_name,
+    read_chunks,
     read_json,
     release_chroma,
     write_chunks,
@@ -38,6 +43,7 @@ if TYPE_CHECKING:
     from bot.kb.embeddings import Embedder
 
 EMBED_BATCH = 64
+UPSERT_BATCH = 512
 PROGRESS_THRESHOLD = 64  # chunks; smaller runs finish before a bar is worth drawing
 
 
@@ -54,6 +60,17 @@ class IngestError(RuntimeError):
 
 
 @dataclass
+class Entry:
+    """One document as it goes into a snapshot."""
+
+    doc_id: str
+    path: str
+    fingerprint: str
+    chunks: list[Chunk]
+    record: dict[str, Any]
+
+
+@dataclass
 class IngestReport:
     documents: list[SourceDocument] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
@@ -64,6 +81,7 @@ class IngestReport:
     seconds: float = 0.0
     snapshot: str | None = None
     changed: bool = False
+    kept: list[str] = field(default_factory=list)  # rejected files whose previous version still serves
     aborted: str | None = None
 
     @property
@@ -158,23 +176,29 @@ class Ingestor:
         old_docs: dict[str, dict[str, Any]] = {}
         if previous is not None:
             manifest = read_json(previous / MANIFEST_FILE)
-            if manifest.get("embedding_models") == self.models:
+            if manifest.get("embedding_models") == self.models and manifest.get("format") == INDEX_FORMAT:
                 old_docs = manifest["documents"]
 
-        chunks_by_doc = {doc.id: self.chunker.split(doc) for doc in corpus.documents}
-        prints = {doc.id: fingerprint(doc, self.chunker_key, self.model_key) for doc in corpus.documents}
-        changed = [doc for doc in corpus.documents if old_docs.get(doc.id, {}).get("fingerprint") != prints[doc.id]]
-        deleted = [doc_id for doc_id in old_docs if doc_id not in prints]
-        moved = [doc for doc in corpus.documents if doc.id in old_docs and old_docs[doc.id]["path"] != doc.rel_path]
+        entries = [
+            Entry(doc.id, doc.rel_path, fingerprint(doc, self.chunker_key, self.model_key), self.chunker.split(doc), document_record(doc))
+            for doc in corpus.documents
+        ]
+        if previous is not None and old_docs:
+            entries.extend(self._previous_versions(corpus, previous, old_docs, report))
+        entries.sort(key=lambda entry: entry.path)
+        ids = {entry.doc_id for entry in entries}
+        changed = [e for e in entries if old_docs.get(e.doc_id, {}).get("fingerprint") != e.fingerprint]
+        deleted = [doc_id for doc_id in old_docs if doc_id not in ids]
+        moved = [e for e in entries if e.doc_id in old_docs and old_docs[e.doc_id]["path"] != e.path]
 
-        report.skipped = sum(len(chunks_by_doc[d.id]) for d in corpus.documents if d not in changed)
+        report.skipped = sum(len(e.chunks) for e in entries if e not in changed)
         if previous is not None and old_docs and not changed and not deleted and not moved:
             report.snapshot = previous.name
             return
 
         name, staging = self.data.new_staging()
         try:
-            self._write_snapshot(staging, corpus, chunks_by_doc, prints, changed, deleted, old_docs, previous, report, show_progress)
+            self._write_snapshot(staging, entries, changed, deleted, old_docs, previous, report, show_progress)
             release_chroma()
             self.data.publish(name, staging)
         except BaseException:
@@ -185,13 +209,36 @@ class Ingestor:
         report.changed = True
         self.data.clean(self.keep)
 
+    @staticmethod
+    def _previous_versions(
+        corpus: Corpus, previous: Path, old_docs: dict[str, dict[str, Any]], report: IngestReport
+    ) -> list[Entry]:
+        """A file that was valid before and is rejected now keeps serving its last valid version."""
+        rejected = {str(rejection.path) for rejection in corpus.rejections}
+        valid_ids = {doc.id for doc in corpus.documents}
+        keep = {
+            doc_id
+            for doc_id, info in old_docs.items()
+            if info["path"] in rejected and doc_id not in valid_ids
+        }
+        if not keep:
+            return []
+        records = read_json(previous / DOCUMENTS_FILE)
+        chunks: dict[str, list[Chunk]] = {}
+        for chunk in read_chunks(previous / CHUNKS_FILE):
+            if chunk.doc_id in keep:
+                chunks.setdefault(chunk.doc_id, []).append(chunk)
+        report.kept = sorted(old_docs[doc_id]["path"] for doc_id in keep)
+        return [
+            Entry(doc_id, old_docs[doc_id]["path"], old_docs[doc_id]["fingerprint"], chunks.get(doc_id, []), records[doc_id])
+            for doc_id in sorted(keep)
+        ]
+
     def _write_snapshot(
         self,
         staging: Path,
-        corpus: Corpus,
-        chunks_by_doc: dict[str, list[Chunk]],
-        prints: dict[str, str],
-        changed: list[SourceDocument],
+        entries: list[Entry],
+        changed: list[Entry],
         deleted: list[str],
         old_docs: dict[str, dict[str, Any]],
         previous: Path | None,
@@ -214,20 +261,27 @@ class Ingestor:
 
         stale_ids: list[str] = [cid for doc_id in deleted for cid in old_docs[doc_id]["chunk_ids"]]
         fresh: list[Chunk] = []
-        for doc in changed:
-            new_ids = {chunk.id for chunk in chunks_by_doc[doc.id]}
-            old_ids = set(old_docs.get(doc.id, {}).get("chunk_ids", []))
+        for entry in changed:
+            new_ids = {chunk.id for chunk in entry.chunks}
+            old_ids = set(old_docs.get(entry.doc_id, {}).get("chunk_ids", []))
             stale_ids.extend(old_ids - new_ids)
             report.updated += len(new_ids & old_ids)
             report.added += len(new_ids - old_ids)
-            fresh.extend(chunks_by_doc[doc.id])
+            fresh.extend(entry.chunks)
         report.removed = len(stale_ids)
+        all_chunks = [chunk for entry in entries for chunk in entry.chunks]
+        old_centers: dict[str, Any] = read_json(previous / MANIFEST_FILE).get("centering", {}) if previous and old_docs else {}
+        centering: dict[str, dict[str, list[float]]] = {}
         for model, collection in collections.items():
             if stale_ids:
                 collection.delete(ids=stale_ids)
-            self._embed_into(model, collection, fresh, show_progress)
+            vectors = self._embed(model, fresh, show_progress)
+            if model_info(model).center_by_language:
+                centering[model] = self._store_centered(collection, fresh, vectors, all_chunks, old_centers.get(model))
+            else:
+                _upsert(collection, fresh, vectors)
 
-        all_chunks = [chunk for doc in corpus.documents for chunk in chunks_by_doc[doc.id]]
+        self._write_units(staging, previous if old_docs else None, fresh, all_chunks, show_progress)
         for model, collection in collections.items():
             if collection.count() != len(all_chunks):
                 raise IngestError(
@@ -235,8 +289,9 @@ class Ingestor:
                 )
         terms = {
             term
-            for doc in corpus.documents
-            for term in [*doc.meta.tags, *getattr(doc.meta, "segments", []), *getattr(doc.meta, "modules", [])]
+            for entry in entries
+            for key in ("tags", "segments", "modules")
+            for term in entry.record["meta"].get(key) or []
         }
         lexical = LexicalIndex.build(
             [chunk.embed_text for chunk in all_chunks], [chunk.doc_id for chunk in all_chunks], terms
@@ -244,36 +299,117 @@ class Ingestor:
         lexical.save(staging / LEXICAL_DIR)
         Bridge.build(*lexical.vocabulary()).save(staging / LEXICAL_DIR)
         write_chunks(staging / CHUNKS_FILE, all_chunks)
-        write_json(staging / DOCUMENTS_FILE, {doc.id: document_record(doc) for doc in corpus.documents})
+        write_json(staging / DOCUMENTS_FILE, {entry.doc_id: entry.record for entry in entries})
         write_json(
             staging / MANIFEST_FILE,
             {
+                "format": INDEX_FORMAT,
                 "embedding_models": self.models,
+                "unit_model": self.models[0],
+                "centering": centering,
                 "chunker": self.chunker_key,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "documents": {
-                    doc.id: {
-                        "fingerprint": prints[doc.id],
-                        "path": doc.rel_path,
-                        "chunk_ids": [chunk.id for chunk in chunks_by_doc[doc.id]],
+                    entry.doc_id: {
+                        "fingerprint": entry.fingerprint,
+                        "path": entry.path,
+                        "chunk_ids": [chunk.id for chunk in entry.chunks],
                     }
-                    for doc in corpus.documents
+                    for entry in entries
                 },
             },
         )
 
-    def _embed_into(self, model: str, collection: Any, chunks: list[Chunk], show_progress: bool) -> None:
-        if not chunks:
-            return
+    def _embed(
+        self,
+        model: str,
+        chunks: list[Chunk],
+        show_progress: bool,
+        text: Callable[[Chunk], str] = lambda chunk: chunk.embed_text,
+    ) -> np.ndarray:
+        vectors: list[np.ndarray] = []
         with Progress(disable=not show_progress or len(chunks) < PROGRESS_THRESHOLD, transient=True) as progress:
             task = progress.add_task(f"Embedding {len(chunks)} chunks with {model}", total=len(chunks))
             for start in range(0, len(chunks), EMBED_BATCH):
                 batch = chunks[start : start + EMBED_BATCH]
-                vectors = self.embedder(model).embed_documents([chunk.embed_text for chunk in batch])
-                collection.upsert(
-                    ids=[chunk.id for chunk in batch],
-                    embeddings=vectors.tolist(),
-                    documents=[chunk.text for chunk in batch],
-                    metadatas=[chroma_metadata(chunk) for chunk in batch],
-                )
+                vectors.append(self.embedder(model).embed_documents([text(chunk) for chunk in batch]))
                 progress.advance(task, len(batch))
+        return np.concatenate(vectors) if vectors else np.zeros((0, model_info(model).dimension), dtype=np.float32)
+
+    def _write_units(
+        self, staging: Path, previous: Path | None, fresh: list[Chunk], all_chunks: list[Chunk], show_progress: bool
+    ) -> None:
+        """Vectors for every quotable unit (sentence, list item), so answers can pick
+        the sentences closest in meaning, in either language. Unchanged chunks keep theirs."""
+        model = self.models[0]
+        reused: dict[tuple[str, int], np.ndarray] = {}
+        if previous is not None and (previous / UNITS_FILE).exists():
+            old = np.load(previous / UNITS_FILE)
+            old_ids = [chunk.id for chunk in read_chunks(previous / CHUNKS_FILE)]
+            for chunk_pos, unit_pos, vector in zip(old["chunk"], old["unit"], old["vectors"]):
+                reused[(old_ids[int(chunk_pos)], int(unit_pos))] = vector
+        fresh_ids = {chunk.id for chunk in fresh}
+        rows: list[tuple[int, int]] = []
+        vectors: list[np.ndarray | None] = []
+        pending: list[tuple[int, Chunk, str]] = []
+        for chunk_pos, chunk in enumerate(all_chunks):
+            for unit_pos, text in enumerate(quotable_units(chunk.text)):
+                rows.append((chunk_pos, unit_pos))
+                vector = None if chunk.id in fresh_ids else reused.get((chunk.id, unit_pos))
+                vectors.append(vector)
+                if vector is None:
+                    pending.append((len(vectors) - 1, chunk, text))
+        if pending:
+            as_chunks = [replace(chunk, text=text, section="", title="") for _, chunk, text in pending]
+            embedded = self._embed(model, as_chunks, show_progress, text=lambda c: c.text)
+            for (slot, _, _), vector in zip(pending, embedded):
+                vectors[slot] = vector.astype(np.float16)
+        matrix = np.stack(vectors) if vectors else np.zeros((0, model_info(model).dimension), dtype=np.float16)
+        np.savez(
+            staging / UNITS_FILE,
+            chunk=np.array([r[0] for r in rows], dtype=np.int32),
+            unit=np.array([r[1] for r in rows], dtype=np.int32),
+            vectors=matrix.astype(np.float16),
+        )
+
+    @staticmethod
+    def _store_centered(
+        collection: Any,
+        fresh: list[Chunk],
+        fresh_vectors: np.ndarray,
+        all_chunks: list[Chunk],
+        old_center: dict[str, list[float]] | None,
+    ) -> dict[str, list[float]]:
+        """Store every vector minus its language's mean; returns the means.
+
+        Kept vectors are recovered from the stored ones and the previous means,
+        so a changed corpus re-centres everything without re-embedding."""
+        raw: dict[str, np.ndarray] = {chunk.id: vector for chunk, vector in zip(fresh, fresh_vectors)}
+        fresh_ids = set(raw)
+        kept = [chunk for chunk in all_chunks if chunk.id not in fresh_ids]
+        if kept:
+            if old_center is None:
+                raise IngestError("the previous index has no centring data; delete the data dir and ingest again")
+            lang_of = {chunk.id: chunk.lang for chunk in kept}
+            for start in range(0, len(kept), UPSERT_BATCH):
+                ids = [chunk.id for chunk in kept[start : start + UPSERT_BATCH]]
+                got = collection.get(ids=ids, include=["embeddings"])
+                for chunk_id, vector in zip(got["ids"], got["embeddings"]):
+                    raw[chunk_id] = np.asarray(vector, dtype=np.float32) + np.asarray(old_center[lang_of[chunk_id]], dtype=np.float32)
+        means = {
+            lang: np.mean([raw[c.id] for c in all_chunks if c.lang == lang], axis=0)
+            for lang in sorted({c.lang for c in all_chunks})
+        }
+        _upsert(collection, all_chunks, np.stack([raw[c.id] - means[c.lang] for c in all_chunks]) if all_chunks else np.zeros((0, 1)))
+        return {lang: mean.astype(np.float32).tolist() for lang, mean in means.items()}
+
+
+def _upsert(collection: Any, chunks: list[Chunk], vectors: np.ndarray) -> None:
+    for start in range(0, len(chunks), UPSERT_BATCH):
+        batch = chunks[start : start + UPSERT_BATCH]
+        collection.upsert(
+            ids=[chunk.id for chunk in batch],
+            embeddings=np.asarray(vectors[start : start + UPSERT_BATCH], dtype=np.float32).tolist(),
+            documents=[chunk.text for chunk in batch],
+            metadatas=[chroma_metadata(chunk) for chunk in batch],
+        )

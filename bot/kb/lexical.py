@@ -58,6 +58,9 @@ def tokenize(text: str) -> list[str]:
             word = piece.lower().strip("'-")
             if word and word not in EN_STOPWORDS:
                 tokens.append(_stem(word))
+                if "-" in word:
+                    # "go-live" also matches "go live" and "live".
+                    tokens.extend(_stem(part) for part in word.split("-") if part and part not in EN_STOPWORDS)
     return tokens
 
 

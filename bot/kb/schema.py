@@ -33,7 +33,6 @@ class DocumentMeta(BaseModel):
     tags: list[str] = Field(default_factory=list)
     audience: list[Audience] = Field(default_factory=lambda: ["all"])
 
-    @property
     @field_validator("verified", mode="before")
     @classmethod
     def _iso_date_only(cls, value: object) -> object:
@@ -99,6 +98,12 @@ class CaseMeta(DocumentMeta):
     size: NonEmpty
     modules: list[str] = Field(min_length=1)
     metrics: list[Metric] = Field(min_length=1)
+
+    @field_validator("customer", "industry", "size", mode="before")
+    @classmethod
+    def _free_text(cls, value: object) -> object:
+        # `size: 40` is free text that YAML happened to read as a number.
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 AnyMeta = Union[PlaybookMeta, StageGuideMeta, CaseMeta]

@@ -1,23 +1,26 @@
 """Hybrid retrieval over one snapshot: lexical and dense voices, fused by
-reciprocal rank fusion, ranking documents first and passages within them.
+weighted reciprocal rank fusion, ranking documents first and passages within them.
 
 Cross-lingual questions need care. BM25 only matches documents in the
-question's language, and e5 prefers them too, so in a plain fusion every
-same-language document buries the right other-language one. So:
+question's language, and e5 on its own prefers them too, so in a plain fusion
+every same-language document buries the right other-language one. So:
   - BM25 ranks only documents in the question's language;
   - the bridge voice ranks the other language's documents by the question's
     terms translated through a corpus-restricted dictionary;
-  - a model that is not cross-lingual (e5) ranks each language separately;
-  - a cross-lingual model (USE) ranks everything together.
-Documents are ranked on whole-document evidence (their best passage in each
-voice, and the bridge's document-level score), then passages within them.
+  - the coverage voice ranks every document by the share of the question's
+    specific terms (in either language) it contains;
+  - dense models rank everything together; e5's vectors are language-centred
+    at ingest so its similarities are comparable across languages.
+Documents are ranked on whole-document evidence (each voice votes with a
+document's best passage, the bridge and coverage voices with whole documents),
+then passages within them.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -112,13 +115,17 @@ class Searcher:
         embedders: Mapping[str, Any],
         candidates: int = 40,
         rrf_k: int = 60,
-        kind_boost: float = 2.0,
+        kind_boost: float = 1.0,
+        weights: Mapping[str, float] | None = None,
+        specificity: Callable[[str], float] = lambda term: 1.0,
     ) -> None:
         self.snapshot = snapshot
         self.embedders = dict(embedders)
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.kind_boost = kind_boost
+        self.weights = dict(weights or {})
+        self.specificity = specificity
         self._doc_kind = {c.doc_id: c.kind for c in snapshot.chunks}
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
         self._lang = np.array([c.lang for c in snapshot.chunks])
@@ -136,15 +143,27 @@ class Searcher:
     def lexical_voices(
         self, query: str, lang: str, mask: np.ndarray, concepts: list[list[str]]
     ) -> tuple[dict[str, Ranked], dict[str, list[str]]]:
-        """Chunk lists and document lists from BM25 and the bridge."""
+        """Passage lists (BM25 in the question's language, BM25 of the translated
+        terms in the other) and document lists (bridge, coverage)."""
         other = "en" if lang == "zh" else "zh"
         own = self._top(self.snapshot.lexical.scores(query), mask & (self._lang == lang))
         translated_query = " ".join(form for forms in concepts for form in forms[1:])
         translated = self._top(self.snapshot.lexical.scores(translated_query), mask & (self._lang == other))
-        allowed_docs = {self._doc_of[i] for i in np.flatnonzero(mask & (self._lang == other))}
-        doc_scores = self.snapshot.lexical.doc_terms.scores(concepts, sorted(allowed_docs))
-        bridge_docs = [d for d in sorted(doc_scores, key=lambda d: -doc_scores[d]) if doc_scores[d] > 0]
-        return {"lexical": own, "bridge": translated}, {"bridge": bridge_docs[: self.candidates]}
+        doc_terms = self.snapshot.lexical.doc_terms
+        allowed = {self._doc_of[i] for i in np.flatnonzero(mask)}
+        other_docs = sorted(d for d in allowed if self._doc_lang[d] == other)
+        bridge = doc_terms.scores(concepts, other_docs)
+        weights = [self.specificity(forms[0]) for forms in concepts]
+        total = sum(weights) or 1.0
+        coverage = {
+            doc: sum(w for forms, w in zip(concepts, weights) if any(f in doc_terms.counts[doc] for f in forms)) / total
+            for doc in allowed
+        }
+        doc_voices = {
+            "bridge": _ranked_docs(bridge, self.candidates),
+            "coverage": _ranked_docs(coverage, self.candidates),
+        }
+        return {"lexical": own, "bridge": translated}, doc_voices
 
     def query_vector(self, model: str, query: str) -> np.ndarray:
         # One question is often searched twice (e.g. once more for case proof): embed it once.
@@ -156,19 +175,11 @@ class Searcher:
         return self._vectors[key]
 
     def dense_voices(self, query: str, filters: Filters) -> dict[str, Ranked]:
-        base = filters.as_dict()
-        voices: dict[str, Ranked] = {}
-        for name, embedder in self.embedders.items():
-            vector = self.query_vector(name, query)
-            if embedder.cross_lingual:
-                voices[f"dense:{name}"] = self.snapshot.dense(name, vector, self.candidates, chroma_where(base))
-                continue
-            for lang in LANGS:
-                if filters.lang and filters.lang != lang:
-                    continue
-                where = chroma_where({**base, "lang": lang})
-                voices[f"dense:{name}:{lang}"] = self.snapshot.dense(name, vector, self.candidates, where)
-        return voices
+        where = chroma_where(filters.as_dict())
+        return {
+            f"dense:{name}": self.snapshot.dense(name, self.query_vector(name, query), self.candidates, where)
+            for name in self.embedders
+        }
 
     def search(
         self,
@@ -212,19 +223,21 @@ class Searcher:
         raw: dict[int, dict[str, float]] = defaultdict(dict)
         for name, ranked in chunk_voices.items():
             family = name.split(":")[1] if name.startswith("dense:") else name
+            weight = self.weights.get(family, 1.0)
             # The bridge's passage list only picks passages; its document vote is document-level.
             votes_for_docs = name != "bridge"
             doc_rank: dict[str, int] = {}
             for rank, (position, score) in enumerate(ranked):
-                chunk_score[position] += self._rrf(rank)
+                chunk_score[position] += weight * self._rrf(rank)
                 raw[position][family] = max(score, raw[position].get(family, float("-inf")))
                 doc_rank.setdefault(self._doc_of[position], len(doc_rank))
             if votes_for_docs:
                 for doc, rank in doc_rank.items():
-                    doc_score[doc] += self._rrf(rank)
-        for ranked_docs in doc_voices.values():
+                    doc_score[doc] += weight * self._rrf(rank)
+        for name, ranked_docs in doc_voices.items():
+            weight = self.weights.get(name, 1.0)
             for rank, doc in enumerate(ranked_docs):
-                doc_score[doc] += self._rrf(rank)
+                doc_score[doc] += weight * self._rrf(rank)
         if prefer_kind:
             for doc in doc_score:
                 if self._doc_kind.get(doc) == prefer_kind:
@@ -239,3 +252,7 @@ class Searcher:
             DocHit(doc, doc_score[doc], sorted(by_doc[doc], key=lambda hit: (-hit.score, hit.chunk.order)))
             for doc in best
         ]
+
+
+def _ranked_docs(scores: Mapping[str, float], limit: int) -> list[str]:
+    return [doc for doc in sorted(scores, key=lambda d: (-scores[d], d)) if scores[doc] > 0][:limit]

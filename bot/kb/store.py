@@ -29,6 +29,8 @@ from bot.kb.bridge import Bridge
 from bot.kb.chunking import Chunk
 from bot.kb.lexical import LexicalIndex
 
+# Bump when what a snapshot holds changes shape: older snapshots are then rebuilt, not patched.
+INDEX_FORMAT = 5
 CURRENT_FILE = "CURRENT"
 SNAPSHOTS_DIR = "snapshots"
 STAGING_PREFIX = "staging-"
@@ -37,6 +39,7 @@ DOCUMENTS_FILE = "documents.json"
 CHUNKS_FILE = "chunks.jsonl"
 CHROMA_DIR = "chroma"
 LEXICAL_DIR = "lexical"
+UNITS_FILE = "units.npz"
 LIST_FILTERS = ("audience", "modules", "segments", "tags")
 
 
@@ -114,7 +117,9 @@ class DataDir:
         return self.snapshots / name if name else None
 
     def new_staging(self) -> tuple[str, Path]:
-        name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        # Names sort in creation order (down to the nanosecond), which clean() relies on.
+        now = time.time_ns()
+        name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}-{uuid.uuid4().hex[:4]}"
         path = self.root / f"{STAGING_PREFIX}{name}"
         path.mkdir(parents=True)
         return name, path
@@ -173,9 +178,25 @@ class Snapshot:
         self.documents: dict[str, dict[str, Any]] = read_json(path / DOCUMENTS_FILE)
         self.chunks: list[Chunk] = read_chunks(path / CHUNKS_FILE)
         self.position = {chunk.id: i for i, chunk in enumerate(self.chunks)}
+        self._by_doc: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks:
+            self._by_doc.setdefault(chunk.doc_id, []).append(chunk)
         self.lexical = LexicalIndex.load(path / LEXICAL_DIR)
         self.bridge = Bridge.load(path / LEXICAL_DIR)
         self.embedding_models: list[str] = list(self.manifest["embedding_models"])
+        self.unit_model: str = self.manifest["unit_model"]
+        units = np.load(path / UNITS_FILE)
+        self._unit_vectors = units["vectors"].astype(np.float32)
+        # Rows of each chunk's units in _unit_vectors (units are stored chunk by chunk).
+        self._unit_rows: dict[int, tuple[int, int]] = {}
+        for row, chunk_pos in enumerate(units["chunk"].tolist()):
+            start, _ = self._unit_rows.get(chunk_pos, (row, row))
+            self._unit_rows[chunk_pos] = (start, row + 1)
+        # Language-centred models: queries are shifted by the mean of the language means.
+        self.query_shift: dict[str, np.ndarray] = {
+            model: np.mean([np.asarray(v, dtype=np.float32) for v in means.values()], axis=0)
+            for model, means in self.manifest.get("centering", {}).items()
+        }
         client = chroma_client(path / CHROMA_DIR)
         self._collections = {
             model: client.get_collection(collection_name(model), embedding_function=None)
@@ -189,14 +210,31 @@ class Snapshot:
         n = min(n, len(self.chunks))
         if n <= 0:
             return []
+        query = np.asarray(vector, dtype=np.float32)
+        if model in self.query_shift:
+            query = query - self.query_shift[model]
         result = self._collections[model].query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+            query_embeddings=[query.tolist()],
             n_results=n,
             where=where,
             include=["distances"],
         )
         ids, distances = result["ids"][0], result["distances"][0]
         return [(self.position[i], 1.0 - float(d)) for i, d in zip(ids, distances) if i in self.position]
+
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        return self._by_doc.get(doc_id, [])
+
+    def unit_similarities(self, chunk_position: int, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each quotable unit of a chunk to a query (of the unit model)."""
+        start, end = self._unit_rows.get(chunk_position, (0, 0))
+        block = self._unit_vectors[start:end]
+        if not len(block):
+            return np.zeros(0, dtype=np.float32)
+        query = np.asarray(query_vector, dtype=np.float32)
+        norms = np.linalg.norm(block, axis=1) * (np.linalg.norm(query) or 1.0)
+        return (block @ query) / np.where(norms == 0, 1.0, norms)
 
 
 def open_snapshot(data_dir: Path) -> Snapshot:

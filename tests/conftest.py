@@ -1,0 +1,87 @@
+"""Heavy shared things, built once per test session: the real embedding models
+and a real index (Chroma + BM25) of the sample corpus."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from bot.answers.engine import Engine  # noqa: E402
+from bot.kb.embeddings import Embedder  # noqa: E402
+from bot.kb.ingest import Ingestor  # noqa: E402
+from bot.records import Records  # noqa: E402
+from bot.settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
+
+SAMPLE_SOURCES = [PROJECT_ROOT / "playbooks", PROJECT_ROOT / "knowledge"]
+# A fixed "today" keeps staleness assertions independent of the calendar.
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture(scope="session")
+def embedders() -> dict[str, Embedder]:
+    models = load_settings().embedding_models
+    return {name: Embedder(name) for name in models}
+
+
+@pytest.fixture(scope="session")
+def embedder_factory(embedders: dict[str, Embedder]) -> Callable[[str], Embedder]:
+    return lambda name: embedders[name]
+
+
+@pytest.fixture(scope="session")
+def embedder_loader(embedders: dict[str, Embedder]) -> Callable[[Sequence[str], int], dict[str, Any]]:
+    return lambda names, threads: {name: embedders[name] for name in names}
+
+
+@pytest.fixture
+def make_ingestor(embedder_factory: Callable[[str], Embedder]) -> Callable[..., Ingestor]:
+    """An Ingestor on the real models, for a data dir of the test's own."""
+
+    def make(data_dir: Path, **kwargs: Any) -> Ingestor:
+        return Ingestor(data_dir, load_settings().embedding_models, embedder_factory=embedder_factory, **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sample_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder_factory: Callable[[str], Embedder]) -> Path:
+    data_dir = tmp_path_factory.mktemp("sample-index")
+    report = Ingestor(data_dir, load_settings().embedding_models, embedder_factory=embedder_factory).run(SAMPLE_SOURCES)
+    assert report.ok, [str(r) for r in report.rejections]
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def settings(sample_data_dir: Path) -> Settings:
+    return load_settings(data_dir=sample_data_dir)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings, embedder_loader: Callable[..., dict[str, Any]]) -> Engine:
+    return Engine(settings, embedder_loader=embedder_loader)
+
+
+@pytest.fixture
+def recording_engine(
+    settings: Settings, embedder_loader: Callable[..., dict[str, Any]], tmp_path: Path
+) -> Engine:
+    """The sample index with a gaps/votes database of the test's own."""
+    return Engine(settings, embedder_loader=embedder_loader, records=Records(tmp_path))
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the sample corpus, for tests that edit documents."""
+    root = tmp_path / "corpus"
+    for source in SAMPLE_SOURCES:
+        shutil.copytree(source, root / source.name)
+    return root

@@ -1,0 +1,208 @@
+"""Hybrid search over the real index of the sample corpus (read-only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.kb.embeddings import Embedder
+from bot.kb.search import Filters, Searcher, detect_lang
+from bot.kb.store import CHROMA_DIR, Snapshot, chroma_client, collection_name, open_snapshot
+
+BROAD = "food cost waste kitchen staff training 成本 培训 上线"
+
+
+@pytest.fixture(scope="module")
+def snapshot(sample_data_dir: Path) -> Snapshot:
+    return open_snapshot(sample_data_dir)
+
+
+@pytest.fixture(scope="module")
+def searcher(snapshot: Snapshot, embedders: dict[str, Embedder]) -> Searcher:
+    return Searcher(snapshot, embedders)
+
+
+def meta(snapshot: Snapshot, doc_id: str) -> dict[str, Any]:
+    return snapshot.documents[doc_id]["meta"]
+
+
+# --- same language -------------------------------------------------------------------
+
+
+def test_chinese_question_finds_the_chinese_hotpot_playbook(searcher: Searcher, snapshot: Snapshot) -> None:
+    result = searcher.search("火锅 食材成本 损耗")
+    assert result.query_lang == "zh"
+    assert meta(snapshot, "pb-hotpot-food-cost")["lang"] == "zh"
+    assert "pb-hotpot-food-cost" in result.doc_ids[:2]
+    assert meta(snapshot, result.doc_ids[0])["lang"] == "zh"
+    top = result.docs[0]
+    assert top.chunks and all(hit.chunk.doc_id == top.doc_id for hit in top.chunks)
+    assert [d.score for d in result.docs] == sorted((d.score for d in result.docs), reverse=True)
+
+
+def test_english_question_finds_the_english_fine_dining_playbook(searcher: Searcher, snapshot: Snapshot) -> None:
+    result = searcher.search("wine inventory and guest profiles for fine dining")
+    assert result.query_lang == "en"
+    assert meta(snapshot, "pb-fine-dining-guest-profile")["lang"] == "en"
+    assert "pb-fine-dining-guest-profile" in result.doc_ids[:2]
+    assert meta(snapshot, result.doc_ids[0])["lang"] == "en"
+
+
+# --- across languages ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "doc_id"),
+    [
+        ("franchise headquarters control of franchisees", "pb-franchise-hq-control"),
+        ("bakery waste daily clearance", "pb-bakery-waste-daily-clear"),
+    ],
+)
+def test_english_query_finds_a_chinese_document(searcher: Searcher, snapshot: Snapshot, query: str, doc_id: str) -> None:
+    result = searcher.search(query)
+    assert result.query_lang == "en"
+    assert meta(snapshot, doc_id)["lang"] == "zh"
+    assert doc_id in result.doc_ids[:3], result.doc_ids
+
+
+@pytest.mark.parametrize(
+    ("query", "doc_id"),
+    [
+        ("外卖 幽灵厨房 平台佣金", "pb-ghost-kitchen-delivery"),
+        ("披萨 外卖 配送时间", "case-slice-republic-pizza"),
+    ],
+)
+def test_chinese_query_finds_an_english_document(searcher: Searcher, snapshot: Snapshot, query: str, doc_id: str) -> None:
+    result = searcher.search(query)
+    assert result.query_lang == "zh"
+    assert meta(snapshot, doc_id)["lang"] == "en"
+    assert doc_id in result.doc_ids[:3], result.doc_ids
+
+
+# --- filters -------------------------------------------------------------------------
+
+FILTER_CASES: list[tuple[Filters, Callable[[dict[str, Any]], bool]]] = [
+    (Filters(kind="case"), lambda m: m["kind"] == "case"),
+    (Filters(stage="go_live"), lambda m: m.get("stage") == "go_live"),
+    (Filters(lang="zh"), lambda m: m["lang"] == "zh"),
+    (Filters(lang="en", kind="stage_guide"), lambda m: m["lang"] == "en" and m["kind"] == "stage_guide"),
+    (Filters(modules="kds"), lambda m: "kds" in m.get("modules", [])),
+    (Filters(industry="hotpot"), lambda m: m.get("industry") == "hotpot"),
+    (Filters(audience="sales"), lambda m: "sales" in m["audience"] or "all" in m["audience"]),
+]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical"])
+@pytest.mark.parametrize(("filters", "allowed"), FILTER_CASES, ids=lambda v: repr(v.as_dict()) if isinstance(v, Filters) else "")
+def test_filters_restrict_results(
+    searcher: Searcher, snapshot: Snapshot, filters: Filters, allowed: Callable[[dict[str, Any]], bool], mode: str
+) -> None:
+    expected = {doc_id for doc_id in snapshot.documents if allowed(meta(snapshot, doc_id))}
+    assert expected and len(expected) < len(snapshot.documents)
+    result = searcher.search(BROAD, filters=filters, mode=mode, k=50)
+    found = set(result.doc_ids)
+    assert found, filters
+    assert found <= expected, found - expected
+    for doc in result.docs:
+        for hit in doc.chunks:
+            assert hit.chunk.doc_id in expected
+    if len(expected) <= 2:
+        assert found == expected
+
+
+def test_audience_filter_hides_other_audiences_but_not_all(searcher: Searcher, snapshot: Snapshot) -> None:
+    implementation_only = {d for d in snapshot.documents if meta(snapshot, d)["audience"] == ["implementation"]}
+    for_all = {d for d in snapshot.documents if "all" in meta(snapshot, d)["audience"]}
+    assert {"sg-go-live", "sg-survey", "sg-training"} <= implementation_only
+    assert for_all
+    # A go-live question would find the go-live guide first for anyone else.
+    open_result = searcher.search("go-live cut-over readiness checklist", k=25)
+    assert "sg-go-live" in open_result.doc_ids[:3]
+    for mode in ("hybrid", "lexical"):
+        result = searcher.search("go-live cut-over readiness checklist", Filters(audience="sales"), mode=mode, k=25)
+        assert result.doc_ids
+        assert not set(result.doc_ids) & implementation_only, mode
+    broad = searcher.search(BROAD, Filters(audience="sales"), mode="lexical", k=50)
+    assert set(broad.doc_ids) & for_all  # audience [all] is visible to sales
+
+
+def test_channel_kinds_scope(searcher: Searcher) -> None:
+    result = searcher.search(BROAD, Filters(kinds=("playbook",)), k=50)
+    assert result.doc_ids and all(d.startswith("pb-") for d in result.doc_ids)
+    # An explicit kind outside the channel's scope yields nothing rather than leaking.
+    assert searcher.search(BROAD, Filters(kind="case", kinds=("playbook",)), k=50).doc_ids == []
+
+
+# --- modes ---------------------------------------------------------------------------
+
+
+def test_lexical_mode_works_without_any_dense_model(snapshot: Snapshot) -> None:
+    lexical_only = Searcher(snapshot, {})
+    result = lexical_only.search("火锅 食材成本 损耗", mode="lexical")
+    assert result.mode == "lexical"
+    assert "pb-hotpot-food-cost" in result.doc_ids[:2]
+    families = {family for doc in result.docs for hit in doc.chunks for family in hit.raw}
+    assert families <= {"lexical", "bridge"}
+    assert "lexical" in families
+    # An English question reaches a Chinese document through the bridge alone.
+    english = lexical_only.search("franchise headquarters control of franchisees", mode="lexical", k=5)
+    assert "pb-franchise-hq-control" in english.doc_ids[:3]
+
+
+def test_dense_voices_are_used_in_hybrid_mode(searcher: Searcher, embedders: dict[str, Embedder]) -> None:
+    result = searcher.search("wine inventory and guest profiles for fine dining", k=3)
+    families = {family for doc in result.docs for hit in doc.chunks for family in hit.raw}
+    assert set(embedders) <= families
+
+
+# --- bridge and language detection ---------------------------------------------------
+
+
+def test_bridge_translates_between_the_corpus_languages(snapshot: Snapshot) -> None:
+    zh_vocabulary, en_vocabulary = snapshot.lexical.vocabulary()
+    assert "火锅" in zh_vocabulary
+    concepts = snapshot.bridge.concepts("hotpot")
+    assert concepts[0][0] == "hotpot"
+    assert "火锅" in concepts[0]
+    assert "hotpot" in snapshot.bridge.concepts("火锅")[0]
+    # Translations are restricted to the corpus's own words.
+    for forms in snapshot.bridge.concepts("hotpot waste membership"):
+        for form in forms[1:]:
+            assert form in zh_vocabulary, form
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("火锅的食材成本怎么控制？", "zh"),
+        ("How do we cut food cost in hotpot chains?", "en"),
+        ("KDS 上线前要检查什么", "zh"),
+        ("POS上线", "zh"),
+        ("what does 火锅 cost control look like for a chain", "en"),
+        ("2026", "en"),
+        ("", "en"),
+    ],
+)
+def test_detect_lang(text: str, lang: str) -> None:
+    assert detect_lang(text) == lang
+
+
+# --- Chroma never embeds on its own --------------------------------------------------
+
+
+def test_chroma_collections_have_no_default_embedding_function(snapshot: Snapshot) -> None:
+    client = chroma_client(snapshot.path / CHROMA_DIR)
+    names = sorted(collection.name for collection in client.list_collections())
+    assert names == sorted(collection_name(model) for model in snapshot.embedding_models)
+    for model in snapshot.embedding_models:
+        collection = client.get_collection(collection_name(model), embedding_function=None)
+        assert collection.configuration.get("embedding_function") is None
+        stored = collection.configuration_json.get("embedding_function") or {}
+        assert stored.get("name") != "default", stored
+        assert collection.metadata == {"embedding_model": model}
+        assert collection.count() == len(snapshot.chunks)
+        # The collections the snapshot queries carry no embedding function either.
+        assert snapshot._collections[model]._embedding_function is None
