@@ -136,6 +136,7 @@ def run_eval(engine: Engine, questions: list[EvalQuestion], modes: Sequence[Mode
     for mode in modes:
         report = ModeReport(mode, checklist_items=checklists)
         for question in questions:
+            engine.searcher.clear_cache()  # time every question cold, as a first asking
             started = time.perf_counter()
             answer = engine.ask(question.question, mode=mode, record=False, today=today)
             elapsed = time.perf_counter() - started

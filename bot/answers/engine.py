@@ -113,13 +113,20 @@ class Engine:
                 (float(np.max(s)) for c in self.snapshot.chunks_of(result.docs[0].doc_id) if len(s := similarity(c))),
                 default=0.0,
             )
-        return assess(result, self.snapshot.lexical.doc_terms, semantic)
+        return assess(result, self.snapshot.lexical.doc_terms, semantic, self.snapshot.embedding_models)
 
     # --- questions -------------------------------------------------------
     def search(
-        self, question: str, filters: Filters | None = None, mode: Mode = "hybrid", prefer_kind: str | None = None
+        self,
+        question: str,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        prefer_kind: str | None = None,
+        prefer_stage: str | None = None,
     ) -> SearchResult:
-        return self.searcher.search(question, filters, mode=mode, k=self.settings.top_k, prefer_kind=prefer_kind)
+        return self.searcher.search(
+            question, filters, mode=mode, k=self.settings.top_k, prefer_kind=prefer_kind, prefer_stage=prefer_stage
+        )
 
     def ask(
         self,
@@ -142,7 +149,7 @@ class Engine:
         if route.intent == "checklist":
             answer = self._checklist_answer(question, query, route, filters, lang, today, mode)
         else:
-            result = self.search(query, filters, mode, prefer_kind=route.kind)
+            result = self.search(query, filters, mode, prefer_kind=route.kind, prefer_stage=route.stage)
             evidence = self._evidence(query, result)
             if self.policy.answerable(evidence):
                 answer = self._compose(question, route, result, evidence, filters, lang, today, mode)
@@ -160,9 +167,14 @@ class Engine:
             )
         return answer
 
-    def _sources(self, docs: Sequence[DocHit], today: dt.date) -> list[SourceRef]:
+    def _sources(self, docs: Sequence[DocHit], today: dt.date, used: Sequence[str] = ()) -> list[SourceRef]:
+        """Ranked sources for the JSON contract: the documents the answer is built from
+        first (in citation order), then the rest of the retrieved ones."""
+        by_id = {doc.doc_id: doc for doc in docs}
+        ordered = [by_id.get(doc_id) or DocHit(doc_id, 0.0) for doc_id in dict.fromkeys(used)]
+        ordered += [doc for doc in docs if doc.doc_id not in set(used)]
         refs = []
-        for doc in docs[:10]:
+        for doc in ordered[:10]:
             meta = self.documents[doc.doc_id]["meta"]
             section = next((hit.chunk.section for hit in doc.chunks if hit.chunk.role == "body"), "")
             refs.append(SourceRef(doc.doc_id, meta["title"], section, meta["kind"], doc.score, is_stale(meta, today)))
@@ -210,6 +222,7 @@ class Engine:
             answer.groups = quote_groups(self._passages(self._relevant(result.docs)), scorer, citations, similarity)
             answer.headline = label(lang, "from_sources", n=len({q.citation for g in answer.groups for q in g.quotes}))
         answer.citations = citations.items
+        answer.sources = self._sources(result.docs, today, [c.doc_id for c in citations.items])
         answer.notes = stale_notes(answer, self.documents)
         return answer
 
@@ -279,7 +292,7 @@ class Engine:
     def _checklist_answer(
         self, question: str, query: str, route: Route, filters: Filters, lang: str, today: dt.date, mode: Mode
     ) -> Answer:
-        result = self.search(query, replace(filters, kind="stage_guide"), mode)
+        result = self.search(query, replace(filters, kind="stage_guide"), mode, prefer_stage=route.stage)
         stage = route.stage
         if stage is None and result.docs:
             stage = self.documents[result.docs[0].doc_id]["meta"].get("stage")
@@ -288,7 +301,7 @@ class Engine:
             return self._abstain(question, "checklist", result, evidence, lang, today)
         found = self.checklist(stage, self.detect_module(question), filters, today, lang=lang)
         found.answer.question = question
-        found.answer.sources = self._sources(result.docs, today)
+        found.answer.sources = self._sources(result.docs, today, [c.doc_id for c in found.answer.citations])
         return found.answer
 
     def checklist(

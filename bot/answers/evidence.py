@@ -12,6 +12,7 @@ threshold was calibrated on the eval set, unanswerable questions included.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,16 +35,19 @@ class Evidence:
     coverage: float              # specificity-weighted share of question terms found in the top document
     unknown: float               # specificity-weighted share of question terms found nowhere in the corpus
     semantic: float              # best similarity of a sentence of the top document to the question
+    passage: float               # best passage similarity of the top document, summed over the dense models
     uncovered: tuple[str, ...]   # the question's most specific terms the top document lacks
 
     @property
     def score(self) -> float:
-        return self.coverage + self.semantic - self.unknown
+        return self.coverage + self.semantic + self.passage - self.unknown
 
 
-def assess(result: SearchResult, doc_terms: DocTerms, semantic: float) -> Evidence:
+def assess(result: SearchResult, doc_terms: DocTerms, semantic: float, dense_models: Sequence[str]) -> Evidence:
     if not result.docs:
-        return Evidence(0.0, 1.0, 0.0, tuple(forms[0] for forms in result.concepts))
+        return Evidence(0.0, 1.0, 0.0, 0.0, tuple(forms[0] for forms in result.concepts))
+    hits = result.docs[0].chunks
+    passage = sum(max((max(0.0, hit.raw.get(model, 0.0)) for hit in hits), default=0.0) for model in dense_models)
     counts = doc_terms.counts.get(result.docs[0].doc_id, {})
     total = covered = unknown = 0.0
     missing: list[tuple[float, str]] = []
@@ -58,17 +62,17 @@ def assess(result: SearchResult, doc_terms: DocTerms, semantic: float) -> Eviden
             unknown += weight
     uncovered = tuple(term for _, term in sorted(missing, reverse=True)[:5])
     if not total:
-        return Evidence(1.0, 0.0, max(0.0, semantic), uncovered)
-    return Evidence(covered / total, unknown / total, max(0.0, semantic), uncovered)
+        return Evidence(1.0, 0.0, max(0.0, semantic), passage, uncovered)
+    return Evidence(covered / total, unknown / total, max(0.0, semantic), passage, uncovered)
 
 
 @dataclass(frozen=True)
 class AbstentionPolicy:
-    """Answer when coverage + semantic similarity − unknown share reaches the threshold."""
+    """Answer when coverage + sentence and passage similarity − unknown share reaches the threshold."""
 
-    threshold: float = 0.55
-    floor: float = 0.2     # evidence score mapped to confidence 0
-    ceiling: float = 1.2   # evidence score mapped to confidence 1
+    threshold: float = 1.26
+    floor: float = 0.7     # evidence score mapped to confidence 0
+    ceiling: float = 2.0   # evidence score mapped to confidence 1
 
     def answerable(self, evidence: Evidence) -> bool:
         return evidence.score >= self.threshold

@@ -3,20 +3,15 @@ sentence-transformers as custom input modules. Nothing is fetched from a hub."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
-# Belt and braces: nothing below may reach for the Hugging Face Hub.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import numpy as np
+import torch
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.base.modules.input_module import InputModule
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from sentence_transformers import SentenceTransformer  # noqa: E402
-from sentence_transformers.base.modules.input_module import InputModule  # noqa: E402
-
-from bot.kb.models import model_info  # noqa: E402
+from bot.kb.models import model_info
 
 QUERY_PROMPT = "query: "
 DOCUMENT_PROMPT = "passage: "

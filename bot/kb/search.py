@@ -126,7 +126,7 @@ class Searcher:
         self.kind_boost = kind_boost
         self.weights = dict(weights or {})
         self.specificity = specificity
-        self._doc_kind = {c.doc_id: c.kind for c in snapshot.chunks}
+        self._doc_filters = {c.doc_id: c.filters for c in snapshot.chunks}
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
         self._lang = np.array([c.lang for c in snapshot.chunks])
         self._doc_of = [c.doc_id for c in snapshot.chunks]
@@ -174,6 +174,9 @@ class Searcher:
             self._vectors[key] = self.embedders[model].embed_query(query)
         return self._vectors[key]
 
+    def clear_cache(self) -> None:
+        self._vectors.clear()
+
     def dense_voices(self, query: str, filters: Filters) -> dict[str, Ranked]:
         where = chroma_where(filters.as_dict())
         return {
@@ -188,11 +191,13 @@ class Searcher:
         mode: Mode = "hybrid",
         k: int = 10,
         prefer_kind: str | None = None,
+        prefer_stage: str | None = None,
     ) -> SearchResult:
         """Documents best first (at most k), each with its passages best first.
 
-        `prefer_kind` lifts documents of that kind (the kind the question's
-        intent calls for) without hiding the others."""
+        `prefer_kind` and `prefer_stage` lift documents of that kind (the kind the
+        question's intent calls for) or stage (one the question names) without
+        hiding the others."""
         filters = filters or Filters()
         lang = detect_lang(query)
         concepts = self.snapshot.bridge.concepts(query)
@@ -205,7 +210,7 @@ class Searcher:
             doc_voices.update(lexical_docs)
         if mode in ("dense", "hybrid"):
             chunk_voices.update(self.dense_voices(query, filters))
-        docs = self._fuse(chunk_voices, doc_voices, k, prefer_kind)
+        docs = self._fuse(chunk_voices, doc_voices, k, {"kind": prefer_kind, "stage": prefer_stage})
         return SearchResult(query, lang, mode, docs, concepts)
 
     def _rrf(self, rank: int) -> float:
@@ -216,7 +221,7 @@ class Searcher:
         chunk_voices: dict[str, Ranked],
         doc_voices: dict[str, list[str]],
         k: int,
-        prefer_kind: str | None,
+        prefer: Mapping[str, str | None],
     ) -> list[DocHit]:
         doc_score: dict[str, float] = defaultdict(float)
         chunk_score: dict[int, float] = defaultdict(float)
@@ -238,9 +243,11 @@ class Searcher:
             weight = self.weights.get(name, 1.0)
             for rank, doc in enumerate(ranked_docs):
                 doc_score[doc] += weight * self._rrf(rank)
-        if prefer_kind:
+        for attribute, wanted in prefer.items():
+            if not wanted:
+                continue
             for doc in doc_score:
-                if self._doc_kind.get(doc) == prefer_kind:
+                if self._doc_filters[doc].get(attribute) == wanted:
                     doc_score[doc] += self.kind_boost * self._rrf(0)
         best = sorted(doc_score, key=lambda d: (-doc_score[d], d))[:k]
         by_doc: dict[str, list[ChunkHit]] = defaultdict(list)

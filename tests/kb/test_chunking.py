@@ -250,13 +250,6 @@ def test_all_chunks_fit_the_configured_size(documents: list[SourceDocument]) -> 
             assert 0 < len(chunk.text) <= 900, (chunk.id, len(chunk.text))
 
 
-@pytest.mark.xfail(
-    reason="BUG: chunking.Chunker.split uses langchain's MarkdownHeaderTextSplitter, which drops every "
-    "non-printable character (str.isprintable) from each line: tabs, no-break spaces (U+00A0) and "
-    "ideographic spaces (U+3000) vanish, so chunk text no longer contains the item as written "
-    "('Print\\u00a0receipt' becomes 'Printreceipt')",
-    strict=True,
-)
 def test_checklist_items_with_unusual_spaces_survive_chunking(tmp_path: Path) -> None:
     body = "## 准备\n- [ ] 确认门店\u3000名单\n- [ ] Print\u00a0a receipt\n- [ ] Count\tdrawers\n"
     document = write_doc(tmp_path, "spaces.md", STAGE_FRONT, body)

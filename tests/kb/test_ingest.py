@@ -455,20 +455,20 @@ def test_snapshots_beyond_snapshots_to_keep_are_removed(clone: Base, counter: Co
     assert sorted(open_snapshot(clone.data).documents) == sorted(BASE_CHUNKS)
 
 
-@pytest.mark.xfail(
-    reason="BUG: store.DataDir.clean orders snapshots by name, but names are a one-second timestamp plus a "
-    "random suffix, so two snapshots published within the same second are ordered at random and clean() "
-    "may delete the newer one (here the previous snapshot) while keeping an older one",
-    strict=True,
-)
 def test_clean_keeps_the_newest_snapshots_within_the_same_second(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A clock frozen within one second, and random suffixes that happen to sort backwards.
-    stamps = iter(["20261125T120000", "20261125T120000", "20261125T120001"])
-    suffixes = iter(["bbbbbb", "aaaaaa", "cccccc"])
-    monkeypatch.setattr(store_module, "time", SimpleNamespace(strftime=lambda fmt: next(stamps)))
-    monkeypatch.setattr(store_module, "uuid", SimpleNamespace(uuid4=lambda: SimpleNamespace(hex=next(suffixes) * 4)))
+    # Three publishes within one second, with random suffixes that happen to sort backwards.
+    second = 1_795_000_000 * 10**9
+    clock = iter([second + 1, second + 2, second + 3])
+    suffixes = iter(["cccc", "bbbb", "aaaa"])
+    real_time = store_module.time
+    monkeypatch.setattr(
+        store_module,
+        "time",
+        SimpleNamespace(time_ns=lambda: next(clock), strftime=real_time.strftime, gmtime=real_time.gmtime),
+    )
+    monkeypatch.setattr(store_module, "uuid", SimpleNamespace(uuid4=lambda: SimpleNamespace(hex=next(suffixes) * 8)))
     data = DataDir(tmp_path)
     published = []
     for _ in range(3):
@@ -477,8 +477,9 @@ def test_clean_keeps_the_newest_snapshots_within_the_same_second(
         data.publish(name, staging)
         data.clean(keep=2)
         published.append(name)
+    assert published == sorted(published)
     assert data.current_name() == published[-1]
-    assert snapshot_names(tmp_path) == sorted(published[1:])
+    assert snapshot_names(tmp_path) == published[1:]
 
 
 def test_no_valid_documents_does_not_wipe_the_index(clone: Base, counter: CountingEmbedders) -> None:
@@ -644,3 +645,45 @@ def test_cli_reports_a_missing_source_folder(tmp_path: Path) -> None:
     assert "ingest aborted: no valid documents in the sources, index left unchanged" in stderr
     assert result.stdout.splitlines()[0] == "documents: 0 (none); rejected files: 1"
     assert not (data / CURRENT_FILE).exists()
+
+
+def test_a_file_that_turns_invalid_keeps_serving_its_last_valid_version(
+    clone: Base, counter: CountingEmbedders
+) -> None:
+    before = open_snapshot(clone.data)
+    victim = next(doc_id for doc_id in before.documents if before.documents[doc_id]["path"].endswith(".md"))
+    path = clone.corpus / Path(before.documents[victim]["path"]).name
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("owner:", "owner_typo:", 1), encoding="utf-8")
+
+    report = ingestor(clone.data, counter).run([clone.corpus])
+
+    assert [r.field for r in report.rejections] == ["owner"]
+    assert report.kept == [before.documents[victim]["path"]]
+    assert counter.calls == []  # nothing to embed: the kept version's vectors are reused
+    after = open_snapshot(clone.data)
+    assert after.documents[victim] == before.documents[victim]
+    assert [c.id for c in after.chunks_of(victim)] == [c.id for c in before.chunks_of(victim)]
+
+
+def test_the_last_valid_version_survives_a_rebuild_triggered_by_another_change(
+    clone: Base, counter: CountingEmbedders
+) -> None:
+    before = open_snapshot(clone.data)
+    victim, other = sorted(before.documents)[:2]
+    victim_path = clone.corpus / Path(before.documents[victim]["path"]).name
+    other_path = clone.corpus / Path(before.documents[other]["path"]).name
+    victim_path.write_text("---\nid: [unclosed\n---\nbody\n", encoding="utf-8")
+    other_path.write_text(other_path.read_text(encoding="utf-8") + "\nOne more line of prose.\n", encoding="utf-8")
+
+    report = ingestor(clone.data, counter).run([clone.corpus])
+
+    assert report.changed is True and report.kept == [before.documents[victim]["path"]]
+    after = open_snapshot(clone.data)
+    assert after.name != before.name
+    assert after.documents[victim] == before.documents[victim]
+    assert {c.doc_id for c in after.chunks} == set(before.documents)
+    other_texts = {c.embed_text for c in after.chunks_of(other)} | {c.text for c in after.chunks_of(other)}
+    victim_texts = {c.embed_text for c in after.chunks_of(victim)}
+    assert counter.all_texts() and not victim_texts & set(counter.all_texts())
+    assert {t for t in counter.embedded[MODELS[1]]} <= other_texts

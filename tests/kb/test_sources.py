@@ -139,22 +139,11 @@ def test_compact_date_is_rejected(src: Path) -> None:
     assert rejection.line == 7
 
 
-@pytest.mark.xfail(
-    reason="BUG: schema.DocumentMeta._iso_date_only is wrapped in @property, so pydantic never registers "
-    "it; 20260101 is parsed as a Unix timestamp and rejected with pydantic's 'Datetimes provided to dates "
-    "should have zero time' instead of the YYYY-MM-DD message",
-    strict=True,
-)
 def test_compact_date_reason_names_the_expected_format(src: Path) -> None:
     rejection = only_rejection(src, "compact.md", markdown(replace(PLAYBOOK, "verified", "verified: 20260101")))
     assert "YYYY-MM-DD" in rejection.reason
 
 
-@pytest.mark.xfail(
-    reason="BUG: schema.DocumentMeta._iso_date_only is inert (stacked under @property); integer `verified` "
-    "values that are whole days of Unix time (0, 86400, 1767225600) are accepted as dates",
-    strict=True,
-)
 @pytest.mark.parametrize("value", ["0", "1767225600"])
 def test_unix_timestamp_is_not_a_date(src: Path, value: str) -> None:
     write(src, "epoch.md", markdown(replace(PLAYBOOK, "verified", f"verified: {value}")))
