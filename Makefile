@@ -29,7 +29,7 @@ run: ingest
 test: install
 	$(PY) ingest.py --data-dir .data-eval --quiet
 	$(PY) -m bot eval --data-dir .data-eval
-	$(PY) -m pytest
+	VALUERELAY_TEST_SEED_INDEX=.data-eval $(PY) -m pytest
 
 eval: install
 	$(PY) -m bot eval

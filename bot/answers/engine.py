@@ -23,10 +23,12 @@ from bot.answers.compose import (
     stale_notes,
 )
 from bot.answers.evidence import AbstentionPolicy, Evidence, assess, specificity
+from bot.answers.generate import Passage, generate, load_chat_model
 from bot.answers.intent import Route, classify
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, SourceRef
 from bot.kb.chunking import Chunk
+from bot.kb.lexical import tokenize
 from bot.answers.render import render_text
 from bot.kb.schema import STAGES
 from bot.kb.search import DocHit, Filters, Mode, SearchResult, Searcher, detect_lang
@@ -37,6 +39,8 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 MAX_CASE_CARDS = 3
 PROOF_CARDS = 1
+GENERATION_PASSAGES_PER_DOC = 3
+FOLLOW_UP_TERMS = 4
 RELATED_DOC_RATIO = 0.85  # a second source is quoted only when it scores this close to the first
 
 
@@ -65,6 +69,7 @@ class Engine:
         policy: AbstentionPolicy | None = None,
         embedder_loader: Callable[[Sequence[str], int], dict[str, Any]] = load_embedders,
         records: Records | None = None,
+        chat_model: Any | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy or AbstentionPolicy()
@@ -72,6 +77,8 @@ class Engine:
         self._loader = embedder_loader
         self._embedders: dict[str, Any] = {}
         self.records = records
+        # Generated answers only when a model is configured (or handed in); extractive otherwise.
+        self.chat_model = chat_model if chat_model is not None else (load_chat_model(settings.llm) if settings.llm else None)
         self.snapshot: Snapshot = open_snapshot(settings.data_dir)
         self.searcher = self._make_searcher()
 
@@ -145,7 +152,10 @@ class Engine:
         filters = filters or Filters()
         lang = detect_lang(question)
         route = classify(question)
-        query = " ".join([*history[-2:], question]) if history else question
+        # A short follow-up ("and for bakeries?") borrows the terms of the conversation so far;
+        # a full question stands on its own.
+        follow_up = bool(history) and len(tokenize(question)) <= FOLLOW_UP_TERMS
+        query = " ".join([*history[-2:], question]) if follow_up else question
         if route.intent == "checklist":
             answer = self._checklist_answer(question, query, route, filters, lang, today, mode)
         else:
@@ -155,8 +165,8 @@ class Engine:
                 answer = self._compose(question, route, result, evidence, filters, lang, today, mode)
             else:
                 answer = self._abstain(question, route.intent, result, evidence, lang, today)
-        answer.text = render_text(answer)
         if answer.abstained and record and self.records is not None:
+            answer.notes.insert(0, label(lang, "gap_recorded"))
             self.records.record_gap(
                 question,
                 lang,
@@ -165,6 +175,7 @@ class Engine:
                 [s.doc_id for s in answer.sources[:3]],
                 list(answer.uncovered),
             )
+        answer.text = render_text(answer)
         return answer
 
     def _sources(self, docs: Sequence[DocHit], today: dt.date, used: Sequence[str] = ()) -> list[SourceRef]:
@@ -181,7 +192,8 @@ class Engine:
         return refs
 
     def _scorer(self, question: str, result: SearchResult) -> Scorer:
-        weights = [specificity(forms[0]) for forms in result.concepts]
+        doc_terms = self.snapshot.lexical.doc_terms
+        weights = [specificity(forms[0]) * doc_terms.rarity(forms) for forms in result.concepts]
         return Scorer(result.concepts, weights, quantity_question(question))
 
     def _compose(
@@ -222,9 +234,31 @@ class Engine:
             answer.groups = quote_groups(self._passages(self._relevant(result.docs)), scorer, citations, similarity)
             answer.headline = label(lang, "from_sources", n=len({q.citation for g in answer.groups for q in g.quotes}))
         answer.citations = citations.items
-        answer.sources = self._sources(result.docs, today, [c.doc_id for c in citations.items])
+        if self.chat_model is not None:
+            self._generate(answer, result, today)
+        answer.sources = self._sources(result.docs, today, [c.doc_id for c in answer.citations])
         answer.notes = stale_notes(answer, self.documents)
         return answer
+
+    def _generate(self, answer: Answer, result: SearchResult, today: dt.date) -> None:
+        """Replace the quoted passages with a generated answer if, and only if, it passes the guard."""
+        citations = Citations(self.documents, today, self.settings.source_base_url)
+        # Cards are numbered first here; renumber them so their markers match.
+        cards = [replace(card, citation=citations.cite(card.doc_id, "")) for card in answer.cards]
+        passages: list[Passage] = []
+        for doc, chunks in self._passages(self._relevant(result.docs)):
+            for chunk in chunks[:GENERATION_PASSAGES_PER_DOC]:
+                number = citations.cite(doc.doc_id, chunk.section, doc.score)
+                passages.append(Passage(number, chunk.title, chunk.section, chunk.text))
+        generation = generate(self.chat_model, answer.question, passages, answer.lang)
+        if generation is None or not generation.guard.ok:
+            answer.guard_problems = generation.guard.problems if generation else ["the model failed"]
+            return
+        answer.generated = generation.text
+        answer.groups = []
+        answer.cards = cards
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", generation.text)} | {c.citation for c in cards}
+        answer.citations = [c for c in citations.items if c.number in cited]
 
     def _unit_similarity(self, query: str) -> Callable[[Chunk], Sequence[float]]:
         model = self.snapshot.unit_model
@@ -277,7 +311,6 @@ class Engine:
         )
         if citations.items:
             answer.notes = [label(lang, "closest")]
-        answer.notes.append(label(lang, "gap_recorded"))
         return answer
 
     # --- checklists ------------------------------------------------------

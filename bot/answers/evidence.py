@@ -52,7 +52,7 @@ def assess(result: SearchResult, doc_terms: DocTerms, semantic: float, dense_mod
     total = covered = unknown = 0.0
     missing: list[tuple[float, str]] = []
     for forms in result.concepts:
-        weight = specificity(forms[0])
+        weight = specificity(forms[0]) * doc_terms.rarity(forms)
         total += weight
         if any(form in counts for form in forms):
             covered += weight
@@ -70,7 +70,7 @@ def assess(result: SearchResult, doc_terms: DocTerms, semantic: float, dense_mod
 class AbstentionPolicy:
     """Answer when coverage + sentence and passage similarity − unknown share reaches the threshold."""
 
-    threshold: float = 1.26
+    threshold: float = 1.22
     floor: float = 0.7     # evidence score mapped to confidence 0
     ceiling: float = 2.0   # evidence score mapped to confidence 1
 

@@ -34,7 +34,6 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
         (r"\b(what happened to|got shorter|went down|dropped to|went up|stopped|brought .{0,30} down)\b|\bdid\b.{0,50}\b(drop|fall|rise|go|improve|change)\b", 1.0),
         (r"(降|升|少|多|减少|提升|提高|增加|涨)了多少|降到多少了|涨了|变化", 1.0),
         (r"客户.{0,30}(了多少|到多少了|之后|以后|后.{0,10}多少)", 1.0),
-        (r"[A-Z][a-z]+ [A-Z][a-z]+|[\u4e00-\u9fff]{2,}(火锅|小馆|餐厅|面馆|烧烤|咖啡|茶|烘焙)", 0.5),
     ],
     "value": [
         (r"\b(pitch|sell|selling|value prop(osition)?|talk track|objections?|push ?back|competitors?|differentiat\w*|why us|strengths?|weak(ness|nesses| spots?))\b", 2.5),

@@ -84,6 +84,7 @@ class Answer:
     sources: list[SourceRef] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     generated: str | None = None  # an LLM answer that passed the guard
+    guard_problems: list[str] = field(default_factory=list)  # why a generated answer was not shown
     uncovered: tuple[str, ...] = ()  # question terms the sources did not cover (for gap reports)
     text: str = ""
 

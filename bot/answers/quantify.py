@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from bot.kb.schema import format_number
 
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:\.\d+)?")
+# No sign: in business prose "-" between numbers is a range ("38%-45%"), not a minus.
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def numbers_in(text: str) -> set[str]:
     """The numbers a text states, normalised (thousands separators removed, trailing zeros dropped)."""
     found = set()
     for raw in _NUMBER.findall(text):
-        cleaned = raw.replace(",", "").lstrip("+")
+        cleaned = raw.replace(",", "")
         try:
             value = float(cleaned)
         except ValueError:

@@ -35,14 +35,14 @@ def render_text(answer: Answer) -> str:
     lines: list[str] = []
     if answer.headline:
         lines.append(answer.headline)
+    for group in answer.checklist:
+        lines.append(f"*{group.section}* [{group.citation}]")
+        lines.extend(f"- [ ] {item}" for item in group.items)
+    for card in answer.cards:
+        lines.extend(card_lines(card, lang))
     if answer.generated:
         lines.append(answer.generated)
     else:
-        for group in answer.checklist:
-            lines.append(f"*{group.section}* [{group.citation}]")
-            lines.extend(f"- [ ] {item}" for item in group.items)
-        for card in answer.cards:
-            lines.extend(card_lines(card, lang))
         for group in answer.groups:
             lines.append(f"*{group.heading}*")
             lines.extend(f"• {quote.text} [{quote.citation}]" for quote in group.quotes)

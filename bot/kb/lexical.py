@@ -87,6 +87,12 @@ class DocTerms:
         n, df = len(self.doc_ids), self.df.get(term, 0)
         return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
+    def rarity(self, forms: Sequence[str]) -> float:
+        """1 for a term no document uses, falling to 0 for one every document uses
+        (a product name that is everywhere says nothing about which document answers)."""
+        n = len(self.doc_ids) or 1
+        return 1.0 - max((self.df.get(form, 0) / n for form in forms), default=0.0)
+
     def term_score(self, doc: str, term: str) -> float:
         tf = self.counts[doc].get(term, 0)
         if not tf:

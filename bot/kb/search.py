@@ -153,7 +153,7 @@ class Searcher:
         allowed = {self._doc_of[i] for i in np.flatnonzero(mask)}
         other_docs = sorted(d for d in allowed if self._doc_lang[d] == other)
         bridge = doc_terms.scores(concepts, other_docs)
-        weights = [self.specificity(forms[0]) for forms in concepts]
+        weights = [self.specificity(forms[0]) * doc_terms.rarity(forms) for forms in concepts]
         total = sum(weights) or 1.0
         coverage = {
             doc: sum(w for forms, w in zip(concepts, weights) if any(f in doc_terms.counts[doc] for f in forms)) / total

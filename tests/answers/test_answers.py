@@ -1,0 +1,515 @@
+"""The answering engine on the real index of the sample corpus (shared, read-only
+`engine`; gaps go to a database of the test's own through `recording_engine`).
+
+Expected values come from the source files themselves (parsed with
+bot.kb.sources.load_corpus or read line by line), never from the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.answers.engine import AnswerError, Engine
+from bot.answers.intent import INTENTS
+from bot.answers.labels import LABELS
+from bot.answers.model import Answer, Citation
+from bot.kb.schema import STAGES
+from bot.kb.sources import SourceDocument
+from bot.settings import PROJECT_ROOT
+
+TODAY = dt.date(2026, 11, 25)  # same fixed day as tests/conftest.py
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+GO_LIVE_FILE = PROJECT_ROOT / "knowledge" / "stages" / "sg-go-live.md"
+SHUYU_FILE = PROJECT_ROOT / "knowledge" / "cases" / "case-shuyu-hotpot.md"
+PITCH_QUESTION = "What do we pitch to a 40-store hotpot chain worried about food cost? Any proof with numbers?"
+CANTEEN_QUESTION = "团餐食堂上了预订餐，剩餐率一般能降到多少？"  # answered from the stale pb-canteen-preorder
+CANTEEN_OWNER = "王蕾 (产品运营)"
+
+
+def task_lines(path: Path) -> list[str]:
+    """The checklist items of a file, read the plain way: the text after '- [ ] '."""
+    return [
+        line[len("- [ ] ") :] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("- [ ] ")
+    ]
+
+
+def citation(answer: Answer, number: int) -> Citation:
+    found = answer.citations[number - 1]
+    assert found.number == number
+    return found
+
+
+def stale_on(doc: SourceDocument, today: dt.date) -> bool:
+    return today > dt.date.fromisoformat(str(doc.meta.verified)) + dt.timedelta(days=doc.meta.review_days)
+
+
+# --- checklists --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", ["Give me the go-live checklist", "上线清单发我"])
+def test_checklist_question_returns_every_go_live_item_verbatim_in_order(
+    engine: Engine, corpus: dict[str, SourceDocument], question: str
+) -> None:
+    answer = engine.ask(question, today=TODAY)
+
+    assert answer.intent == "checklist"
+    assert not answer.abstained
+    assert answer.stage == "go_live"
+    assert answer.module is None
+    expected_items = task_lines(GO_LIVE_FILE)
+    assert len(expected_items) == 18
+    flat = [(group.section, item) for group in answer.checklist for item in group.items]
+    assert [item for _, item in flat] == expected_items
+    assert flat == [(item.section, item.text) for item in corpus["sg-go-live"].checklist]
+    # Grouped by section, one group per section, in document order, each citing its section.
+    sections = [group.section for group in answer.checklist]
+    assert sections == [
+        "T-7 to T-1: readiness",
+        "KDS & kitchen routing",
+        "Member & stored-value migration",
+        "Cut-over day and first 72 hours",
+    ]
+    for group in answer.checklist:
+        cited = citation(answer, group.citation)
+        assert (cited.doc_id, cited.section) == ("sg-go-live", group.section)
+    # The rendered answer lists every item, verbatim and in order.
+    positions = [answer.text.index(f"- [ ] {item}") for item in expected_items]
+    assert positions == sorted(positions)
+    assert "18" in answer.headline
+    assert answer.sources[0].doc_id == "sg-go-live"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_engine_checklist_matches_the_stage_guide_file(
+    engine: Engine, corpus: dict[str, SourceDocument], stage: str
+) -> None:
+    guides = [doc for doc in corpus.values() if doc.meta.kind == "stage_guide" and doc.meta.stage == stage]
+    assert len(guides) == 1
+    guide = guides[0]
+
+    found = engine.checklist(stage, today=TODAY)
+
+    assert found.stage == stage and found.module is None
+    assert found.items == [{"text": i.text, "section": i.section, "doc_id": guide.id} for i in guide.checklist]
+    assert [i["text"] for i in found.items] == task_lines(guide.path)
+    assert not found.answer.abstained
+
+
+@pytest.mark.parametrize(
+    ("module", "kept_mapped", "dropped_mapped"),
+    [
+        ("kds", "KDS & kitchen routing", "Member & stored-value migration"),
+        ("membership", "Member & stored-value migration", "KDS & kitchen routing"),
+        ("KDS", "KDS & kitchen routing", "Member & stored-value migration"),
+    ],
+)
+def test_checklist_for_a_module_keeps_general_sections_and_its_own(
+    engine: Engine, corpus: dict[str, SourceDocument], module: str, kept_mapped: str, dropped_mapped: str
+) -> None:
+    guide = corpus["sg-go-live"]
+    section_modules = guide.meta.section_modules
+    assert set(section_modules) == {"KDS & kitchen routing", "Member & stored-value migration"}
+
+    found = engine.checklist("go_live", module=module, today=TODAY)
+
+    expected = [
+        (item.section, item.text)
+        for item in guide.checklist
+        if item.section not in section_modules or module.lower() in section_modules[item.section]
+    ]
+    assert [(i["section"], i["text"]) for i in found.items] == expected
+    sections = [group.section for group in found.answer.checklist]
+    assert kept_mapped in sections
+    assert dropped_mapped not in sections
+    assert "T-7 to T-1: readiness" in sections and "Cut-over day and first 72 hours" in sections
+    assert found.module == module
+    assert module in found.answer.headline and str(len(expected)) in found.answer.headline
+
+
+def test_checklist_for_a_module_no_section_is_mapped_to_gives_the_general_sections(
+    engine: Engine, corpus: dict[str, SourceDocument]
+) -> None:
+    found = engine.checklist("go_live", module="delivery", today=TODAY)
+    assert {i["section"] for i in found.items} == {"T-7 to T-1: readiness", "Cut-over day and first 72 hours"}
+    assert len(found.items) == 10
+
+
+def test_checklist_question_naming_a_module_is_narrowed(engine: Engine) -> None:
+    answer = engine.ask("Go-live checklist for KDS", today=TODAY)
+    assert answer.intent == "checklist"
+    assert answer.module == "kds"
+    sections = [group.section for group in answer.checklist]
+    assert "KDS & kitchen routing" in sections
+    assert "Member & stored-value migration" not in sections
+
+
+@pytest.mark.parametrize("stage", ["nope", "golive", "GO_LIVE", ""])
+def test_unknown_stage_raises_answer_error(engine: Engine, stage: str) -> None:
+    with pytest.raises(AnswerError, match="unknown stage") as raised:
+        engine.checklist(stage)
+    assert "go_live" in str(raised.value)
+
+
+# --- case proof ----------------------------------------------------------------------------
+
+
+def test_case_question_returns_the_hotpot_card_with_exact_metrics(
+    engine: Engine, corpus: dict[str, SourceDocument]
+) -> None:
+    answer = engine.ask("Any hotpot customer with food cost numbers?", today=TODAY)
+
+    assert answer.intent == "case"
+    assert not answer.abstained
+    card = answer.cards[0]
+    assert card.doc_id == "case-shuyu-hotpot"
+    meta = corpus["case-shuyu-hotpot"].meta
+    assert (card.customer, card.industry, card.size) == (meta.customer, meta.industry, meta.size)
+    assert list(card.modules) == list(meta.modules)
+    assert [(m.name, m.before, m.after, m.unit, m.period) for m in card.metrics] == [
+        (m.name, m.before, m.after, m.unit, m.period) for m in meta.metrics
+    ]
+    assert [(m.before, m.after) for m in card.metrics] == [(38.6, 34.1), (3.9, 1.2), (21500, 12800)]
+    for metric in card.metrics:
+        assert metric.change_pct == pytest.approx((metric.after - metric.before) / metric.before * 100)
+    assert [round(m.change_pct, 2) for m in card.metrics] == [-11.66, -69.23, -40.47]
+    assert citation(answer, card.citation).doc_id == "case-shuyu-hotpot"
+
+    # The rendered card carries the numbers, the changes and the customer's own words.
+    for shown in ["38.6% → 34.1%", "-11.7%", "-4.5 pts", "3.9% → 1.2%", "-69.2%", "21500 元 → 12800 元", "-40.5%"]:
+        assert shown in answer.text
+    quote_lines = [
+        line.lstrip(">").strip()
+        for line in SHUYU_FILE.read_text(encoding="utf-8").split("## 客户评价")[1].splitlines()
+        if line.startswith(">") and line.lstrip(">").strip()
+    ]
+    assert len(quote_lines) == 2 and "成本率降了 4 个多点" in quote_lines[0]
+    assert card.quote is not None
+    for line in quote_lines:
+        assert line in card.quote
+        assert line in answer.text
+
+
+def test_cases_by_industry_lists_exactly_that_industry(engine: Engine, corpus: dict[str, SourceDocument]) -> None:
+    expected = sorted(doc.id for doc in corpus.values() if doc.meta.kind == "case" and doc.meta.industry == "hotpot")
+    answer = engine.cases(industry="hotpot", today=TODAY)
+    assert sorted(card.doc_id for card in answer.cards) == expected == ["case-shuyu-hotpot"]
+    assert not answer.abstained
+    assert engine.cases(industry="cruise_ship", today=TODAY).cards == []
+
+
+# --- value / pitch -------------------------------------------------------------------------
+
+
+def test_value_question_quotes_the_hotpot_playbook_first(engine: Engine) -> None:
+    answer = engine.ask(PITCH_QUESTION, today=TODAY)
+
+    assert answer.intent == "value"
+    assert not answer.abstained
+    assert answer.headline == LABELS["en"]["value"]
+    assert answer.citations[0].doc_id == "pb-hotpot-food-cost"
+    assert answer.sources[0].doc_id == "pb-hotpot-food-cost"
+    quotes = [quote for group in answer.groups for quote in group.quotes]
+    assert quotes
+    # Pitch material comes from playbooks; the question asks for numbers, so some quote states one.
+    assert {citation(answer, q.citation).kind for q in quotes} == {"playbook"}
+    assert any(re.search(r"\d", q.text) for q in quotes)
+    # "Any proof with numbers?": the hotpot case comes along as a proof card.
+    assert [card.doc_id for card in answer.cards] == ["case-shuyu-hotpot"]
+    assert citation(answer, answer.cards[0].citation).doc_id == "case-shuyu-hotpot"
+
+
+VERBATIM_QUESTIONS = [
+    PITCH_QUESTION,
+    "火锅客户高值品损耗怎么控？日盘会不会太累，损耗率大概能降到多少？",
+    "新茶饮连锁做会员复购，精准券核销率能做到多少？跟普发券比差多少？",
+    "烘焙连锁报损率太高，用分时段生产计划一般能把报损率降到多少？",
+    "加盟总部怎么识别加盟商私采？偏差多少会标红，能帮总部提升多少供货额？",
+    CANTEEN_QUESTION,
+    "How much can KDS station routing cut average ticket time for a fast food chain at peak?",
+    "How much can deposits and reservation confirmations reduce no-shows for a fine dining restaurant?",
+    "What labour cost reduction can forecast-driven scheduling deliver for a casual dining chain?",
+    "For a ghost kitchen with several virtual brands, how much do out-of-stock cancellations drop once menu sync is live?",
+    "What are the biggest risks on go-live day?",
+    "培训阶段有哪些常见风险？",
+    "调研时为什么一定要先锁定食材成本率的口径？",
+    "Any hotpot customer with food cost numbers?",
+    "有没有茶饮品牌会员复购率提升的客户案例？具体数字是多少",
+    "Casual dining case on labour scheduling: what happened to labour cost as a % of sales?",
+]
+
+
+def test_every_quote_is_verbatim_from_the_cited_document_and_section(
+    engine: Engine, corpus: dict[str, SourceDocument]
+) -> None:
+    checked = 0
+    languages = set()
+    for question in VERBATIM_QUESTIONS:
+        answer = engine.ask(question, today=TODAY)
+        for group in answer.groups:
+            for quote in group.quotes:
+                cited = citation(answer, quote.citation)
+                passages = [c for c in engine.snapshot.chunks_of(cited.doc_id) if c.role == "body"]
+                assert any(quote.text in c.text for c in passages if c.section == cited.section), (question, quote)
+                assert quote.text in corpus[cited.doc_id].body, (question, quote)
+                assert group.heading.startswith(cited.title)
+                assert f"{quote.text} [{quote.citation}]" in answer.text
+                languages.add("zh" if HAN.search(quote.text) else "en")
+                checked += 1
+    assert checked >= 40
+    assert languages == {"zh", "en"}
+
+
+# --- general questions ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id", "risks"),
+    [
+        ("What are the biggest risks on go-live day?", "sg-go-live", "Risks"),
+        ("培训阶段有哪些常见风险？", "sg-training", "风险"),
+    ],
+)
+def test_prose_question_is_answered_from_the_stage_guide_risks(
+    engine: Engine, corpus: dict[str, SourceDocument], question: str, doc_id: str, risks: str
+) -> None:
+    answer = engine.ask(question, today=TODAY)
+
+    assert answer.intent == "general"
+    assert not answer.abstained
+    assert answer.checklist == [] and answer.cards == []
+    assert answer.sources[0].doc_id == doc_id
+    risk_quotes = [
+        quote
+        for group in answer.groups
+        for quote in group.quotes
+        if citation(answer, quote.citation).doc_id == doc_id
+        and citation(answer, quote.citation).section.split(" > ")[-1] == risks
+    ]
+    assert risk_quotes, answer.text
+    risk_section = corpus[doc_id].body.split(f"### {risks}")[1].split("###")[0]
+    assert all(quote.text in risk_section for quote in risk_quotes)
+
+
+# --- framing language ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "source_lang"),
+    [
+        ("上线清单发我", "zh", "en"),
+        (PITCH_QUESTION, "en", "zh"),
+        ("培训阶段有哪些常见风险？", "zh", "zh"),
+        ("What are the biggest risks on go-live day?", "en", "en"),
+    ],
+)
+def test_framing_follows_the_question_and_quotes_keep_the_source_language(
+    engine: Engine, question: str, lang: str, source_lang: str
+) -> None:
+    answer = engine.ask(question, today=TODAY)
+    other = "en" if lang == "zh" else "zh"
+
+    assert answer.lang == lang
+    assert f"\n{LABELS[lang]['sources']}:\n" in answer.text
+    assert f"{LABELS[other]['sources']}:" not in answer.text
+    assert f"{LABELS[lang]['verified']} " in answer.text
+    assert bool(HAN.search(answer.headline)) == (lang == "zh")
+    quoted = [item for group in answer.checklist for item in group.items] + [
+        quote.text for group in answer.groups for quote in group.quotes
+    ]
+    assert quoted
+    # Quoted source text is never translated: the main source's language shows through.
+    in_source_lang = [text for text in quoted if bool(HAN.search(text)) == (source_lang == "zh")]
+    assert len(in_source_lang) >= len(quoted) / 2
+    for text in quoted:
+        assert text in answer.text
+
+
+# --- staleness ---------------------------------------------------------------------------
+
+
+def test_answer_from_a_stale_playbook_is_flagged_with_its_owner(
+    engine: Engine, corpus: dict[str, SourceDocument]
+) -> None:
+    canteen = corpus["pb-canteen-preorder"]
+    assert stale_on(canteen, TODAY)
+
+    answer = engine.ask(CANTEEN_QUESTION, today=TODAY)
+
+    assert not answer.abstained
+    canteen_citations = [c for c in answer.citations if c.doc_id == "pb-canteen-preorder"]
+    assert canteen_citations and all(c.stale for c in canteen_citations)
+    assert all(c.owner == CANTEEN_OWNER and c.verified == "2025-02-10" for c in canteen_citations)
+    sources = {s["doc_id"]: s for s in answer.to_json()["sources"]}
+    assert sources["pb-canteen-preorder"]["stale"] is True
+    # Every other source is flagged exactly when its own review date has passed.
+    for doc_id, source in sources.items():
+        assert source["stale"] is stale_on(corpus[doc_id], TODAY), doc_id
+    stale_notes = [note for note in answer.notes if note.startswith("⚠")]
+    assert len(stale_notes) == 1
+    assert CANTEEN_OWNER in stale_notes[0] and "2025-02-10" in stale_notes[0] and "180" in stale_notes[0]
+    assert canteen.meta.title in stale_notes[0]
+    assert stale_notes[0] in answer.text
+    assert f"⚠ {LABELS['zh']['stale_flag']}" in answer.text
+
+
+def test_the_same_answer_before_the_review_date_is_not_stale(engine: Engine) -> None:
+    answer = engine.ask(CANTEEN_QUESTION, today=dt.date(2025, 3, 1))
+
+    assert any(c.doc_id == "pb-canteen-preorder" for c in answer.citations)
+    assert not any(c.stale for c in answer.citations)
+    sources = {s["doc_id"]: s for s in answer.to_json()["sources"]}
+    assert sources["pb-canteen-preorder"]["stale"] is False
+    assert not any(note.startswith("⚠") for note in answer.notes)
+    assert LABELS["zh"]["stale_flag"] not in answer.text
+    assert CANTEEN_OWNER in answer.text  # the owner is still named in the citation
+
+
+@pytest.mark.parametrize(("today", "stale"), [(dt.date(2025, 8, 9), False), (dt.date(2025, 8, 10), True)])
+def test_staleness_starts_the_day_after_verified_plus_review_days(engine: Engine, today: dt.date, stale: bool) -> None:
+    # pb-canteen-preorder: verified 2025-02-10, review every 180 days -> due 2025-08-09.
+    answer = engine.ask(CANTEEN_QUESTION, today=today)
+    canteen = [c for c in answer.citations if c.doc_id == "pb-canteen-preorder"]
+    assert canteen and {c.stale for c in canteen} == {stale}
+
+
+def test_stale_case_card_is_flagged(engine: Engine, corpus: dict[str, SourceDocument]) -> None:
+    jade = corpus["case-jade-steamer-dim-sum"]
+    assert stale_on(jade, TODAY)
+    answer = engine.ask("Do we have a dim sum / yum cha customer that increased weekend table turns?", today=TODAY)
+    assert answer.cards[0].doc_id == "case-jade-steamer-dim-sum"
+    assert citation(answer, answer.cards[0].citation).stale
+    notes = [note for note in answer.notes if jade.meta.title in note]
+    assert len(notes) == 1 and "Maya Lin (Product Ops)" in notes[0] and "365" in notes[0]
+
+
+# --- abstention --------------------------------------------------------------------------
+
+OUT_OF_SCOPE = [
+    pytest.param("有没有邮轮餐饮的客户案例？", "zh", id="cruise-zh"),
+    pytest.param("我们的 SaaS 服务可用性 SLA 是多少？宕机了怎么赔偿？", "zh", id="sla-zh"),
+    pytest.param(
+        "What server hardware specs (CPU, RAM, disk) do we need for an on-premise ChefOS deployment?",
+        "en",
+        id="hardware-en",
+    ),
+    pytest.param(
+        "Any airport lounge operator using ChefOS? Need a reference customer for a lounge deal.", "en", id="lounge-en"
+    ),
+    pytest.param(
+        "Does ChefOS accept cryptocurrency payments at the POS?",
+        "en",
+        id="crypto-en",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "lang"), OUT_OF_SCOPE)
+def test_out_of_scope_question_abstains_and_lists_the_closest_sources(engine: Engine, question: str, lang: str) -> None:
+    answer = engine.ask(question, today=TODAY, record=False)
+
+    assert answer.abstained
+    assert answer.lang == lang
+    assert answer.groups == [] and answer.cards == [] and answer.checklist == [] and answer.generated is None
+    assert answer.headline == LABELS[lang]["dont_know"]
+    assert "I don't know from our sources" in answer.text
+    if lang == "en":
+        assert answer.text.startswith("I don't know from our sources.")
+    else:
+        assert answer.text.startswith("资料里没有找到答案")
+    assert 1 <= len(answer.citations) <= 3
+    assert LABELS[lang]["closest"] in answer.notes
+    for cited in answer.citations:
+        assert f"[{cited.number}] {cited.title}" in answer.text
+    assert [c.doc_id for c in answer.citations] == [s.doc_id for s in answer.sources[: len(answer.citations)]]
+    data = answer.to_json()
+    assert data["abstained"] is True and data["sources"]
+    # Abstention and confidence agree: below the policy's threshold on the confidence scale.
+    policy = engine.policy
+    assert answer.confidence < (policy.threshold - policy.floor) / (policy.ceiling - policy.floor)
+
+
+def test_abstention_records_a_gap_with_the_question(recording_engine: Engine) -> None:
+    records = recording_engine.records
+    assert records is not None and records.gaps() == []
+    question = "有没有邮轮餐饮的客户案例？"
+
+    answer = recording_engine.ask(question, today=TODAY, surface="slack")
+
+    assert answer.abstained
+    gaps = records.gaps()
+    assert len(gaps) == 1
+    gap = gaps[0]
+    assert gap["question"] == question
+    assert (gap["lang"], gap["intent"], gap["surface"]) == ("zh", answer.intent, "slack")
+    assert json.loads(gap["closest"]) == [s.doc_id for s in answer.sources[:3]]
+    assert len(json.loads(gap["closest"])) == 3
+    assert json.loads(gap["uncovered"]) == list(answer.uncovered)
+    assert LABELS["zh"]["gap_recorded"] in answer.text
+
+
+def test_answerable_question_and_unrecorded_abstention_leave_no_gap(recording_engine: Engine) -> None:
+    records = recording_engine.records
+    assert records is not None
+    answered = recording_engine.ask("Give me the go-live checklist", today=TODAY)
+    answered_too = recording_engine.ask(PITCH_QUESTION, today=TODAY)
+    assert not answered.abstained and not answered_too.abstained
+    assert recording_engine.ask("有没有邮轮餐饮的客户案例？", today=TODAY, record=False).abstained
+    assert records.gaps() == []
+
+
+def test_abstention_does_not_claim_a_gap_was_recorded_when_none_was(engine: Engine) -> None:
+    assert engine.records is None
+    answer = engine.ask("有没有邮轮餐饮的客户案例？", today=TODAY)
+    assert answer.abstained
+    assert LABELS["zh"]["gap_recorded"] not in answer.text
+
+
+# --- the JSON contract ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Give me the go-live checklist",
+        "Any hotpot customer with food cost numbers?",
+        PITCH_QUESTION,
+        "What are the biggest risks on go-live day?",
+        CANTEEN_QUESTION,
+        "有没有邮轮餐饮的客户案例？",
+    ],
+)
+def test_json_contract(engine: Engine, corpus: dict[str, SourceDocument], question: str) -> None:
+    answer = engine.ask(question, today=TODAY, record=False)
+    data = json.loads(json.dumps(answer.to_json(), ensure_ascii=False))
+
+    assert set(data) == {"intent", "answer", "abstained", "confidence", "sources"}
+    assert data["intent"] in INTENTS and data["intent"] == answer.intent
+    assert data["answer"] == answer.text and data["answer"].strip()
+    assert data["abstained"] is answer.abstained
+    assert isinstance(data["confidence"], float) and 0.0 <= data["confidence"] <= 1.0
+    assert 1 <= len(data["sources"]) <= 10
+    for source in data["sources"]:
+        assert set(source) == {"doc_id", "title", "section", "kind", "score", "stale"}
+        meta = corpus[source["doc_id"]].meta
+        assert (source["title"], source["kind"]) == (meta.title, meta.kind)
+        assert isinstance(source["score"], float) and isinstance(source["section"], str)
+        assert source["stale"] is stale_on(corpus[source["doc_id"]], TODAY)
+    assert len({s["doc_id"] for s in data["sources"]}) == len(data["sources"])
+    if not answer.abstained:
+        # Sources are led by the documents the answer is built from, in citation order.
+        used = list(dict.fromkeys(c.doc_id for c in answer.citations))
+        assert [s["doc_id"] for s in data["sources"][: len(used)]] == used
+
+
+# --- bad requests --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t "])
+def test_empty_question_raises_answer_error(engine: Engine, question: str) -> None:
+    with pytest.raises(AnswerError, match="empty"):
+        engine.ask(question)

@@ -1,0 +1,194 @@
+"""The command line, end to end: `python -m bot ...` in a subprocess on a copy of
+the sample index (each run that opens the index loads the real models)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.kb.sources import SourceDocument
+from bot.records import RECORDS_FILE, Records
+from bot.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+CONTRACT_KEYS = {"intent", "answer", "abstained", "confidence", "sources"}
+SOURCE_KEYS = {"doc_id", "title", "section", "kind", "score", "stale"}
+
+
+def run_bot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("VALUERELAY_")}
+    env.update(HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        check=False,
+        cwd=PROJECT_ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=240,
+    )
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
+    return result
+
+
+def json_lines(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def assert_contract(data: dict[str, Any]) -> None:
+    assert set(data) == CONTRACT_KEYS
+    assert isinstance(data["answer"], str) and data["answer"].strip()
+    assert isinstance(data["abstained"], bool)
+    assert 0.0 <= data["confidence"] <= 1.0
+    assert 1 <= len(data["sources"]) <= 10
+    for source in data["sources"]:
+        assert set(source) == SOURCE_KEYS
+
+
+@pytest.fixture(scope="module")
+def data_dir(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the sample index, so the CLI's gap records stay out of the shared one."""
+    target = tmp_path_factory.mktemp("cli") / "data"
+    shutil.copytree(sample_data_dir, target, ignore=shutil.ignore_patterns(RECORDS_FILE, "*.lock"))
+    return target
+
+
+def test_ask_prints_one_json_object(data_dir: Path) -> None:
+    result = run_bot("ask", "Any hotpot customer with food cost numbers?", "--json", "--data-dir", str(data_dir))
+
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert_contract(data)
+    assert data["intent"] == "case" and data["abstained"] is False
+    assert "case-shuyu-hotpot" in [s["doc_id"] for s in data["sources"][:3]]
+    assert "38.6% → 34.1%" in data["answer"]
+    assert "蜀渝小馆火锅" in data["answer"]  # UTF-8, not \\u escapes
+
+
+def test_ask_batch_file_answers_each_line_in_order_and_records_the_gap(data_dir: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "questions.txt"
+    questions.write_text(
+        "Give me the go-live checklist\n\n有没有邮轮餐饮的客户案例？\n团餐食堂上了预订餐，剩餐率一般能降到多少？\n",
+        encoding="utf-8",
+    )
+
+    result = run_bot("ask", "--batch", str(questions), "--json", "--data-dir", str(data_dir))
+
+    assert result.returncode == 0, result.stderr
+    answers = json_lines(result.stdout)
+    assert len(answers) == 3
+    for data in answers:
+        assert_contract(data)
+    checklist, cruise, canteen = answers
+    assert checklist["intent"] == "checklist" and checklist["answer"].startswith("Go-live checklist (18 items)")
+    assert cruise["abstained"] is True and "I don't know from our sources" in cruise["answer"]
+    assert canteen["abstained"] is False and canteen["sources"][0]["doc_id"] == "pb-canteen-preorder"
+    assert "来源:" in canteen["answer"]
+    # The CLI records what it could not answer, for the content owners.
+    gaps = Records(data_dir).gaps()
+    assert [(g["question"], g["surface"]) for g in gaps] == [("有没有邮轮餐饮的客户案例？", "cli")]
+
+
+def test_ask_batch_reads_standard_input(data_dir: Path) -> None:
+    stdin = "上线清单发我\nWhat are the biggest risks on go-live day?\n"
+
+    result = run_bot("ask", "--batch", "-", "--json", "--data-dir", str(data_dir), stdin=stdin)
+
+    assert result.returncode == 0, result.stderr
+    answers = json_lines(result.stdout)
+    assert [a["intent"] for a in answers] == ["checklist", "general"]
+    assert answers[0]["answer"].startswith("上线清单（共 18 项）")
+    assert answers[1]["sources"][0]["doc_id"] == "sg-go-live"
+    for data in answers:
+        assert_contract(data)
+
+
+def test_checklist_json_lists_the_file_items_in_order(data_dir: Path, corpus: dict[str, SourceDocument]) -> None:
+    result = run_bot("checklist", "go_live", "--json", "--data-dir", str(data_dir))
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"stage", "items"}
+    assert data["stage"] == "go_live"
+    guide = corpus["sg-go-live"]
+    lines = [l[len("- [ ] ") :] for l in guide.path.read_text(encoding="utf-8").splitlines() if l.startswith("- [ ] ")]
+    assert [item["text"] for item in data["items"]] == lines
+    assert data["items"] == [{"text": i.text, "section": i.section, "doc_id": "sg-go-live"} for i in guide.checklist]
+
+
+def test_unknown_stage_is_one_line_on_stderr(data_dir: Path) -> None:
+    result = run_bot("checklist", "nope", "--data-dir", str(data_dir))
+
+    assert result.returncode != 0
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "unknown stage 'nope'" in lines[0] and "go_live" in lines[0]
+
+
+def test_empty_question_is_a_usage_error(data_dir: Path) -> None:
+    result = run_bot("ask", "", "--data-dir", str(data_dir))
+
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "empty" in lines[0]
+
+
+def test_missing_index_says_to_ingest(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    result = run_bot("ask", "x", "--data-dir", str(empty))
+
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "ingest" in lines[0] and str(empty) in lines[0]
+
+
+def test_cases_by_industry_json(data_dir: Path, corpus: dict[str, SourceDocument]) -> None:
+    result = run_bot("cases", "--industry", "hotpot", "--json", "--data-dir", str(data_dir))
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["industry"] == "hotpot" and data["query"] is None
+    assert [card["doc_id"] for card in data["cases"]] == ["case-shuyu-hotpot"]
+    card = data["cases"][0]
+    meta = corpus["case-shuyu-hotpot"].meta
+    assert card["customer"] == meta.customer and card["size"] == meta.size and card["modules"] == meta.modules
+    assert [(m["name"], m["before"], m["after"], m["unit"], m["period"]) for m in card["metrics"]] == [
+        (m.name, m.before, m.after, m.unit, m.period) for m in meta.metrics
+    ]
+    assert (
+        [m["change_pct"] for m in card["metrics"]]
+        == [round((m.after - m.before) / m.before * 100, 2) for m in meta.metrics]
+        == [-11.66, -69.23, -40.47]
+    )
+    assert "成本率降了 4 个多点" in card["quote"]
+    assert card["stale"] is False
+
+
+def test_cases_by_query_json(data_dir: Path, corpus: dict[str, SourceDocument]) -> None:
+    result = run_bot("cases", "bakery waste", "--json", "--data-dir", str(data_dir))
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    ids = [card["doc_id"] for card in data["cases"]]
+    assert "case-maixiang-bakery" in ids[:3]
+    assert all(corpus[doc_id].meta.kind == "case" for doc_id in ids)
+    bakery = next(card for card in data["cases"] if card["doc_id"] == "case-maixiang-bakery")
+    assert [(m["before"], m["after"]) for m in bakery["metrics"]] == [
+        (m.before, m.after) for m in corpus["case-maixiang-bakery"].meta.metrics
+    ]

@@ -1,0 +1,100 @@
+"""Routing a question to the shape of answer it needs (pure functions, no index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answers.intent import KIND_FOR_INTENT, classify, detect_stage
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # checklist
+        ("Give me the go-live checklist", "checklist"),
+        ("上线清单发我", "checklist"),
+        ("What should we prepare before acceptance? Send the checklist", "checklist"),
+        ("培训阶段要做哪些事，有清单吗？", "checklist"),
+        ("验收要准备什么", "checklist"),
+        # case
+        ("Any hotpot customer with food cost numbers?", "case"),
+        ("Do we have a case study for a bakery chain?", "case"),
+        ("有没有茶饮品牌会员复购率提升的客户案例？", "case"),
+        ("有没有烘焙客户的案例？", "case"),
+        # value
+        ("What do we pitch to a 40-store hotpot chain worried about food cost?", "value"),
+        ("How do we handle objections about price from a prospect?", "value"),
+        ("火锅客户担心成本，我们的卖点是什么？", "value"),
+        ("竞品对比我们的优势和短板是什么？", "value"),
+        # general
+        ("What is the baseline period for the food cost ratio?", "general"),
+        ("Tell me about menu sync", "general"),
+        ("门店的网络要求是什么？", "general"),
+        ("调研时为什么一定要先锁定食材成本率的口径？", "general"),
+    ],
+)
+def test_classify_routes_each_kind_of_request(question: str, intent: str) -> None:
+    route = classify(question)
+    assert route.intent == intent
+    assert route.kind == KIND_FOR_INTENT.get(intent)
+    scores = dict(route.scores)
+    assert set(scores) == {"checklist", "case", "value"}
+    if intent != "general":
+        # The chosen intent is the strongest one and passes the bar.
+        assert scores[intent] == max(scores.values()) >= 1.5
+
+
+@pytest.mark.parametrize("question", ["hello", "你好", "Tell me something", "谢谢"])
+def test_a_question_without_any_cue_is_general(question: str) -> None:
+    route = classify(question)
+    assert route.intent == "general"
+    assert route.stage is None
+    assert route.kind is None
+
+
+@pytest.mark.parametrize(
+    ("question", "stage"),
+    [
+        ("We do the site survey next week", "survey"),
+        ("Who comes to the kickoff meeting?", "survey"),
+        ("下周去客户那里调研", "survey"),
+        ("第一次去门店摸底要带什么", "survey"),
+        ("When does the store go live?", "go_live"),
+        ("What happens on cut-over night?", "go_live"),
+        ("上线那天注意什么", "go_live"),
+        ("切换到新系统那天要注意什么", "go_live"),
+        ("How long is staff training?", "training"),
+        ("培训新员工要多久", "training"),
+        ("Who signs the acceptance report?", "acceptance"),
+        ("验收报告谁签字", "acceptance"),
+        ("项目结项要准备什么", "acceptance"),
+    ],
+)
+def test_detect_stage_in_both_languages(question: str, stage: str) -> None:
+    assert detect_stage(question) == stage
+    assert classify(question).stage == stage
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["From survey to go-live, how long?", "调研到上线要多久", "What is the food cost ratio?", "火锅客户的成本率"],
+)
+def test_no_stage_or_several_stages_give_none(question: str) -> None:
+    assert detect_stage(question) is None
+
+
+def test_a_stage_strengthens_a_weak_checklist_request() -> None:
+    # "steps" alone is a weak checklist cue (1.0); naming a stage lifts it over the bar.
+    without_stage = classify("What are the steps?")
+    with_stage = classify("What are the steps for go-live?")
+    assert dict(without_stage.scores)["checklist"] == 1.0
+    assert without_stage.intent == "general"
+    assert dict(with_stage.scores)["checklist"] == 2.0
+    assert with_stage.intent == "checklist"
+    assert with_stage.stage == "go_live"
+
+
+def test_the_proper_name_cue_needs_a_proper_name() -> None:
+    assert dict(classify("what is the baseline period for the food cost ratio").scores)["case"] == 0.0
+    # Only one weak case cue ("before and after"): below the bar, as in Chinese.
+    assert classify("how long does the subsidy reconciliation take before and after the rollout?").intent == "general"

@@ -1,0 +1,80 @@
+"""Knowledge gaps and answer votes in a SQLite file of the test's own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.records import RECORDS_FILE, Records
+
+
+def test_gaps_round_trip(tmp_path: Path) -> None:
+    records = Records(tmp_path)
+    assert (tmp_path / RECORDS_FILE).is_file()
+    assert records.gaps() == []
+
+    records.record_gap(
+        "有没有邮轮餐饮的客户案例？", "zh", "case", "slack", ["case-redline-burger", "case-luhe-noodles"], ["邮轮"]
+    )
+    records.record_gap("Does ChefOS take crypto?", "en", "general", "cli", [], [])
+
+    gaps = records.gaps()
+    assert [g["question"] for g in gaps] == ["Does ChefOS take crypto?", "有没有邮轮餐饮的客户案例？"]  # newest first
+    older = gaps[1]
+    assert (older["lang"], older["intent"], older["surface"]) == ("zh", "case", "slack")
+    assert json.loads(older["closest"]) == ["case-redline-burger", "case-luhe-noodles"]
+    assert json.loads(older["uncovered"]) == ["邮轮"]
+    assert json.loads(gaps[0]["closest"]) == [] and json.loads(gaps[0]["uncovered"]) == []
+    asked = dt.datetime.fromisoformat(older["asked_at"])
+    assert asked.tzinfo is not None
+    assert abs(dt.datetime.now(dt.UTC) - asked) < dt.timedelta(minutes=5)
+    assert [g["question"] for g in records.gaps(limit=1)] == ["Does ChefOS take crypto?"]
+
+
+def test_records_persist_across_instances(tmp_path: Path) -> None:
+    Records(tmp_path).record_gap("q1", "en", "general", "cli", ["sg-go-live"], ["x"])
+    Records(tmp_path).record_vote("U1", "helpful", "q1", "answer text", ["sg-go-live"], "slack")
+    again = Records(tmp_path)  # the schema script runs again and keeps the rows
+    assert [g["question"] for g in again.gaps()] == ["q1"]
+    assert [v["user"] for v in again.votes()] == ["U1"]
+
+
+def test_votes_round_trip(tmp_path: Path) -> None:
+    records = Records(tmp_path)
+    first = records.record_vote("U1", "helpful", "上线清单发我", "上线清单（共 18 项）…", ["sg-go-live"], "slack")
+    second = records.record_vote(
+        "U2", "outdated", "剩餐率能降到多少？", "…", ["pb-canteen-preorder", "case-tuojing-canteen"], "cli"
+    )
+    third = records.record_vote("U3", "not_helpful", "q", "a", [], "chat")
+    assert (first, second, third) == (1, 2, 3)
+
+    votes = records.votes()
+    assert [v["id"] for v in votes] == [3, 2, 1]
+    outdated = votes[1]
+    assert (outdated["user"], outdated["vote"], outdated["question"], outdated["surface"]) == (
+        "U2",
+        "outdated",
+        "剩餐率能降到多少？",
+        "cli",
+    )
+    assert json.loads(outdated["sources"]) == ["pb-canteen-preorder", "case-tuojing-canteen"]
+    assert votes[2]["answer"] == "上线清单（共 18 项）…"
+    assert [v["vote"] for v in records.votes(limit=2)] == ["not_helpful", "outdated"]
+
+
+@pytest.mark.parametrize("vote", ["great", "HELPFUL", "", "up"])
+def test_an_unknown_vote_is_rejected(tmp_path: Path, vote: str) -> None:
+    records = Records(tmp_path)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        records.record_vote("U1", vote, "q", "a", [], "slack")
+    assert records.votes() == []
+
+
+def test_records_create_a_missing_data_dir(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "data"
+    Records(target).record_gap("q", "en", "general", "cli", [], [])
+    assert (target / RECORDS_FILE).is_file()
