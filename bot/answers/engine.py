@@ -182,8 +182,10 @@ class Engine:
         """Ranked sources for the JSON contract: the documents the answer is built from
         first (in citation order), then the rest of the retrieved ones."""
         by_id = {doc.doc_id: doc for doc in docs}
-        ordered = [by_id.get(doc_id) or DocHit(doc_id, 0.0) for doc_id in dict.fromkeys(used)]
-        ordered += [doc for doc in docs if doc.doc_id not in set(used)]
+        first = list(dict.fromkeys(used))
+        chosen = set(first)
+        ordered = [by_id.get(doc_id) or DocHit(doc_id, 0.0) for doc_id in first]
+        ordered += [doc for doc in docs if doc.doc_id not in chosen]
         refs = []
         for doc in ordered[:10]:
             meta = self.documents[doc.doc_id]["meta"]
