@@ -38,5 +38,7 @@ def run_chat(engine: Engine, console: Console) -> int:
             continue
         style = "yellow" if answer.abstained else "green"
         subtitle = f"{answer.intent} · confidence {answer.confidence:.2f}"
-        console.print(Panel(Markdown(answer.text), border_style=style, subtitle=subtitle))
+        # Section headings follow list items directly; Markdown needs a blank line to end the list.
+        text = answer.text.replace("\n*", "\n\n*")
+        console.print(Panel(Markdown(text), border_style=style, subtitle=subtitle))
         history.append(question)

@@ -188,7 +188,8 @@ def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.chat import run_chat
 
-    return run_chat(open_engine(settings), out)
+    # A console that wraps: the chat shows answers in panels, which must not crop lines.
+    return run_chat(open_engine(settings), Console(highlight=False))
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
