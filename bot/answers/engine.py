@@ -22,7 +22,7 @@ from bot.answers.compose import (
     quote_groups,
     stale_notes,
 )
-from bot.answers.evidence import AbstentionPolicy, Evidence, assess, specificity
+from bot.answers.evidence import AbstentionPolicy, Evidence, assess, concept_weights
 from bot.answers.generate import Passage, generate, load_chat_model
 from bot.answers.intent import Route, classify
 from bot.answers.labels import label
@@ -62,6 +62,11 @@ def load_embedders(names: Sequence[str], threads: int) -> dict[str, Any]:
     return {name: Embedder(name, threads) for name in names}
 
 
+def lead_section(doc: DocHit) -> str:
+    """The section of a document's best body passage (what its citation points at)."""
+    return next((hit.chunk.section for hit in doc.chunks if hit.chunk.role == "body"), "")
+
+
 class Engine:
     def __init__(
         self,
@@ -95,7 +100,7 @@ class Engine:
             rrf_k=self.settings.rrf_k,
             kind_boost=self.settings.kind_boost,
             weights=self.settings.voice_weights,
-            specificity=specificity,
+            weigh=concept_weights,
         )
 
     def refresh(self) -> bool:
@@ -189,13 +194,12 @@ class Engine:
         refs = []
         for doc in ordered[:10]:
             meta = self.documents[doc.doc_id]["meta"]
-            section = next((hit.chunk.section for hit in doc.chunks if hit.chunk.role == "body"), "")
+            section = lead_section(doc)
             refs.append(SourceRef(doc.doc_id, meta["title"], section, meta["kind"], doc.score, is_stale(meta, today)))
         return refs
 
     def _scorer(self, question: str, result: SearchResult) -> Scorer:
-        doc_terms = self.snapshot.lexical.doc_terms
-        weights = [specificity(forms[0]) * doc_terms.rarity(forms) for forms in result.concepts]
+        weights = concept_weights(result.concepts, self.snapshot.lexical.doc_terms)
         return Scorer(result.concepts, weights, quantity_question(question))
 
     def _compose(
@@ -298,7 +302,7 @@ class Engine:
     ) -> Answer:
         citations = Citations(self.documents, today, self.settings.source_base_url)
         for doc in result.docs[:3]:
-            section = next((hit.chunk.section for hit in doc.chunks if hit.chunk.role == "body"), "")
+            section = lead_section(doc)
             citations.cite(doc.doc_id, section, doc.score)
         answer = Answer(
             question=question,

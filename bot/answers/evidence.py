@@ -30,6 +30,11 @@ def specificity(term: str) -> float:
     return max(0.0, COMMON_ZIPF - zipf_frequency(term, "zh" if is_han(term) else "en"))
 
 
+def concept_weights(concepts: Sequence[Sequence[str]], doc_terms: DocTerms) -> list[float]:
+    """Each question term's weight: specific in general language, and not in every document."""
+    return [specificity(forms[0]) * doc_terms.rarity(forms) for forms in concepts]
+
+
 @dataclass(frozen=True)
 class Evidence:
     coverage: float              # specificity-weighted share of question terms found in the top document
@@ -51,8 +56,7 @@ def assess(result: SearchResult, doc_terms: DocTerms, semantic: float, dense_mod
     counts = doc_terms.counts.get(result.docs[0].doc_id, {})
     total = covered = unknown = 0.0
     missing: list[tuple[float, str]] = []
-    for forms in result.concepts:
-        weight = specificity(forms[0]) * doc_terms.rarity(forms)
+    for forms, weight in zip(result.concepts, concept_weights(result.concepts, doc_terms)):
         total += weight
         if any(form in counts for form in forms):
             covered += weight

@@ -174,10 +174,12 @@ class Ingestor:
     def _build(self, corpus: Corpus, report: IngestReport, show_progress: bool) -> None:
         previous = self.data.current_path()
         old_docs: dict[str, dict[str, Any]] = {}
+        old_centers: dict[str, Any] = {}
         if previous is not None:
             manifest = read_json(previous / MANIFEST_FILE)
             if manifest.get("embedding_models") == self.models and manifest.get("format") == INDEX_FORMAT:
                 old_docs = manifest["documents"]
+                old_centers = manifest.get("centering", {})
 
         entries = [
             Entry(doc.id, doc.rel_path, fingerprint(doc, self.chunker_key, self.model_key), self.chunker.split(doc), document_record(doc))
@@ -198,7 +200,7 @@ class Ingestor:
 
         name, staging = self.data.new_staging()
         try:
-            self._write_snapshot(staging, entries, changed, deleted, old_docs, previous, report, show_progress)
+            self._write_snapshot(staging, entries, changed, deleted, old_docs, old_centers, previous, report, show_progress)
             release_chroma()
             self.data.publish(name, staging)
         except BaseException:
@@ -241,6 +243,7 @@ class Ingestor:
         changed: list[Entry],
         deleted: list[str],
         old_docs: dict[str, dict[str, Any]],
+        old_centers: dict[str, Any],
         previous: Path | None,
         report: IngestReport,
         show_progress: bool,
@@ -270,7 +273,6 @@ class Ingestor:
             fresh.extend(entry.chunks)
         report.removed = len(stale_ids)
         all_chunks = [chunk for entry in entries for chunk in entry.chunks]
-        old_centers: dict[str, Any] = read_json(previous / MANIFEST_FILE).get("centering", {}) if previous and old_docs else {}
         centering: dict[str, dict[str, list[float]]] = {}
         for model, collection in collections.items():
             if stale_ids:

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from bot.kb.chunking import Chunk
+from bot.kb.lexical import DocTerms
 from bot.kb.store import LIST_FILTERS, Snapshot, chroma_where
 
 Mode = Literal["lexical", "dense", "hybrid"]
@@ -117,7 +118,7 @@ class Searcher:
         rrf_k: int = 60,
         kind_boost: float = 1.0,
         weights: Mapping[str, float] | None = None,
-        specificity: Callable[[str], float] = lambda term: 1.0,
+        weigh: Callable[[list[list[str]], DocTerms], list[float]] = lambda concepts, _: [1.0] * len(concepts),
     ) -> None:
         self.snapshot = snapshot
         self.embedders = dict(embedders)
@@ -125,7 +126,7 @@ class Searcher:
         self.rrf_k = rrf_k
         self.kind_boost = kind_boost
         self.weights = dict(weights or {})
-        self.specificity = specificity
+        self.weigh = weigh  # how much each question term counts in the coverage voice
         self._doc_filters = {c.doc_id: c.filters for c in snapshot.chunks}
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
         self._lang = np.array([c.lang for c in snapshot.chunks])
@@ -153,7 +154,7 @@ class Searcher:
         allowed = {self._doc_of[i] for i in np.flatnonzero(mask)}
         other_docs = sorted(d for d in allowed if self._doc_lang[d] == other)
         bridge = doc_terms.scores(concepts, other_docs)
-        weights = [self.specificity(forms[0]) * doc_terms.rarity(forms) for forms in concepts]
+        weights = self.weigh(concepts, doc_terms)
         total = sum(weights) or 1.0
         coverage = {
             doc: sum(w for forms, w in zip(concepts, weights) if any(f in doc_terms.counts[doc] for f in forms)) / total
