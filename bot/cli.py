@@ -1,4 +1,4 @@
-"""Command-line entry points: ingest, ask, checklist, cases, chat, eval, run.
+"""Command-line entry points: ingest, ask, checklist, cases, chat, eval, serve, run.
 
 Errors the user can fix (no index yet, unknown stage, empty question) are one
 line on stderr and a non-zero exit, never a traceback.
@@ -212,8 +212,40 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.app import SlackConfigError, serve
+    from bot.slack.relay import Relay
+
+    from bot.records import Records
+
+    # A server's log is its operator's window: requests, redeliveries, failures.
+    logging.getLogger("bot").setLevel(min(logging.getLogger("bot").getEffectiveLevel(), logging.INFO))
+    engine = open_engine(settings)
+    relay = Relay(settings, engine, engine.records or Records(settings.data_dir))
+    try:
+        serve(settings, relay, http=args.http, host=args.host, port=args.port)
+    except (SlackConfigError, BoltError, SlackApiError) as error:
+        raise CliError(f"cannot start the Slack app: {str(error).splitlines()[-1]}") from error
+    return 0
+
+
+def slack_configured(settings: Settings) -> bool:
+    return bool(settings.slack_bot_token and (settings.slack_app_token or settings.slack_signing_secret))
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    # Until the Slack app lands, the main job is the terminal chat.
+    """The main job: the Slack bot when its credentials are configured, the terminal chat otherwise."""
+    if slack_configured(settings):
+        args.http, args.host, args.port = False, "0.0.0.0", None
+        return cmd_serve(args, settings)
+    err.print(
+        "Slack is not configured (set SLACK_BOT_TOKEN and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, see README); "
+        "opening the terminal chat.",
+        markup=False,
+    )
     return cmd_chat(args, settings)
 
 
@@ -252,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--out", type=Path, help="where to save the table (default: DATA_DIR/eval/latest.md)")
     add_data_dir(evaluation)
 
+    serve_cmd = sub.add_parser("serve", help="the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP")
+    serve_cmd.add_argument("--http", action="store_true", help="HTTP mode (Events API on /slack/events) even with an app token")
+    serve_cmd.add_argument("--host", default="0.0.0.0", help="HTTP mode: interface to listen on")
+    serve_cmd.add_argument("--port", type=int, help="HTTP mode: port (default: slack_port setting, 3000)")
+    add_data_dir(serve_cmd)
+
     run = sub.add_parser("run", help="the main job: Slack bot when configured, else the terminal chat")
     add_data_dir(run)
     return parser
@@ -264,6 +302,7 @@ COMMANDS = {
     "chat": cmd_chat,
     "eval": cmd_eval,
     "run": cmd_run,
+    "serve": cmd_serve,
 }
 
 

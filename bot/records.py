@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +33,26 @@ CREATE TABLE IF NOT EXISTS votes (
     sources TEXT NOT NULL,
     surface TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY,
+    answered_at TEXT NOT NULL,
+    surface TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    thread_ts TEXT,
+    user TEXT NOT NULL,
+    question TEXT NOT NULL,
+    intent TEXT NOT NULL,
+    abstained INTEGER NOT NULL,
+    answer TEXT NOT NULL,
+    sources TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_by_thread ON answers (channel, thread_ts);
+CREATE TABLE IF NOT EXISTS events (
+    event_id TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
 """
+EVENT_MEMORY_SECONDS = 24 * 3600  # Slack retries an event for minutes, never for a day
 
 
 class Records:
@@ -86,3 +106,56 @@ class Records:
         with self._connect() as db:
             rows = db.execute("SELECT * FROM votes ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [dict(row) for row in rows]
+
+    # --- answers shown in Slack: what a vote refers to, and the threads the bot is part of ---
+    def record_answer(
+        self,
+        surface: str,
+        channel: str,
+        thread_ts: str | None,
+        user: str,
+        question: str,
+        intent: str,
+        abstained: bool,
+        answer: str,
+        sources: Sequence[str],
+    ) -> int:
+        with self._connect() as db:
+            cursor = db.execute(
+                "INSERT INTO answers (answered_at, surface, channel, thread_ts, user, question, intent, abstained,"
+                " answer, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    self._now(), surface, channel, thread_ts, user, question, intent, int(abstained), answer,
+                    json.dumps(list(sources)),
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def answer(self, answer_id: int) -> dict[str, Any] | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return dict(row) if row else None
+
+    def answered_in_thread(self, channel: str, thread_ts: str) -> bool:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT 1 FROM answers WHERE channel = ? AND thread_ts = ? LIMIT 1", (channel, thread_ts)
+            ).fetchone()
+        return row is not None
+
+    def vote_on_answer(self, answer_id: int, user: str, vote: str) -> int | None:
+        """Store a vote with the question, answer and sources it judges; None if the answer is unknown."""
+        shown = self.answer(answer_id)
+        if shown is None:
+            return None
+        return self.record_vote(
+            user, vote, shown["question"], shown["answer"], json.loads(shown["sources"]), shown["surface"]
+        )
+
+    def first_delivery(self, event_id: str) -> bool:
+        """True the first time an event id is seen; Slack's retries of it return False."""
+        now = time.time()
+        with self._connect() as db:
+            db.execute("DELETE FROM events WHERE seen_at < ?", (now - EVENT_MEMORY_SECONDS,))
+            cursor = db.execute("INSERT OR IGNORE INTO events (event_id, seen_at) VALUES (?, ?)", (event_id, now))
+            return cursor.rowcount == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import (
@@ -69,7 +70,11 @@ class Settings(BaseSettings):
         default="https://slack.com/api/",
         validation_alias=AliasChoices("SLACK_API_URL", "slack_api_url"),
     )
+    # Channel id or name (without "#") -> what that channel may see; unlisted channels see everything.
     channel_scopes: dict[str, ChannelScope] = Field(default_factory=dict)
+    # "thread": any message in a thread the bot answered in is a follow-up; "mention": only @mentions.
+    slack_follow_up: Literal["thread", "mention"] = "thread"
+    slack_port: int = 3000
 
     @classmethod
     def settings_customise_sources(

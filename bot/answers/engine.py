@@ -24,7 +24,7 @@ from bot.answers.compose import (
 )
 from bot.answers.evidence import AbstentionPolicy, Evidence, assess, concept_weights
 from bot.answers.generate import Passage, generate, load_chat_model
-from bot.answers.intent import Route, classify
+from bot.answers.intent import Intent, Route, classify
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, SourceRef
 from bot.kb.chunking import Chunk
@@ -117,6 +117,11 @@ class Engine:
     def documents(self) -> dict[str, dict[str, Any]]:
         return self.snapshot.documents
 
+    @property
+    def changed(self) -> dict[str, str]:
+        """When each document's current version entered the index."""
+        return self.snapshot.changed
+
     def _evidence(self, query: str, result: SearchResult) -> Evidence:
         semantic = 0.0
         if result.docs:
@@ -149,7 +154,10 @@ class Engine:
         record: bool = True,
         surface: str = "cli",
         history: Sequence[str] = (),
+        intent: Intent | None = None,
     ) -> Answer:
+        """Answer a question; `intent` overrides the routing when the user chose the shape
+        (e.g. Slack's `/relay value ...`)."""
         question = question.strip()
         if not question:
             raise AnswerError("the question is empty")
@@ -157,6 +165,8 @@ class Engine:
         filters = filters or Filters()
         lang = detect_lang(question)
         route = classify(question)
+        if intent is not None and intent != route.intent:
+            route = replace(route, intent=intent)
         # A short follow-up ("and for bakeries?") borrows the terms of the conversation so far;
         # a full question stands on its own.
         follow_up = bool(history) and len(tokenize(question)) <= FOLLOW_UP_TERMS

@@ -42,10 +42,13 @@ class MetricChange:
             parts.append(f"{points:+.1f}{label}")
         return ", ".join(parts)
 
-    def render(self, lang: str) -> str:
+    def format_value(self, value: int | float, lang: str) -> str:
         unit = self.unit.strip()
         joiner = "" if unit in ("%", "％") or lang == "zh" else " "
-        value = f"{format_number(self.before)}{joiner}{unit} → {format_number(self.after)}{joiner}{unit}"
+        return f"{format_number(value)}{joiner}{unit}"
+
+    def render(self, lang: str) -> str:
+        value = f"{self.format_value(self.before, lang)} → {self.format_value(self.after, lang)}"
         change = self.describe_change(lang)
         period = f" · {self.period}" if self.period else ""
         return f"{self.name}: {value}" + (f" ({change})" if change else "") + period

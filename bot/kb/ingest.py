@@ -302,6 +302,8 @@ class Ingestor:
         Bridge.build(*lexical.vocabulary()).save(staging / LEXICAL_DIR)
         write_chunks(staging / CHUNKS_FILE, all_chunks)
         write_json(staging / DOCUMENTS_FILE, {entry.doc_id: entry.record for entry in entries})
+        created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        changed_ids = {entry.doc_id for entry in changed}
         write_json(
             staging / MANIFEST_FILE,
             {
@@ -310,12 +312,16 @@ class Ingestor:
                 "unit_model": self.models[0],
                 "centering": centering,
                 "chunker": self.chunker_key,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "created": created,
                 "documents": {
                     entry.doc_id: {
                         "fingerprint": entry.fingerprint,
                         "path": entry.path,
                         "chunk_ids": [chunk.id for chunk in entry.chunks],
+                        # When this version entered the index: what "changed recently" means to readers.
+                        "changed": created
+                        if entry.doc_id in changed_ids
+                        else old_docs.get(entry.doc_id, {}).get("changed", created),
                     }
                     for entry in entries
                 },

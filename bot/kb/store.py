@@ -223,6 +223,12 @@ class Snapshot:
         return [(self.position[i], 1.0 - float(d)) for i, d in zip(ids, distances) if i in self.position]
 
 
+    @property
+    def changed(self) -> dict[str, str]:
+        """When each document's current version entered the index (ISO time)."""
+        created = self.manifest.get("created", "")
+        return {doc_id: info.get("changed", created) for doc_id, info in self.manifest["documents"].items()}
+
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         return self._by_doc.get(doc_id, [])
 

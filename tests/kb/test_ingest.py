@@ -295,6 +295,7 @@ def test_unchanged_corpus_embeds_nothing(clone: Base, counter: CountingEmbedders
 
 
 def test_editing_one_document_reembeds_only_its_chunks(clone: Base, counter: CountingEmbedders) -> None:
+    before = open_snapshot(clone.data).changed
     (clone.corpus / "pb-alpha.md").write_text(PB_ALPHA_EDITED, encoding="utf-8")
     report = ingestor(clone.data, counter).run([clone.corpus])
 
@@ -306,6 +307,10 @@ def test_editing_one_document_reembeds_only_its_chunks(clone: Base, counter: Cou
     assert current(clone.data) == report.snapshot
 
     snapshot = open_snapshot(clone.data)
+    # "Recently changed" moves for the edited document only.
+    assert snapshot.changed["pb-alpha"] >= before["pb-alpha"]
+    assert snapshot.changed["pb-alpha"] == snapshot.manifest["created"]
+    assert {d: t for d, t in snapshot.changed.items() if d != "pb-alpha"} == {d: t for d, t in before.items() if d != "pb-alpha"}
     alpha = [chunk for chunk in snapshot.chunks if chunk.doc_id == "pb-alpha"]
     # Every model embedded the edited document's chunks, and nothing of the other documents
     # (an embedded text is a chunk of pb-alpha, or a piece of one).

@@ -1,0 +1,306 @@
+"""Block Kit builders: pure functions from answers and catalogs to Slack message payloads.
+
+Slack caps a section's text at 3,000 characters and a message at 50 blocks.
+Long answers are packed line by line into as many sections and messages as
+they need; a line longer than a section is split across sections. Nothing is
+ever cut.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.answers.catalog import DocSummary
+from bot.answers.labels import label
+from bot.answers.model import Answer, CaseCard, Citation
+
+Block = dict[str, Any]
+SECTION_LIMIT = 3000
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+CODE_FENCE = "```"
+VOTES: dict[str, str] = {"vote_helpful": "helpful", "vote_not_helpful": "not_helpful", "vote_outdated": "outdated"}
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "helpful": "Helpful",
+        "not_helpful": "Not helpful",
+        "outdated": "Outdated",
+        "continued": "(continued, part {part} of {parts})",
+        "apology": "Sorry, something went wrong while answering. The error was logged; please try again.",
+        "thanks_helpful": "Thanks! Your vote (helpful) was recorded.",
+        "thanks_not_helpful": "Thanks. Your vote (not helpful) was recorded for the content owners.",
+        "thanks_outdated": "Thanks. The sources were flagged as outdated for the content owners.",
+        "vote_unknown": "That answer is no longer on record, so the vote could not be stored.",
+        "working": "Looking that up…",
+        "need_stage": "Which stage? Use one of: {stages}. Example: `/relay checklist go_live pos`",
+        "empty": "Ask a question after the subcommand, e.g. `/relay ask what do we pitch to hotpot chains?`",
+    },
+    "zh": {
+        "helpful": "有帮助",
+        "not_helpful": "没帮助",
+        "outdated": "内容过时",
+        "continued": "（续，第 {part}/{parts} 部分）",
+        "apology": "抱歉，回答时出错了。错误已记录，请稍后再试。",
+        "thanks_helpful": "谢谢！已记录你的评价（有帮助）。",
+        "thanks_not_helpful": "谢谢，已记录你的评价（没帮助），内容负责人会看到。",
+        "thanks_outdated": "谢谢，已把这些资料标记为过时，内容负责人会跟进。",
+        "vote_unknown": "找不到这条回答的记录，评价未能保存。",
+        "working": "正在查找…",
+        "need_stage": "请指定阶段：{stages}。例如 `/relay checklist go_live pos`",
+        "empty": "请在子命令后写上问题，例如 `/relay ask 火锅连锁怎么讲食材成本？`",
+    },
+}
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    table = TEXT.get(lang, TEXT["en"])
+    return table[key].format(**values) if values else table[key]
+
+
+@dataclass
+class Message:
+    """One chat message: fallback text for notifications, and its blocks."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def escape(raw: str) -> str:
+    """Slack's three control characters; everything else is shown as written."""
+    return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_long(line: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """A line cut into pieces of at most `limit` characters, at a space when there is one."""
+    pieces = []
+    while len(line) > limit:
+        cut = line.rfind(" ", limit // 2, limit)
+        cut = cut if cut > 0 else limit
+        pieces.append(line[:cut])
+        line = line[cut:]
+    pieces.append(line)
+    return pieces
+
+
+def pack(lines: Iterable[str], limit: int = SECTION_LIMIT) -> list[str]:
+    """Lines joined into texts of at most `limit` characters each."""
+    texts: list[str] = []
+    current: str | None = None
+    for line in lines:
+        for piece in split_long(line, limit):
+            if current is None:
+                current = piece
+            elif len(current) + 1 + len(piece) <= limit:
+                current = f"{current}\n{piece}"
+            else:
+                texts.append(current)
+                current = piece
+    if current is not None:
+        texts.append(current)
+    return texts
+
+
+def sections(lines: Iterable[str]) -> list[Block]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in pack(lines)]
+
+
+def code_sections(rows: Sequence[str]) -> list[Block]:
+    """A monospace table, fenced per section so every part renders as code."""
+    room = SECTION_LIMIT - 2 * (len(CODE_FENCE) + 1)
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{CODE_FENCE}\n{chunk}\n{CODE_FENCE}"}}
+        for chunk in pack(rows, room)
+    ]
+
+
+def context(line: str) -> list[Block]:
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": chunk}]} for chunk in pack([line])]
+
+
+def display_width(value: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in value)
+
+
+def table_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Columns padded by display width, so Chinese and English cells line up in monospace."""
+    widths = [max(display_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(cells)).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
+def source_link(citation: Citation) -> str:
+    title = escape(citation.title)
+    if citation.url and "|" not in citation.title:
+        return f"<{citation.url}|{title}>"
+    return f"*{title}*" + (f" <{citation.url}>" if citation.url else "")
+
+
+def citation_line(citation: Citation, lang: str) -> str:
+    parts = [f"[{citation.number}] {source_link(citation)}"]
+    if citation.section:
+        parts.append(escape(citation.section))
+    parts.append(escape(citation.owner))
+    parts.append(f"{label(lang, 'verified')} {citation.verified}")
+    if citation.stale:
+        parts.append(f":warning: *{label(lang, 'stale_flag')}*")
+    return " · ".join(parts)
+
+
+def card_blocks(card: CaseCard, lang: str) -> list[Block]:
+    head = (
+        f"*{escape(card.customer)}* [{card.citation}] — {escape(card.industry)} · {label(lang, 'size')}: "
+        f"{escape(card.size)} · {label(lang, 'modules')}: {escape(', '.join(card.modules))}"
+    )
+    blocks = sections([head])
+    if card.metrics:
+        header = [label(lang, key) for key in ("metric", "before", "after", "change", "period")]
+        rows = [
+            [
+                m.name,
+                m.format_value(m.before, lang),
+                m.format_value(m.after, lang),
+                m.describe_change(lang),
+                m.period or "",
+            ]
+            for m in card.metrics
+        ]
+        blocks += code_sections(table_rows(header, rows))
+    if card.quote:
+        blocks += sections([f"> {escape(card.quote)}"])
+    return blocks
+
+
+def answer_body(answer: Answer) -> list[Block]:
+    """Everything but the feedback buttons, in reading order."""
+    lang = answer.lang
+    blocks: list[Block] = []
+    if answer.headline:
+        blocks += sections([f"*{escape(answer.headline)}*"])
+    for group in answer.checklist:
+        lines = [f"*{escape(group.section)}* [{group.citation}]"]
+        lines += [f"☐ {escape(item)}" for item in group.items]
+        blocks += sections(lines)
+    for card in answer.cards:
+        blocks += card_blocks(card, lang)
+    if answer.generated:
+        blocks += sections(escape(answer.generated).splitlines())
+    else:
+        for group in answer.groups:
+            lines = [f"*{escape(group.heading)}*"] if group.heading else []
+            lines += [f"• {escape(quote.text)} [{quote.citation}]" for quote in group.quotes]
+            blocks += sections(lines)
+    for note in answer.notes:
+        blocks += context(escape(note))
+    if answer.citations:
+        blocks.append({"type": "divider"})
+        blocks += sections([f"*{label(lang, 'sources')}*", *(citation_line(c, lang) for c in answer.citations)])
+    return blocks
+
+
+def feedback_actions(answer_id: int, lang: str) -> Block:
+    return {
+        "type": "actions",
+        "block_id": "feedback",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "text": {"type": "plain_text", "text": text(lang, vote)},
+                "value": str(answer_id),
+                **({"style": "primary"} if vote == "helpful" else {}),
+            }
+            for action_id, vote in VOTES.items()
+        ],
+    }
+
+
+def paginate(body: list[Block], tail: Sequence[Block], fallback: str, lang: str) -> list[Message]:
+    """Blocks spread over as many messages as needed; `tail` (e.g. the buttons) ends the last one."""
+    blocks = [*body, *tail]
+    pages = [blocks[i : i + MESSAGE_BLOCK_LIMIT] for i in range(0, len(blocks), MESSAGE_BLOCK_LIMIT)] or [[]]
+    # Keep the tail together on the last page.
+    if tail and len(pages) > 1 and len(pages[-1]) < len(tail):
+        moved = len(tail) - len(pages[-1])
+        pages[-1] = pages[-2][-moved:] + pages[-1]
+        pages[-2] = pages[-2][:-moved]
+    total = len(pages)
+    return [
+        Message(fallback if i == 0 else text(lang, "continued", part=i + 1, parts=total), page)
+        for i, page in enumerate(pages)
+    ]
+
+
+def answer_messages(answer: Answer, answer_id: int | None) -> list[Message]:
+    fallback = answer.headline or answer.question or label(answer.lang, "sources")
+    tail = [feedback_actions(answer_id, answer.lang)] if answer_id is not None else []
+    return paginate(answer_body(answer), tail, fallback[:SECTION_LIMIT], answer.lang)
+
+
+def notice(message: str) -> Message:
+    return Message(message, sections([escape(message)]))
+
+
+HELP_LINES = [
+    "*ValueRelay* answers from our playbooks, stage guides and customer cases, quoting them with sources.",
+    "• `/relay <question>` or `/relay ask <question>`: an answer quoted from the sources",
+    "• `/relay checklist <stage> [module]`: the complete checklist of a stage "
+    "(survey, go_live, training, acceptance), verbatim",
+    "• `/relay case [what or industry]`: customer cases with before → after numbers",
+    "• `/relay value <customer and concern>`: what to pitch, from the value playbooks",
+    "• `/relay help`: this help",
+    "Mention me in a channel to get the answer in a thread (follow-ups in the thread keep the context), "
+    "or send me a direct message. Rate each answer with the buttons under it: the content owners read the votes.",
+]
+
+
+def help_message() -> Message:
+    return Message("ValueRelay help", sections(HELP_LINES))
+
+
+ROLE_TITLES: dict[str, str] = {
+    "sales": "Sales: read these before your first calls",
+    "implementation": "Implementation: the stages in order, then the value you deliver",
+    "new_hire": "New hire: one pass through the trade",
+}
+KIND_NAMES: dict[str, str] = {"playbook": "playbook", "stage_guide": "stage guide", "case": "case"}
+
+
+def doc_line(number: int, doc: DocSummary, when: str | None = None) -> str:
+    link = f"<{doc.url}|{escape(doc.title)}>" if doc.url and "|" not in doc.title else f"*{escape(doc.title)}*"
+    parts = [f"{number}. {link}", KIND_NAMES.get(doc.kind, doc.kind), escape(doc.owner), f"verified {doc.verified}"]
+    if when:
+        parts.append(when)
+    if doc.stale:
+        parts.append(":warning: *stale*")
+    return " · ".join(parts)
+
+
+def home_view(
+    paths: dict[str, list[DocSummary]], examples: dict[str, list[str]], recent: Sequence[DocSummary]
+) -> dict[str, Any]:
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "ValueRelay"}},
+        *sections(HELP_LINES[:1]),
+    ]
+    for role, docs in paths.items():
+        blocks.append({"type": "divider"})
+        lines = [f"*{ROLE_TITLES.get(role, role)}*", *(doc_line(i, doc) for i, doc in enumerate(docs, 1))]
+        blocks += sections(lines)
+        if examples.get(role):
+            blocks += context("Try: " + "  ·  ".join(f"“{escape(q)}”" for q in examples[role]))
+    if recent:
+        blocks.append({"type": "divider"})
+        lines = ["*Recently changed in the knowledge base*"]
+        lines += [doc_line(i, doc, f"indexed {doc.changed[:10]}" if doc.changed else None) for i, doc in enumerate(recent, 1)]
+        blocks += sections(lines)
+    return {"type": "home", "blocks": blocks[:VIEW_BLOCK_LIMIT]}

@@ -1,0 +1,85 @@
+"""Shared by the listeners: reading a message's question, its thread, and posting replies."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+
+from bot.answers.engine import AnswerError
+from bot.kb.search import detect_lang
+from bot.slack import blocks
+from bot.slack.blocks import Message
+from bot.slack.relay import Relay, Where
+
+log = logging.getLogger(__name__)
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+THREAD_HISTORY = 20  # earlier messages of a thread read as context
+
+
+def relay_of(context: BoltContext) -> Relay:
+    return context["relay"]
+
+
+def question_text(raw: str) -> str:
+    """The message without user mentions (the bot's own included)."""
+    return MENTION.sub(" ", raw or "").strip()
+
+
+def mentions(raw: str, user_id: str | None) -> bool:
+    return bool(user_id) and f"<@{user_id}" in (raw or "")
+
+
+def thread_history(client: WebClient, channel: str, thread_ts: str, before_ts: str, bot_user_id: str | None) -> tuple[str, ...]:
+    """The people's earlier messages in a thread, oldest first: what a follow-up refers to."""
+    response = client.conversations_replies(channel=channel, ts=thread_ts, limit=THREAD_HISTORY + 1)
+    texts = []
+    for message in response.get("messages", []):
+        if message.get("ts") == before_ts or message.get("bot_id") or message.get("user") == bot_user_id:
+            continue
+        text = question_text(message.get("text", ""))
+        if text:
+            texts.append(text)
+    return tuple(texts[-THREAD_HISTORY:])
+
+
+def post(client: WebClient, channel: str, thread_ts: str | None, messages: Sequence[Message]) -> None:
+    for message in messages:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.payload())
+
+
+def answer_safely(
+    question: str, where: Where, produce: Callable[[], list[Message]], send: Callable[[list[Message]], Any]
+) -> None:
+    """Produce and send an answer; on failure, log it and send a short apology instead."""
+    apology = [blocks.notice(blocks.text(detect_lang(question) if question else "en", "apology"))]
+    try:
+        messages = produce()
+    except AnswerError as error:
+        messages = [blocks.notice(str(error))]
+    except Exception:
+        log.exception("answering failed (%s in %s): %r", where.surface, where.channel, question)
+        messages = apology
+    try:
+        send(messages)
+    except Exception:
+        log.exception("posting the answer failed (%s in %s)", where.surface, where.channel)
+        if messages is not apology:
+            send(apology)
+
+
+def channel_name(client: WebClient, relay: Relay, channel: str) -> str | None:
+    """A channel's name, looked up only when some channel scope is keyed by name.
+
+    A failed lookup raises: a channel whose scope cannot be determined gets an
+    apology, never documents its audience may exclude.
+    """
+    if not relay.scopes_by_name or channel in relay.settings.channel_scopes or channel.startswith("D"):
+        return None  # no name-keyed scope, a scope by id, or a DM (no name, no scope)
+    if channel not in relay.channel_names:
+        relay.channel_names[channel] = client.conversations_info(channel=channel)["channel"].get("name")
+    return relay.channel_names[channel]

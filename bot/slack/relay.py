@@ -1,0 +1,150 @@
+"""Between Slack and the engine: channel scopes, one question at a time, answers on record.
+
+Listeners hand plain values in (text, channel, user) and get Block Kit
+messages out; they never see the index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes
+from bot.answers.engine import Engine
+from bot.answers.intent import Intent, detect_stage
+from bot.answers.model import Answer
+from bot.kb.schema import STAGES
+from bot.kb.search import Filters
+from bot.records import Records
+from bot.settings import Settings
+from bot.slack import blocks
+from bot.slack.blocks import Message
+
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+SUBCOMMANDS = ("ask", "checklist", "case", "cases", "value", "help")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a question was asked."""
+
+    surface: str  # mention, thread, dm, command
+    channel: str
+    user: str
+    thread_ts: str | None = None
+    channel_name: str | None = None
+
+
+class Relay:
+    def __init__(self, settings: Settings, engine: Engine, records: Records) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.records = records
+        # One question at a time: the models use both cores already, and the engine
+        # swaps snapshots between questions.
+        self._lock = threading.Lock()
+        self.channel_names: dict[str, str | None] = {}  # channel id -> name, for name-keyed scopes
+
+    # --- channel scopes ----------------------------------------------------
+    @property
+    def scopes_by_name(self) -> bool:
+        """Whether some scope is keyed by channel name (resolving names costs an API call)."""
+        return any(not CHANNEL_ID.match(key) for key in self.settings.channel_scopes)
+
+    def filters(self, channel: str, channel_name: str | None = None) -> Filters:
+        scopes = self.settings.channel_scopes
+        scope = scopes.get(channel) or (scopes.get(channel_name.lstrip("#")) if channel_name else None)
+        if scope is None:
+            return Filters()
+        audience = None if scope.audience == "all" else scope.audience
+        return Filters(audience=audience, kinds=tuple(scope.kinds))
+
+    # --- answering -----------------------------------------------------------
+    def ask(
+        self, question: str, where: Where, history: tuple[str, ...] = (), intent: Intent | None = None
+    ) -> list[Message]:
+        with self._lock:
+            self.engine.refresh()
+            answer = self.engine.ask(
+                question,
+                self.filters(where.channel, where.channel_name),
+                surface=f"slack-{where.surface}",
+                history=history,
+                intent=intent,
+            )
+        return self._deliver(answer, where)
+
+    def checklist(self, stage: str, module: str | None, where: Where) -> list[Message]:
+        with self._lock:
+            self.engine.refresh()
+            found = self.engine.checklist(stage, module, self.filters(where.channel, where.channel_name))
+        found.answer.question = f"checklist {stage}" + (f" {module}" if module else "")
+        return self._deliver(found.answer, where)
+
+    def cases(self, query: str, where: Where) -> list[Message]:
+        if query:
+            return self.ask(query, where, intent="case")
+        with self._lock:
+            self.engine.refresh()
+            answer = self.engine.cases(None, filters=self.filters(where.channel, where.channel_name))
+        answer.question = "cases"
+        return self._deliver(answer, where)
+
+    def _deliver(self, answer: Answer, where: Where) -> list[Message]:
+        answer_id = self.records.record_answer(
+            surface=where.surface,
+            channel=where.channel,
+            thread_ts=where.thread_ts,
+            user=where.user,
+            question=answer.question,
+            intent=answer.intent,
+            abstained=answer.abstained,
+            answer=answer.text,
+            sources=[c.doc_id for c in answer.citations] or [s.doc_id for s in answer.sources],
+        )
+        return blocks.answer_messages(answer, answer_id)
+
+    def command(self, text: str, where: Where) -> list[Message]:
+        """`/relay [ask|checklist|case|value|help] ...`; a bare question means ask."""
+        words = text.strip().split(maxsplit=1)
+        if not words:
+            return [blocks.help_message()]
+        sub = words[0].lower()
+        rest = words[1].strip() if len(words) > 1 else ""
+        if sub not in SUBCOMMANDS:
+            return self.ask(text.strip(), where)
+        if sub == "help":
+            return [blocks.help_message()]
+        if sub in ("case", "cases"):
+            return self.cases(rest, where)
+        if sub == "checklist":
+            return self._checklist_command(rest, where)
+        if not rest:
+            return [blocks.notice(blocks.text("en", "empty"))]
+        return self.ask(rest, where, intent="value" if sub == "value" else None)
+
+    def _checklist_command(self, rest: str, where: Where) -> list[Message]:
+        words = rest.split()
+        named = [w.lower().replace("-", "_") for w in words if w.lower().replace("-", "_") in STAGES]
+        stage = named[0] if named else detect_stage(rest)
+        if stage is None:
+            return [blocks.notice(blocks.text("en", "need_stage", stages=", ".join(STAGES)))]
+        return self.checklist(stage, self.engine.detect_module(rest), where)
+
+    # --- home ------------------------------------------------------------------
+    def home(self, today: dt.date | None = None) -> dict[str, Any]:
+        today = today or dt.date.today()
+        base = self.settings.source_base_url
+        with self._lock:
+            self.engine.refresh()
+            documents, changed = self.engine.documents, self.engine.changed
+        paths = {role: onboarding_path(documents, role, today, base) for role in ROLES}
+        examples = {role: example_questions(documents, role) for role in ROLES}
+        return blocks.home_view(paths, examples, recent_changes(documents, changed, today, base))
+
+    def vote(self, answer_id: int, user: str, vote: str) -> bool:
+        return self.records.vote_on_answer(answer_id, user, vote) is not None
+

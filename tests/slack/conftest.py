@@ -1,0 +1,92 @@
+"""The Slack app under test: a real Bolt App on the real sample index, its Web API client
+pointed at a local fake of Slack's servers, driven by correctly signed requests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_slack import FakeSlack
+from slack_bolt import App
+from slack_payloads import DELIVERY_CHANNEL, OPEN_CHANNEL, SALES_CHANNEL, SIGNING_SECRET
+
+from bot.answers.engine import Engine
+from bot.records import Records
+from bot.settings import ChannelScope, Settings
+from bot.slack.app import build_app, http_server
+from bot.slack.relay import Relay
+
+
+
+class InlineExecutor(Executor):
+    """Runs each listener before dispatch returns, so a test can check what did *not* happen."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 (handed to the future, as a pool would)
+            future.set_exception(error)
+        return future
+
+
+@pytest.fixture(scope="session")
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.channel_names = {DELIVERY_CHANNEL: "delivery", SALES_CHANNEL: "sales", OPEN_CHANNEL: "general"}
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def slack(fake_slack: FakeSlack) -> FakeSlack:
+    """The fake with a clean record for this test."""
+    with fake_slack._changed:
+        fake_slack.calls.clear()
+    fake_slack.thread_messages.clear()
+    return fake_slack
+
+
+@pytest.fixture
+def slack_settings(settings: Settings, slack: FakeSlack) -> Settings:
+    return settings.model_copy(
+        update={
+            "slack_bot_token": "xoxb-test-token",
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": slack.api_url,
+            "channel_scopes": {
+                SALES_CHANNEL: ChannelScope(audience="sales", kinds=["playbook", "case"]),
+                "delivery": ChannelScope(audience="implementation", kinds=["stage_guide"]),
+            },
+        }
+    )
+
+
+@pytest.fixture
+def records(tmp_path: Path) -> Records:
+    return Records(tmp_path / "slack-records")
+
+
+@pytest.fixture
+def relay(slack_settings: Settings, engine: Engine, records: Records) -> Relay:
+    return Relay(slack_settings, engine, records)
+
+
+@pytest.fixture
+def inline_app(slack_settings: Settings, relay: Relay) -> App:
+    return build_app(slack_settings, relay, listener_executor=InlineExecutor())
+
+
+@pytest.fixture
+def endpoint(slack_settings: Settings, relay: Relay) -> Iterator[str]:
+    """HTTP mode for real: Bolt behind the WSGI server `python -m bot serve --http` runs."""
+    server = http_server(build_app(slack_settings, relay), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/slack/events"
+    server.shutdown()
+    server.server_close()

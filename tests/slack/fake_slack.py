@@ -1,0 +1,144 @@
+"""A local stand-in for Slack's servers (the one part that cannot exist here), as slack-bolt's
+own tests do it: an HTTP server on 127.0.0.1 that plays the Web API and response URLs and
+records every request it gets."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BOT_USER_ID = "UBOTVR01"
+BOT_ID = "BBOTVR01"
+TEAM_ID = "T0VALUE1"
+
+
+@dataclass
+class Call:
+    method: str  # Web API method, or "response_url"
+    params: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class Canned:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._queued: dict[str, list[Canned]] = {}
+        self.thread_messages: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.channel_names: dict[str, str] = {}
+        self.socket_url: str | None = None
+        self._ts = itertools.count(1)
+        self._changed = threading.Condition()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                self.do_POST()
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8")
+                path, _, query = self.path.partition("?")
+                params: dict[str, Any] = dict(parse_qsl(query))
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params.update(json.loads(raw or "{}"))
+                else:
+                    params.update(parse_qsl(raw))
+                method = "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
+                canned = fake._respond(method, params)
+                fake._record(Call(method, params, dict(self.headers)))
+                body = json.dumps(canned.body).encode("utf-8")
+                self.send_response(canned.status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                for name, value in canned.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/response/{name}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- scripting -----------------------------------------------------------
+    def queue(self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        """The next call of `method` gets this response (e.g. a 429) instead of the normal one."""
+        self._queued.setdefault(method, []).append(Canned(status, body, headers or {}))
+
+    def _respond(self, method: str, params: dict[str, Any]) -> Canned:
+        if self._queued.get(method):
+            return self._queued[method].pop(0)
+        ok: dict[str, Any] = {"ok": True}
+        if method == "auth.test":
+            return Canned(200, {**ok, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "team_id": TEAM_ID, "user": "valuerelay"})
+        if method == "chat.postMessage":
+            return Canned(200, {**ok, "channel": params.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"})
+        if method == "chat.postEphemeral":
+            return Canned(200, {**ok, "message_ts": f"1700000000.{next(self._ts):06d}"})
+        if method == "conversations.replies":
+            messages = self.thread_messages.get((params.get("channel", ""), params.get("ts", "")), [])
+            return Canned(200, {**ok, "messages": messages, "has_more": False})
+        if method == "conversations.info":
+            channel = params.get("channel", "")
+            if channel not in self.channel_names:
+                return Canned(200, {"ok": False, "error": "channel_not_found"})
+            return Canned(200, {**ok, "channel": {"id": channel, "name": self.channel_names[channel]}})
+        if method == "apps.connections.open" and self.socket_url:
+            return Canned(200, {**ok, "url": self.socket_url})
+        if method == "response_url":
+            return Canned(200, ok)
+        if method == "views.publish":
+            return Canned(200, {**ok, "view": {"id": "V1"}})
+        return Canned(200, {"ok": False, "error": "unknown_method"})
+
+    # --- what was received ---------------------------------------------------
+    def _record(self, call: Call) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def received(self, method: str, where: Callable[[Call], bool] = lambda call: True) -> list[Call]:
+        with self._changed:
+            return [call for call in self.calls if call.method == method and where(call)]
+
+    def wait_for(
+        self, method: str, count: int = 1, where: Callable[[Call], bool] = lambda call: True, timeout: float = 60.0
+    ) -> list[Call]:
+        """The matching calls once there are `count` of them (answers are produced after the ack)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [call for call in self.calls if call.method == method and where(call)]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"expected {count} {method} call(s), got {len(found)}: {self.calls!r}"[:4000])
+                self._changed.wait(remaining)

@@ -1,0 +1,135 @@
+"""Block Kit builders: pure functions, checked against Slack's limits and for losing nothing."""
+
+from __future__ import annotations
+
+import json
+
+from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Quote, QuoteGroup
+from bot.answers.quantify import MetricChange
+from bot.slack import blocks
+from bot.slack.blocks import (
+    MESSAGE_BLOCK_LIMIT,
+    SECTION_LIMIT,
+    answer_messages,
+    display_width,
+    escape,
+    pack,
+    split_long,
+    table_rows,
+)
+
+
+def section_texts(messages: list[blocks.Message]) -> list[str]:
+    return [b["text"]["text"] for m in messages for b in m.blocks if b["type"] == "section"]
+
+
+def citation(number: int, stale: bool = False, url: str | None = None) -> Citation:
+    return Citation(number, "doc-1", "Go-live guide", "Cut-over", "stage_guide", "Ana (Delivery)", "2026-01-01", stale, url)
+
+
+def test_split_long_keeps_every_character_and_respects_the_limit() -> None:
+    line = ("word " * 2000) + "x" * 7000  # spaces first, then a run no space can break
+    pieces = split_long(line, 3000)
+    assert all(len(piece) <= 3000 for piece in pieces)
+    assert "".join(pieces) == line
+    assert any(piece.endswith("word") for piece in pieces[:-2])  # cut at a space where there was one
+
+
+def test_pack_joins_lines_without_losing_or_reordering_them() -> None:
+    lines = [f"item {i}: " + "细" * (i % 37) for i in range(900)]
+    texts = pack(lines, 500)
+    assert all(len(text) <= 500 for text in texts)
+    assert "\n".join(texts).split("\n") == lines
+
+
+def test_a_huge_checklist_is_split_over_messages_and_sections_and_nothing_is_cut() -> None:
+    items = tuple(f"Check register {i:04d} prints the closing report & the Z-total <before> handover" for i in range(1500))
+    answer = Answer(
+        question="go-live checklist",
+        intent="checklist",
+        lang="en",
+        abstained=False,
+        confidence=1.0,
+        headline="Go-live checklist (1500 items)",
+        checklist=[ChecklistGroup("Cut-over", items[:700], 1), ChecklistGroup("Day one", items[700:], 1)],
+        citations=[citation(1)],
+    )
+    messages = answer_messages(answer, answer_id=42)
+    assert len(messages) > 1
+    for message in messages:
+        assert len(message.blocks) <= MESSAGE_BLOCK_LIMIT
+        json.dumps(message.payload())  # serialisable as sent
+    texts = section_texts(messages)
+    assert all(len(text) <= SECTION_LIMIT for text in texts)
+    shown = [line[2:] for text in texts for line in text.split("\n") if line.startswith("☐ ")]
+    assert shown == [escape(item) for item in items]
+    # The buttons come once, at the very end.
+    actions = [(i, b) for i, m in enumerate(messages) for b in m.blocks if b["type"] == "actions"]
+    assert [i for i, _ in actions] == [len(messages) - 1]
+    assert messages[-1].blocks[-1]["type"] == "actions"
+    assert {e["value"] for e in actions[0][1]["elements"]} == {"42"}
+    assert {e["action_id"] for e in actions[0][1]["elements"]} == set(blocks.VOTES)
+
+
+def test_answer_blocks_quote_cite_and_flag_stale_sources() -> None:
+    answer = Answer(
+        question="q",
+        intent="general",
+        lang="en",
+        abstained=False,
+        confidence=0.8,
+        headline="From 1 source(s):",
+        groups=[QuoteGroup("Cut-over", (Quote("Freeze menu changes 48 h before <go-live>.", 1),))],
+        citations=[citation(1, stale=True, url="https://kb.example.com/knowledge/stages/go-live.md")],
+        notes=["⚠ Go-live guide is past its review date"],
+    )
+    [message] = answer_messages(answer, answer_id=None)
+    text = "\n".join(section_texts([message]))
+    assert "• Freeze menu changes 48 h before &lt;go-live&gt;. [1]" in text
+    assert "[1] <https://kb.example.com/knowledge/stages/go-live.md|Go-live guide>" in text
+    assert ":warning:" in text and "Ana (Delivery)" in text and "2026-01-01" in text
+    assert not any(b["type"] == "actions" for b in message.blocks)  # no record, no buttons
+    assert any(b["type"] == "context" and "review date" in b["elements"][0]["text"] for b in message.blocks)
+
+
+def test_case_card_metrics_table_lines_up_chinese_and_english() -> None:
+    card = CaseCard(
+        doc_id="case-1",
+        customer="蜀渝火锅",
+        industry="hotpot",
+        size="42 stores",
+        modules=("food_cost",),
+        metrics=(
+            MetricChange("食材成本率", 38.5, 34.2, "%", "6 个月"),
+            MetricChange("Waste per store per month", 12000, 7800, "CNY", None),
+        ),
+        quote="以前月底才知道亏在哪。",
+        citation=1,
+    )
+    answer = Answer("q", "case", "zh", False, 1.0, headline="客户案例（1 个）：", cards=[card], citations=[citation(1)])
+    [message] = answer_messages(answer, answer_id=7)
+    tables = [t for t in section_texts([message]) if t.startswith("```")]
+    assert len(tables) == 1
+    rows = tables[0].strip("`\n").split("\n")
+    assert "38.5%" in rows[2] and "34.2%" in rows[2] and "-11.2%" in rows[2] and "-4.3个百分点" in rows[2]
+    assert "12,000CNY" in rows[3] or "12000CNY" in rows[3]
+    # Every column starts at the same display position on every row.
+    starts = [display_width(row[: row.index(cell)]) for row, cell in zip(rows[2:], ["38.5%", "12"])]
+    assert starts[0] == starts[1]
+    assert "> 以前月底才知道亏在哪。" in "\n".join(section_texts([message]))
+
+
+def test_table_rows_pad_by_display_width() -> None:
+    rows = table_rows(["指标", "After"], [["食材成本率", "1"], ["Waste", "22"]])
+    assert len(rows) == 4
+    # The second column starts at the same display column on every row, CJK cells counting double.
+    second = ["After", "-----", "1", "22"]
+    assert len({display_width(row[: row.rindex(cell)]) for row, cell in zip(rows, second)}) == 1, rows
+
+
+def test_help_and_notices_escape_and_fit() -> None:
+    notice = blocks.notice("unknown stage 'x<y>'")
+    assert notice.blocks[0]["text"]["text"] == "unknown stage 'x&lt;y&gt;'"
+    help_text = "\n".join(section_texts([blocks.help_message()]))
+    for sub in ("ask", "checklist", "case", "value", "help"):
+        assert f"/relay {sub}" in help_text

@@ -1,0 +1,161 @@
+"""Listener behaviour through app.dispatch, with listeners run before dispatch returns so
+that what must NOT happen can be checked too: thread follow-ups, channel scopes, failures,
+rate limits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
+from slack_bolt import App
+from slack_payloads import (
+    DELIVERY_CHANNEL,
+    JSON,
+    OPEN_CHANNEL,
+    SALES_CHANNEL,
+    USER,
+    as_blocks,
+    blocks_text,
+    dispatch,
+    event_body,
+    mention_event,
+    message_event,
+)
+
+from bot.answers.engine import Engine
+from bot.records import Records
+from bot.settings import ChannelScope, Settings
+from bot.slack.app import build_app
+from bot.slack.blocks import escape
+from bot.slack.relay import Relay
+from conftest import InlineExecutor
+
+_ids = iter(range(10**6))
+
+
+def send(app: App, event: dict[str, Any]) -> None:
+    response = dispatch(app, event_body(event, f"EvD{next(_ids)}"), JSON)
+    assert response.status == 200, response.body
+
+
+def posted(slack: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    return [c.params for c in slack.received("chat.postMessage", lambda c: c.params.get("channel") == channel)]
+
+
+def cited_docs(records: Records) -> list[list[str]]:
+    with records._connect() as db:
+        rows = db.execute("SELECT sources FROM answers ORDER BY id").fetchall()
+    return [json.loads(row["sources"]) for row in rows]
+
+
+def test_follow_up_in_an_answered_thread_uses_the_thread_as_context(inline_app: App, slack: FakeSlack) -> None:
+    root = "1712000000.000100"
+    send(inline_app, mention_event("What do we pitch to hotpot chains about food cost?", OPEN_CHANNEL, root))
+    slack.thread_messages[(OPEN_CHANNEL, root)] = [
+        {"ts": root, "user": USER, "text": f"<@{BOT_USER_ID}> What do we pitch to hotpot chains about food cost?"},
+        {"ts": "1712000000.000150", "bot_id": BOT_ID, "user": BOT_USER_ID, "text": "From 2 sources"},
+        {"ts": "1712000000.000200", "user": USER, "text": "any numbers?", "thread_ts": root},
+    ]
+    send(inline_app, message_event("any numbers?", OPEN_CHANNEL, "1712000000.000200", thread_ts=root))
+    answers = posted(slack, OPEN_CHANNEL)
+    assert len(answers) == 2 and all(a["thread_ts"] == root for a in answers)
+    [replies] = slack.received("conversations.replies")
+    assert replies.params["channel"] == OPEN_CHANNEL and replies.params["ts"] == root
+    # With the thread as context the short follow-up is answered, not abstained on.
+    assert "I don't know" not in blocks_text(as_blocks(answers[1]))
+
+
+def test_messages_in_threads_the_bot_never_answered_are_left_alone(inline_app: App, slack: FakeSlack) -> None:
+    send(inline_app, message_event("what about the go-live checklist?", OPEN_CHANNEL, "1712000000.000400", thread_ts="1712000000.000300"))
+    send(inline_app, message_event("a plain channel message", OPEN_CHANNEL, "1712000000.000500"))
+    assert posted(slack, OPEN_CHANNEL) == []
+
+
+def test_follow_up_mode_mention_answers_only_mentions(slack_settings: Settings, engine: Engine, records: Records, slack: FakeSlack) -> None:
+    settings = slack_settings.model_copy(update={"slack_follow_up": "mention"})
+    app = build_app(settings, Relay(settings, engine, records), listener_executor=InlineExecutor())
+    root = "1712000000.000600"
+    send(app, mention_event("Give me the training checklist", OPEN_CHANNEL, root))
+    send(app, message_event("and for acceptance?", OPEN_CHANNEL, "1712000000.000700", thread_ts=root))
+    assert len(posted(slack, OPEN_CHANNEL)) == 1
+    send(app, mention_event("and for acceptance?", OPEN_CHANNEL, "1712000000.000800", thread_ts=root))
+    assert len(posted(slack, OPEN_CHANNEL)) == 2
+
+
+def test_edits_joins_and_the_bots_own_posts_are_not_questions(inline_app: App, slack: FakeSlack) -> None:
+    send(inline_app, message_event("edited", "DDIRECT002", "1712000000.000900", channel_type="im", subtype="message_changed"))
+    send(inline_app, message_event("joined", OPEN_CHANNEL, "1712000000.001000", subtype="channel_join"))
+    send(inline_app, mention_event("quoting myself", OPEN_CHANNEL, "1712000000.001100") | {"user": BOT_USER_ID})
+    send(inline_app, message_event("ping", "DDIRECT002", "1712000000.001110", channel_type="im", user=BOT_USER_ID))
+    other_bot = {"bot_id": "BOTHER0001", "subtype": "bot_message"}
+    send(inline_app, message_event("Deploy finished", "DDIRECT002", "1712000000.001120", channel_type="im", **other_bot))
+    assert slack.received("chat.postMessage") == []
+
+
+def restricted_document(engine: Engine, audience: str) -> dict[str, Any]:
+    """A document of the corpus whose audience excludes `audience` (whichever it is)."""
+    return next(
+        record
+        for record in engine.documents.values()
+        if not {audience, "all"} & set(record["meta"].get("audience") or ["all"])
+    )
+
+
+def test_a_channel_scope_hides_documents_its_audience_may_not_see(
+    slack_settings: Settings, engine: Engine, records: Records, slack: FakeSlack
+) -> None:
+    audience_only = "CAUDIENCE1"
+    settings = slack_settings.model_copy(
+        update={"channel_scopes": {**slack_settings.channel_scopes, audience_only: ChannelScope(audience="sales")}}
+    )
+    app = build_app(settings, Relay(settings, engine, records), listener_executor=InlineExecutor())
+    hidden = restricted_document(engine, "sales")
+    question = hidden["meta"]["title"]
+    send(app, mention_event(question, OPEN_CHANNEL, "1712000000.001200"))
+    send(app, mention_event(question, audience_only, "1712000000.001300"))
+    open_sources, scoped_sources = cited_docs(records)
+    assert hidden["meta"]["id"] in open_sources  # findable where unscoped...
+    assert scoped_sources and hidden["meta"]["id"] not in scoped_sources  # ...never where the audience is sales
+    [scoped_answer] = posted(slack, audience_only)
+    assert escape(hidden["meta"]["title"]) not in blocks_text(as_blocks(scoped_answer))
+    for doc_id in scoped_sources:
+        assert {"sales", "all"} & set(engine.documents[doc_id]["meta"]["audience"])
+
+
+def test_a_channel_scope_limits_the_kinds(inline_app: App, engine: Engine, records: Records) -> None:
+    send(inline_app, mention_event("Give me the go-live checklist", SALES_CHANNEL, "1712000000.001350"))
+    send(inline_app, mention_event("What do we pitch to hotpot chains about food cost?", SALES_CHANNEL, "1712000000.001360"))
+    checklist_sources, pitch_sources = cited_docs(records)
+    assert pitch_sources
+    kinds = {engine.documents[doc_id]["meta"]["kind"] for doc_id in checklist_sources + pitch_sources}
+    assert kinds <= {"playbook", "case"}
+
+
+def test_a_scope_keyed_by_channel_name_limits_the_kinds(
+    inline_app: App, slack: FakeSlack, engine: Engine, records: Records
+) -> None:
+    send(inline_app, mention_event("What do we pitch to hotpot chains about food cost?", DELIVERY_CHANNEL, "1712000000.001400"))
+    [sources] = cited_docs(records)
+    assert sources and {engine.documents[d]["meta"]["kind"] for d in sources} == {"stage_guide"}
+    [info] = slack.received("conversations.info")
+    assert info.params["channel"] == DELIVERY_CHANNEL
+
+
+def test_a_failure_posts_an_apology_in_the_thread_and_the_bot_keeps_serving(inline_app: App, slack: FakeSlack) -> None:
+    # The channel's name cannot be read, so its scope is unknown: no answer, an apology.
+    send(inline_app, mention_event("Give me the go-live checklist", "CUNKNOWN01", "1712000000.001500"))
+    [apology] = posted(slack, "CUNKNOWN01")
+    assert apology["thread_ts"] == "1712000000.001500"
+    assert "Sorry" in apology["text"]
+    send(inline_app, mention_event("Give me the go-live checklist", OPEN_CHANNEL, "1712000000.001600"))
+    [answer] = posted(slack, OPEN_CHANNEL)
+    assert "☐ " in blocks_text(as_blocks(answer))
+
+
+def test_rate_limited_posts_are_retried_after_retry_after(inline_app: App, slack: FakeSlack) -> None:
+    slack.queue("chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+    send(inline_app, mention_event("Give me the survey checklist", OPEN_CHANNEL, "1712000000.001700"))
+    first, second = posted(slack, OPEN_CHANNEL)
+    assert first == second  # the same message, sent again once the limit passed
+    assert "☐ " in blocks_text(as_blocks(second))

@@ -1,0 +1,226 @@
+"""HTTP mode end to end: signed requests to /slack/events on a real WSGI server, answers
+read back from the fake Slack Web API the bot talks to."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from fake_slack import FakeSlack
+from slack_payloads import (
+    DM_CHANNEL,
+    FORM,
+    JSON,
+    OPEN_CHANNEL,
+    USER,
+    as_blocks,
+    blocks_text,
+    command_body,
+    event_body,
+    mention_event,
+    message_event,
+    post,
+    signed_headers,
+    vote_body,
+)
+
+from bot.answers.engine import Engine
+from bot.kb.schema import STAGES
+from bot.records import Records
+from bot.slack.blocks import VOTES, escape
+
+PITCH = "What do we pitch to a 40-store hotpot chain worried about food cost? Any proof with numbers?"
+
+
+def in_channel(channel: str):
+    return lambda call: call.params.get("channel") == channel
+
+
+def answer_id_of(blocks: list[dict]) -> str:
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    return actions["elements"][0]["value"]
+
+
+def test_mention_is_answered_in_its_thread_with_numbered_sources(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
+    status, _ = post(endpoint, event_body(mention_event(PITCH, OPEN_CHANNEL, "1711000000.000100"), "EvMention1"), JSON)
+    assert status == 200
+    [call] = slack.wait_for("chat.postMessage", where=in_channel(OPEN_CHANNEL))
+    assert call.params["thread_ts"] == "1711000000.000100"
+    blocks = as_blocks(call.params)
+    text = blocks_text(blocks)
+    expected = engine.ask(PITCH, record=False)
+    assert not expected.abstained
+    for cited in expected.citations:
+        assert f"[{cited.number}] " in text and escape(cited.title) in text
+    assert escape(expected.headline) in text
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == list(VOTES)
+    assert call.headers.get("Authorization") == "Bearer xoxb-test-token"
+
+
+def test_a_retried_event_is_answered_once(endpoint: str, slack: FakeSlack) -> None:
+    body = event_body(mention_event("Give me the go-live checklist", OPEN_CHANNEL, "1711000000.000200"), "EvRetry1")
+    assert post(endpoint, body, JSON)[0] == 200
+    slack.wait_for("chat.postMessage", where=in_channel(OPEN_CHANNEL))
+    retry_headers = {**signed_headers(body, JSON), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert post(endpoint, body, JSON, retry_headers)[0] == 200
+    # A new event after the retry is answered; the retry never is.
+    other = event_body(mention_event("Give me the training checklist", OPEN_CHANNEL, "1711000000.000300"), "EvRetry2")
+    assert post(endpoint, other, JSON)[0] == 200
+    calls = slack.wait_for("chat.postMessage", count=2, where=in_channel(OPEN_CHANNEL))
+    # The retry was dropped before its acknowledgement, so no answer to it can still be on its way.
+    threads = [c.params["thread_ts"] for c in slack.received("chat.postMessage", in_channel(OPEN_CHANNEL))]
+    assert sorted(threads) == ["1711000000.000200", "1711000000.000300"], calls
+
+
+def test_bad_or_stale_signatures_are_refused(endpoint: str, slack: FakeSlack) -> None:
+    body = event_body(mention_event(PITCH, OPEN_CHANNEL, "1711000000.000400"), "EvForged1")
+    assert post(endpoint, body, JSON, signed_headers(body, JSON, secret="not-the-secret"))[0] == 401
+    assert post(endpoint, body, JSON, signed_headers(body, JSON, timestamp=int(time.time()) - 3600))[0] == 401
+    tampered = signed_headers(body, JSON)
+    assert post(endpoint, body.replace("hotpot", "HOTPOT"), JSON, tampered)[0] == 401
+    assert post(endpoint, body, JSON, {"Content-Type": JSON})[0] == 401
+    # Refused before any listener was scheduled.
+    assert slack.received("chat.postMessage") == []
+
+
+def test_url_verification_challenge(endpoint: str) -> None:
+    status, text = post(endpoint, json.dumps({"type": "url_verification", "challenge": "c-123", "token": "t"}), JSON)
+    assert status == 200 and "c-123" in text
+
+
+def test_direct_message_is_answered_directly(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
+    question = "验收要准备什么？"
+    event = message_event(question, DM_CHANNEL, "1711000000.000500", channel_type="im")
+    assert post(endpoint, event_body(event, "EvDm1"), JSON)[0] == 200
+    [call] = slack.wait_for("chat.postMessage", where=in_channel(DM_CHANNEL))
+    assert call.params.get("thread_ts") is None
+    expected = engine.ask(question, record=False)
+    text = blocks_text(as_blocks(call.params))
+    assert escape(expected.headline) in text
+
+
+def responses(slack: FakeSlack) -> list[dict]:
+    """Every message sent to response URLs, once the last one of the answer (with the buttons) is in."""
+    slack.wait_for("response_url", where=lambda c: any(b["type"] == "actions" for b in as_blocks(c.params)))
+    return [c.params for c in slack.received("response_url")]
+
+
+def test_relay_help_is_the_immediate_reply(endpoint: str, slack: FakeSlack) -> None:
+    status, ack = post(endpoint, command_body("help", OPEN_CHANNEL, slack.response_url("help")), FORM)
+    assert status == 200
+    assert "/relay checklist" in ack and "/relay case" in ack
+    status, ack = post(endpoint, command_body("", OPEN_CHANNEL, slack.response_url("bare")), FORM)
+    assert "/relay value" in ack
+
+
+def test_relay_checklist_renders_the_whole_checklist_verbatim(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
+    status, ack = post(endpoint, command_body("checklist go-live", OPEN_CHANNEL, slack.response_url("cl")), FORM)
+    assert status == 200 and "Looking that up" in ack
+    sent = responses(slack)
+    assert all(p["response_type"] == "ephemeral" for p in sent)
+    shown = [
+        line[2:]
+        for p in sent
+        for line in blocks_text(p["blocks"]).split("\n")
+        if line.startswith("☐ ")
+    ]
+    expected = engine.checklist("go_live").items
+    assert len(expected) >= 10
+    assert shown == [escape(item["text"]) for item in expected]
+
+
+def test_relay_checklist_narrowed_to_a_module(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
+    full = engine.checklist("go_live").items
+    module = next(m for m in ("pos", "food_cost", "supply_chain", "membership") if 0 < len(engine.checklist("go_live", m).items) < len(full))
+    post(endpoint, command_body(f"checklist go_live {module}", OPEN_CHANNEL, slack.response_url("clm")), FORM)
+    [call] = slack.wait_for("response_url")
+    shown = [line[2:] for line in blocks_text(call.params["blocks"]).split("\n") if line.startswith("☐ ")]
+    assert shown == [escape(item["text"]) for item in engine.checklist("go_live", module).items]
+
+
+def test_relay_checklist_without_a_stage_says_which_stages_exist(endpoint: str, slack: FakeSlack) -> None:
+    post(endpoint, command_body("checklist please", OPEN_CHANNEL, slack.response_url("nostage")), FORM)
+    [call] = slack.wait_for("response_url")
+    assert all(stage in call.params["text"] for stage in STAGES)
+
+
+def test_relay_case_renders_cards_with_a_metrics_table(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
+    query = "hotpot chain food cost"
+    post(endpoint, command_body(f"case {query}", OPEN_CHANNEL, slack.response_url("case")), FORM)
+    [call] = slack.wait_for("response_url")
+    text = blocks_text(call.params["blocks"])
+    expected = engine.ask(query, intent="case", record=False)
+    assert expected.cards
+    card = expected.cards[0]
+    assert escape(card.customer) in text
+    table = next(b["text"]["text"] for b in call.params["blocks"] if b.get("text", {}).get("text", "").startswith("```"))
+    for metric in card.metrics:
+        assert metric.name in table
+        assert metric.format_value(metric.before, expected.lang) in table
+        assert metric.format_value(metric.after, expected.lang) in table
+
+
+def test_relay_value_and_bare_questions(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
+    post(endpoint, command_body("value 茶饮连锁 食材成本", OPEN_CHANNEL, slack.response_url("value")), FORM)
+    [value] = slack.wait_for("response_url")
+    expected = engine.ask("茶饮连锁 食材成本", intent="value", record=False)
+    assert escape(expected.headline) in blocks_text(value.params["blocks"])
+    post(endpoint, command_body(PITCH, OPEN_CHANNEL, slack.response_url("bare")), FORM)
+    post(endpoint, command_body(f"ask {PITCH}", OPEN_CHANNEL, slack.response_url("ask")), FORM)
+    calls = slack.wait_for("response_url", count=3)
+    bare, asked = (blocks_text(c.params["blocks"]) for c in calls[1:])
+    titles = [escape(c.title) for c in engine.ask(PITCH, record=False).citations]
+    assert titles and all(t in bare and t in asked for t in titles)
+
+
+def test_feedback_button_stores_the_vote_and_tells_only_the_voter(
+    endpoint: str, slack: FakeSlack, records: Records
+) -> None:
+    post(endpoint, event_body(mention_event(PITCH, OPEN_CHANNEL, "1711000000.000600"), "EvVote1"), JSON)
+    [answer] = slack.wait_for("chat.postMessage", where=in_channel(OPEN_CHANNEL))
+    answer_id = answer_id_of(as_blocks(answer.params))
+    body = vote_body("vote_outdated", answer_id, OPEN_CHANNEL, "1700000000.000900", slack.response_url("v"), "1711000000.000600")
+    assert post(endpoint, body, FORM)[0] == 200
+    [ack] = slack.wait_for("chat.postEphemeral")
+    assert ack.params["user"] == USER and ack.params["channel"] == OPEN_CHANNEL
+    assert ack.params["thread_ts"] == "1711000000.000600"
+    assert "outdated" in ack.params["text"]
+    [vote] = records.votes()
+    assert vote["vote"] == "outdated" and vote["user"] == USER
+    assert vote["question"] == PITCH
+    assert vote["answer"] and json.loads(vote["sources"])
+    assert slack.received("chat.postMessage", in_channel(OPEN_CHANNEL)) == [answer]  # nothing public
+
+
+def test_app_home_shows_onboarding_paths_from_the_corpus(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
+    event = {"type": "app_home_opened", "user": USER, "channel": "DHOME00001", "tab": "home", "event_ts": "1711000000.0007"}
+    assert post(endpoint, event_body(event, "EvHome1"), JSON)[0] == 200
+    [call] = slack.wait_for("views.publish")
+    assert call.params["user_id"] == USER
+    view = call.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
+    text = blocks_text(view["blocks"])
+    guides = sorted(
+        (d for d in engine.documents.values() if d["meta"]["kind"] == "stage_guide"),
+        key=lambda d: STAGES.index(d["meta"]["stage"]),
+    )
+    positions = [text.index(escape(d["meta"]["title"])) for d in guides]
+    assert positions == sorted(positions)  # stage guides in the order of an implementation
+    for role_heading in ("Sales", "Implementation", "New hire", "Recently changed"):
+        assert role_heading in text
+    assert "Try:" in text
+
+
+def test_relay_case_without_a_query_lists_every_case_within_slack_limits(
+    endpoint: str, slack: FakeSlack, engine: Engine
+) -> None:
+    post(endpoint, command_body("case", OPEN_CHANNEL, slack.response_url("all-cases")), FORM)
+    sent = responses(slack)
+    assert all(len(p["blocks"]) <= 50 for p in sent)
+    assert all(len(b["text"]["text"]) <= 3000 for p in sent for b in p["blocks"] if b["type"] == "section")
+    text = "\n".join(blocks_text(p["blocks"]) for p in sent)
+    customers = [d["meta"]["customer"] for d in engine.documents.values() if d["meta"]["kind"] == "case"]
+    assert customers and all(escape(customer) in text for customer in customers)
+    assert sum(1 for p in sent for b in p["blocks"] if b["type"] == "actions") == 1
