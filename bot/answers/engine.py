@@ -21,6 +21,7 @@ from bot.answers.compose import (
     quantity_question,
     quote_groups,
     stale_notes,
+    unit_tokens,
 )
 from bot.answers.evidence import AbstentionPolicy, Evidence, assess, concept_weights
 from bot.answers.generate import Passage, generate, load_chat_model
@@ -130,7 +131,12 @@ class Engine:
                 (float(np.max(s)) for c in self.snapshot.chunks_of(result.docs[0].doc_id) if len(s := similarity(c))),
                 default=0.0,
             )
-        return assess(result, self.snapshot.lexical.doc_terms, semantic, self.snapshot.embedding_models)
+        subject = self._subject_terms(result.docs[0].doc_id) if result.docs else frozenset()
+        return assess(result, self.snapshot.lexical.doc_terms, semantic, self.snapshot.embedding_models, subject)
+
+    def _subject_terms(self, doc_id: str) -> frozenset[str]:
+        """What a document is about, as tokens: its overview (title, customer, segments, modules, tags)."""
+        return frozenset().union(*(unit_tokens(c.text) for c in self.snapshot.chunks_of(doc_id) if c.role == "overview"))
 
     # --- questions -------------------------------------------------------
     def search(
@@ -235,7 +241,9 @@ class Engine:
         scorer = self._scorer(question, result)
         similarity = self._unit_similarity(result.query)
         top_kind = self.documents[result.docs[0].doc_id]["meta"]["kind"]
-        if route.intent == "case" and top_kind == "case":
+        # A question after a case's figures gets its card (the metrics as numbers) even when
+        # it reads like a general question ("what happened to food cost per meal?").
+        if top_kind == "case" and (route.intent == "case" or scorer.quantity):
             answer.cards = self._cards(result.docs, citations)
             answer.headline = label(lang, "cases", n=len(answer.cards))
             answer.groups = quote_groups(self._passages(result.docs[:1]), scorer, citations, similarity, max_quotes=3)

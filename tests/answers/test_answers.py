@@ -513,3 +513,21 @@ def test_json_contract(engine: Engine, corpus: dict[str, SourceDocument], questi
 def test_empty_question_raises_answer_error(engine: Engine, question: str) -> None:
     with pytest.raises(AnswerError, match="empty"):
         engine.ask(question)
+
+
+def test_general_question_after_a_cases_figures_gets_its_card_with_exact_metrics(
+    engine: Engine, corpus: dict[str, SourceDocument]
+) -> None:
+    from bot.answers.compose import quantity_question
+    from bot.answers.intent import classify
+    from bot.kb.schema import format_number
+
+    doc = corpus["case-tuojing-canteen"]
+    question = f"At {doc.meta.customer}, how much did each metric change?"
+    assert quantity_question(question)
+    answer = engine.ask(question, today=TODAY, record=False)
+    assert not answer.abstained
+    assert [card.doc_id for card in answer.cards][:1] == [doc.id], classify(question)
+    for metric in doc.meta.metrics:
+        assert f"{format_number(metric.before)}" in answer.text
+        assert f"{format_number(metric.after)}" in answer.text

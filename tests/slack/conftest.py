@@ -4,15 +4,13 @@ pointed at a local fake of Slack's servers, driven by correctly signed requests.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fake_slack import FakeSlack
 from slack_bolt import App
-from slack_payloads import DELIVERY_CHANNEL, OPEN_CHANNEL, SALES_CHANNEL, SIGNING_SECRET
+from slack_payloads import DELIVERY_CHANNEL, OPEN_CHANNEL, SALES_CHANNEL, SIGNING_SECRET, InlineExecutor
 
 from bot.answers.engine import Engine
 from bot.records import Records
@@ -20,18 +18,6 @@ from bot.settings import ChannelScope, Settings
 from bot.slack.app import build_app, http_server
 from bot.slack.relay import Relay
 
-
-
-class InlineExecutor(Executor):
-    """Runs each listener before dispatch returns, so a test can check what did *not* happen."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # noqa: BLE001 (handed to the future, as a pool would)
-            future.set_exception(error)
-        return future
 
 
 @pytest.fixture(scope="session")

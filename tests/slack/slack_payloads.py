@@ -6,6 +6,8 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +24,18 @@ DM_CHANNEL = "DDIRECT001"
 USER = "UASKER0001"
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+
+
+class InlineExecutor(Executor):
+    """Runs each listener before dispatch returns, so a test can check what did *not* happen."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 (handed to the future, as a pool would)
+            future.set_exception(error)
+        return future
 
 
 # --- request bodies, as Slack sends them ------------------------------------------

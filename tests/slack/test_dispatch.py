@@ -15,6 +15,7 @@ from slack_payloads import (
     OPEN_CHANNEL,
     SALES_CHANNEL,
     USER,
+    InlineExecutor,
     as_blocks,
     blocks_text,
     dispatch,
@@ -29,7 +30,6 @@ from bot.settings import ChannelScope, Settings
 from bot.slack.app import build_app
 from bot.slack.blocks import escape
 from bot.slack.relay import Relay
-from conftest import InlineExecutor
 
 _ids = iter(range(10**6))
 

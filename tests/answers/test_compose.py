@@ -1,0 +1,108 @@
+"""Quote selection and evidence on small hand-made inputs: each test sets up a
+situation where the mechanism under test, and only it, decides the outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pytest
+
+from bot.answers.compose import Citations, Scorer, quote_groups
+from bot.answers.evidence import AbstentionPolicy, assess
+from bot.kb.chunking import Chunk, quotable_units
+from bot.kb.lexical import DocTerms
+from bot.kb.search import ChunkHit, DocHit, SearchResult
+
+TODAY = dt.date(2026, 11, 25)
+DOC = "doc-a"
+DOCUMENTS = {
+    DOC: {
+        "path": "doc-a.md",
+        "meta": {"title": "Doc A", "kind": "playbook", "owner": "Owner", "verified": "2026-11-01", "review_days": 180},
+    }
+}
+
+
+def chunk(section: str, text: str, order: int = 0) -> Chunk:
+    return Chunk(f"{DOC}:{order}", DOC, "playbook", "en", "Doc A", section, text, order)
+
+
+def quoted(
+    chunks: list[Chunk], concepts: list[list[str]], meaning: dict[str, float], quantity: bool = False, max_quotes: int = 6
+) -> list[str]:
+    """The texts quote_groups picks, with each unit's closeness in meaning given by the test."""
+    scorer = Scorer(concepts, [1.0] * len(concepts), quantity)
+
+    def similarity(c: Chunk) -> Sequence[float]:
+        return [meaning.get(unit, 0.0) for unit in quotable_units(c.text)]
+
+    groups = quote_groups([(DocHit(DOC, 1.0), chunks)], scorer, Citations(DOCUMENTS, TODAY, None), similarity, max_quotes)
+    return [quote.text for group in groups for quote in group.quotes]
+
+
+def test_a_question_with_two_parts_gets_both_parts_quoted() -> None:
+    refund_a = "Refund requests are approved by the store manager."
+    refund_b = "Refund totals appear in the daily report."
+    invoice = "Invoice numbers follow the tax office format."
+    chunks = [chunk("Billing", f"- {refund_a}\n- {refund_b}\n- {invoice}")]
+    # The two refund sentences are each a little closer in meaning, but say the same part twice.
+    picked = quoted(chunks, [["refund"], ["invoice"]], {refund_a: 0.5, refund_b: 0.5, invoice: 0.4}, max_quotes=2)
+    assert invoice in picked
+    assert len(picked) == 2
+
+
+def test_section_heading_counts_for_the_units_under_it() -> None:
+    under_risks = "Staff forget half of it when the session is too early."
+    elsewhere = "Sessions run in the afternoon after prep."
+    chunks = [chunk("Schedule", f"- {elsewhere}", 0), chunk("Risks", f"- {under_risks}", 1)]
+    picked = quoted(chunks, [["risk"]], {under_risks: 0.3, elsewhere: 0.3}, max_quotes=1)
+    assert picked == [under_risks]
+
+
+def test_a_magnitude_question_prefers_a_stated_change_over_any_number() -> None:
+    change = "Average ticket time typically falls 20%-30% at peak."
+    count = "A typical store has 12 staff at peak."
+    chunks = [chunk("Value", f"- {count}\n- {change}")]
+    picked = quoted(chunks, [["peak"]], {change: 0.3, count: 0.3}, quantity=True, max_quotes=1)
+    assert picked == [change]
+
+
+def test_number_bonus_only_when_the_question_asks_for_a_magnitude() -> None:
+    asking = Scorer([["peak"]], [1.0], quantity=True)
+    not_asking = Scorer([["peak"]], [1.0], quantity=False)
+    change, number, words = "Ticket time dropped 25%.", "There are 12 staff.", "Staff like the screens."
+    assert asking.bonus(change) > asking.bonus(number) > asking.bonus(words) == 0.0
+    assert not_asking.bonus(change) == not_asking.bonus(number) == 0.0
+
+
+def test_a_single_source_is_not_cut_to_the_per_document_cap() -> None:
+    lines = [f"Peak rule {n} keeps the line moving." for n in "ABCDEF"]
+    chunks = [chunk("Rules", "\n".join(f"- {line}" for line in lines))]
+    picked = quoted(chunks, [["peak"]], {line: 0.5 for line in lines}, max_quotes=6)
+    assert sorted(picked) == sorted(lines)
+
+
+def evidence_for(subject: frozenset[str]):
+    doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
+    result = SearchResult("acme waste", "en", "hybrid", [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])],
+                          [["acme"], ["waste"]])
+    return assess(result, doc_terms, 0.4, [], subject)
+
+
+def test_a_question_naming_the_documents_subject_has_stronger_evidence() -> None:
+    named = evidence_for(frozenset({"acme"}))
+    unnamed = evidence_for(frozenset())
+    assert unnamed.anchored == 0.0
+    assert 0.0 < named.anchored <= 1.0
+    assert named.coverage == unnamed.coverage
+    assert named.score > unnamed.score
+    policy = AbstentionPolicy()
+    assert policy.confidence(named) >= policy.confidence(unnamed)
+
+
+@pytest.mark.parametrize("anchored", [0.0, 1.0])
+def test_subject_share_never_turns_missing_terms_into_coverage(anchored: float) -> None:
+    evidence = evidence_for(frozenset({"acme"}) if anchored else frozenset())
+    assert evidence.coverage == pytest.approx(1.0)
+    assert evidence.unknown == 0.0
