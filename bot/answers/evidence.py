@@ -51,7 +51,10 @@ class Evidence:
 
     @property
     def score(self) -> float:
-        return self.coverage + self.semantic + self.passage - self.unknown + ANCHOR_WEIGHT * self.anchored
+        # Naming a document's subject vouches for a question only as far as the rest of it is
+        # in the corpus's vocabulary: "Acme's <something we never write about>" stays unanswered.
+        anchor = ANCHOR_WEIGHT * self.anchored * (1.0 - self.unknown)
+        return self.coverage + self.semantic + self.passage - self.unknown + anchor
 
 
 def assess(

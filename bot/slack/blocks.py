@@ -16,11 +16,11 @@ from typing import Any
 from bot.answers.catalog import DocSummary
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, Citation
+from bot.kb.schema import STAGES
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
-VIEW_BLOCK_LIMIT = 100
 CODE_FENCE = "```"
 VOTES: dict[str, str] = {"vote_helpful": "helpful", "vote_not_helpful": "not_helpful", "vote_outdated": "outdated"}
 
@@ -253,8 +253,7 @@ def notice(message: str) -> Message:
 HELP_LINES = [
     "*ValueRelay* answers from our playbooks, stage guides and customer cases, quoting them with sources.",
     "• `/relay <question>` or `/relay ask <question>`: an answer quoted from the sources",
-    "• `/relay checklist <stage> [module]`: the complete checklist of a stage "
-    "(survey, go_live, training, acceptance), verbatim",
+    f"• `/relay checklist <stage> [module]`: the complete checklist of a stage ({', '.join(STAGES)}), verbatim",
     "• `/relay case [what or industry]`: customer cases with before → after numbers",
     "• `/relay value <customer and concern>`: what to pitch, from the value playbooks",
     "• `/relay help`: this help",
@@ -303,4 +302,4 @@ def home_view(
         lines = ["*Recently changed in the knowledge base*"]
         lines += [doc_line(i, doc, f"indexed {doc.changed[:10]}" if doc.changed else None) for i, doc in enumerate(recent, 1)]
         blocks += sections(lines)
-    return {"type": "home", "blocks": blocks[:VIEW_BLOCK_LIMIT]}
+    return {"type": "home", "blocks": blocks}

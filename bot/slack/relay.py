@@ -47,16 +47,20 @@ class Relay:
         # swaps snapshots between questions.
         self._lock = threading.Lock()
         self.channel_names: dict[str, str | None] = {}  # channel id -> name, for name-keyed scopes
+        # Admins write "#sales" or "sales" or an id; all mean the same channel.
+        self._scopes = {key.lstrip("#"): scope for key, scope in settings.channel_scopes.items()}
 
     # --- channel scopes ----------------------------------------------------
     @property
     def scopes_by_name(self) -> bool:
         """Whether some scope is keyed by channel name (resolving names costs an API call)."""
-        return any(not CHANNEL_ID.match(key) for key in self.settings.channel_scopes)
+        return any(not CHANNEL_ID.match(key) for key in self._scopes)
+
+    def scoped_by_id(self, channel: str) -> bool:
+        return channel in self._scopes
 
     def filters(self, channel: str, channel_name: str | None = None) -> Filters:
-        scopes = self.settings.channel_scopes
-        scope = scopes.get(channel) or (scopes.get(channel_name.lstrip("#")) if channel_name else None)
+        scope = self._scopes.get(channel) or (self._scopes.get(channel_name.lstrip("#")) if channel_name else None)
         if scope is None:
             return Filters()
         audience = None if scope.audience == "all" else scope.audience

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
 from bot.answers.compose import Citations, Scorer, quote_groups
-from bot.answers.evidence import AbstentionPolicy, assess
+from bot.answers.evidence import AbstentionPolicy, Evidence, assess
 from bot.kb.chunking import Chunk, quotable_units
 from bot.kb.lexical import DocTerms
 from bot.kb.search import ChunkHit, DocHit, SearchResult
@@ -88,6 +89,15 @@ def evidence_for(subject: frozenset[str]):
     result = SearchResult("acme waste", "en", "hybrid", [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])],
                           [["acme"], ["waste"]])
     return assess(result, doc_terms, 0.4, [], subject)
+
+
+def test_naming_the_subject_lifts_less_when_the_rest_is_unknown_to_the_corpus() -> None:
+    def lift(unknown: float) -> float:
+        named = Evidence(coverage=0.5, unknown=unknown, semantic=0.4, passage=0.5, uncovered=(), anchored=0.5)
+        return named.score - replace(named, anchored=0.0).score
+
+    assert lift(0.0) > lift(0.4) > lift(0.8) > 0.0
+
 
 
 def test_a_question_naming_the_documents_subject_has_stronger_evidence() -> None:

@@ -46,7 +46,7 @@ def slack_settings(settings: Settings, slack: FakeSlack) -> Settings:
             "slack_api_url": slack.api_url,
             "channel_scopes": {
                 SALES_CHANNEL: ChannelScope(audience="sales", kinds=["playbook", "case"]),
-                "delivery": ChannelScope(audience="implementation", kinds=["stage_guide"]),
+                "#delivery": ChannelScope(audience="implementation", kinds=["stage_guide"]),
             },
         }
     )

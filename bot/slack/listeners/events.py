@@ -16,6 +16,7 @@ from bot.slack.listeners.replies import (
     relay_of,
     thread_history,
 )
+from bot.slack.blocks import Message
 from bot.slack.relay import Where
 
 # Message subtypes that are people writing; edits, joins, bot posts and the like are not questions.
@@ -37,7 +38,7 @@ def answer_event(event: dict[str, Any], client: WebClient, context: BoltContext,
     question = question_text(event.get("text", ""))
     where = Where(surface, channel, event.get("user", ""), thread_ts)
 
-    def produce() -> list:
+    def produce() -> list[Message]:
         scoped = Where(surface, channel, where.user, thread_ts, channel_name(client, relay, channel))
         history: tuple[str, ...] = ()
         if event.get("thread_ts"):

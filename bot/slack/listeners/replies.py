@@ -78,7 +78,7 @@ def channel_name(client: WebClient, relay: Relay, channel: str) -> str | None:
     A failed lookup raises: a channel whose scope cannot be determined gets an
     apology, never documents its audience may exclude.
     """
-    if not relay.scopes_by_name or channel in relay.settings.channel_scopes or channel.startswith("D"):
+    if not relay.scopes_by_name or relay.scoped_by_id(channel) or channel.startswith("D"):
         return None  # no name-keyed scope, a scope by id, or a DM (no name, no scope)
     if channel not in relay.channel_names:
         relay.channel_names[channel] = client.conversations_info(channel=channel)["channel"].get("name")
