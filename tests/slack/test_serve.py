@@ -61,10 +61,13 @@ def test_http_mode_without_a_signing_secret_is_a_one_line_error(tmp_path: Path, 
     assert "Traceback" not in result.stderr
 
 
-def test_run_with_an_app_token_uses_socket_mode(tmp_path: Path, index_dir: Path, slack: FakeSlack) -> None:
+def test_run_with_an_app_token_in_dotenv_uses_socket_mode(tmp_path: Path, index_dir: Path, slack: FakeSlack) -> None:
     slack.queue("apps.connections.open", 200, {"ok": False, "error": "invalid_auth"})
-    env = bot_env(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_APP_TOKEN="xapp-1-test", SLACK_API_URL=slack.api_url)
-    result = run_bot(tmp_path, env, "run", "--data-dir", str(index_dir))
+    # Credentials from a .env file in the working directory, as `make run` reads them.
+    (tmp_path / ".env").write_text(
+        f"SLACK_BOT_TOKEN=xoxb-test-token\nSLACK_APP_TOKEN=xapp-1-test\nSLACK_API_URL={slack.api_url}\n", encoding="utf-8"
+    )
+    result = run_bot(tmp_path, bot_env(), "run", "--data-dir", str(index_dir))
     [opened] = slack.received("apps.connections.open")
     assert opened.headers.get("Authorization") == "Bearer xapp-1-test"
     assert result.returncode == 2
