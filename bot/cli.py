@@ -216,10 +216,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
+    from bot.records import Records
     from bot.slack.app import SlackConfigError, serve
     from bot.slack.relay import Relay
-
-    from bot.records import Records
 
     # A server's log is its operator's window: requests, redeliveries, failures.
     logging.getLogger("bot").setLevel(min(logging.getLogger("bot").getEffectiveLevel(), logging.INFO))

@@ -222,7 +222,6 @@ class Snapshot:
         ids, distances = result["ids"][0], result["distances"][0]
         return [(self.position[i], 1.0 - float(d)) for i, d in zip(ids, distances) if i in self.position]
 
-
     @property
     def changed(self) -> dict[str, str]:
         """When each document's current version entered the index (ISO time)."""
