@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS events (
     event_id TEXT PRIMARY KEY,
     seen_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS events_by_time ON events (seen_at);
 """
 EVENT_MEMORY_SECONDS = 24 * 3600  # Slack retries an event for minutes, never for a day
 

@@ -10,8 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.answers.compose import is_stale, source_url
+from bot.answers.compose import is_stale, source_url, visible
 from bot.kb.schema import STAGES
+from bot.kb.search import Filters
 
 Role = Literal["sales", "implementation", "new_hire"]
 ROLES: tuple[Role, ...] = ("sales", "implementation", "new_hire")
@@ -65,13 +66,8 @@ def summarize(
 
 
 def _for_audience(documents: dict[str, dict[str, Any]], audience: str | None) -> set[str]:
-    if audience is None:
-        return set(documents)
-    return {
-        doc_id
-        for doc_id, record in documents.items()
-        if {audience, "all"} & set(record["meta"].get("audience") or ["all"])
-    }
+    wanted = Filters(audience=audience).as_dict()  # the rule search and checklists apply
+    return {doc_id for doc_id, record in documents.items() if visible(record, wanted)}
 
 
 def onboarding_path(

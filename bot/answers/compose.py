@@ -50,6 +50,18 @@ def is_stale(meta: dict[str, Any], today: dt.date) -> bool:
     return today > verified + dt.timedelta(days=int(meta.get("review_days", 180)))
 
 
+def visible(record: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether a document record passes `Filters.as_dict()`'s audience and kind conditions."""
+    meta = record["meta"]
+    audience = wanted.get("audience")
+    if audience and not set(audience) & set(meta.get("audience", ["all"])):
+        return False
+    kinds = wanted.get("kind")
+    if kinds and meta["kind"] not in (kinds if isinstance(kinds, list) else [kinds]):
+        return False
+    return True
+
+
 def source_url(base: str | None, path: str) -> str | None:
     return f"{base.rstrip('/')}/{path}" if base else None
 

@@ -22,6 +22,7 @@ from bot.answers.compose import (
     quote_groups,
     stale_notes,
     unit_tokens,
+    visible,
 )
 from bot.answers.evidence import AbstentionPolicy, Evidence, assess, concept_weights
 from bot.answers.generate import Passage, generate, load_chat_model
@@ -379,7 +380,7 @@ class Engine:
             for doc_id, record in sorted(self.documents.items(), key=lambda item: item[1]["path"])
             if record["meta"]["kind"] == "stage_guide"
             and record["meta"].get("stage") == stage
-            and self._visible(record, wanted)
+            and visible(record, wanted)
         ]
         citations = Citations(self.documents, today, self.settings.source_base_url)
         groups = checklist_groups(records, module, citations)
@@ -412,17 +413,6 @@ class Engine:
         ]
         return ChecklistResult(stage, module, answer, items)
 
-    @staticmethod
-    def _visible(record: dict[str, Any], wanted: dict[str, Any]) -> bool:
-        meta = record["meta"]
-        audience = wanted.get("audience")
-        if audience and not set(audience) & set(meta.get("audience", ["all"])):
-            return False
-        kinds = wanted.get("kind")
-        if kinds and meta["kind"] not in (kinds if isinstance(kinds, list) else [kinds]):
-            return False
-        return True
-
     # --- cases -----------------------------------------------------------
     def cases(
         self, query: str | None = None, industry: str | None = None, filters: Filters | None = None,
@@ -444,7 +434,7 @@ class Engine:
                 for doc_id, record in sorted(self.documents.items(), key=lambda item: item[1]["path"])
                 if record["meta"]["kind"] == "case"
                 and (not industry or record["meta"]["industry"].lower() == industry.lower())
-                and self._visible(record, wanted)
+                and visible(record, wanted)
             ]
             cards = [case_card(doc_id, record, citations.cite(doc_id, "")) for doc_id, record in chosen]
             sources = []

@@ -62,6 +62,11 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def label(lang: str, key: str, **values: object) -> str:
-    table = LABELS.get(lang, LABELS["en"])
+def localized(tables: dict[str, dict[str, str]], lang: str, key: str, **values: object) -> str:
+    """A string from per-language tables (English when the language has none), filled in."""
+    table = tables.get(lang, tables["en"])
     return table[key].format(**values) if values else table[key]
+
+
+def label(lang: str, key: str, **values: object) -> str:
+    return localized(LABELS, lang, key, **values)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.answers.catalog import DocSummary
-from bot.answers.labels import label
+from bot.answers.labels import label, localized
 from bot.answers.model import Answer, CaseCard, Citation
 from bot.kb.schema import STAGES
 
@@ -57,8 +57,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def text(lang: str, key: str, **values: object) -> str:
-    table = TEXT.get(lang, TEXT["en"])
-    return table[key].format(**values) if values else table[key]
+    return localized(TEXT, lang, key, **values)
 
 
 @dataclass
@@ -138,15 +137,15 @@ def table_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str
     return [line(header), line(["-" * w for w in widths]), *(line(row) for row in rows)]
 
 
-def source_link(citation: Citation) -> str:
-    title = escape(citation.title)
-    if citation.url and "|" not in citation.title:
-        return f"<{citation.url}|{title}>"
-    return f"*{title}*" + (f" <{citation.url}>" if citation.url else "")
+def link(title: str, url: str | None) -> str:
+    """A linked title; Slack link text cannot hold "|", so such a title is shown beside its link."""
+    if url and "|" not in title:
+        return f"<{url}|{escape(title)}>"
+    return f"*{escape(title)}*" + (f" <{url}>" if url else "")
 
 
 def citation_line(citation: Citation, lang: str) -> str:
-    parts = [f"[{citation.number}] {source_link(citation)}"]
+    parts = [f"[{citation.number}] {link(citation.title, citation.url)}"]
     if citation.section:
         parts.append(escape(citation.section))
     parts.append(escape(citation.owner))
@@ -275,8 +274,7 @@ KIND_NAMES: dict[str, str] = {"playbook": "playbook", "stage_guide": "stage guid
 
 
 def doc_line(number: int, doc: DocSummary, when: str | None = None) -> str:
-    link = f"<{doc.url}|{escape(doc.title)}>" if doc.url and "|" not in doc.title else f"*{escape(doc.title)}*"
-    parts = [f"{number}. {link}", KIND_NAMES.get(doc.kind, doc.kind), escape(doc.owner), f"verified {doc.verified}"]
+    parts = [f"{number}. {link(doc.title, doc.url)}", KIND_NAMES.get(doc.kind, doc.kind), escape(doc.owner), f"verified {doc.verified}"]
     if when:
         parts.append(when)
     if doc.stale:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +52,13 @@ class Relay:
         # Admins write "#sales" or "sales" or an id; all mean the same channel.
         self._scopes = {key.lstrip("#"): scope for key, scope in settings.channel_scopes.items()}
 
+    @contextmanager
+    def _engine(self) -> Iterator[Engine]:
+        """The engine for one request, alone and on the newest snapshot an ingest published."""
+        with self._lock:
+            self.engine.refresh()
+            yield self.engine
+
     # --- channel scopes ----------------------------------------------------
     @property
     def scopes_by_name(self) -> bool:
@@ -70,9 +79,8 @@ class Relay:
     def ask(
         self, question: str, where: Where, history: tuple[str, ...] = (), intent: Intent | None = None
     ) -> list[Message]:
-        with self._lock:
-            self.engine.refresh()
-            answer = self.engine.ask(
+        with self._engine() as engine:
+            answer = engine.ask(
                 question,
                 self.filters(where.channel, where.channel_name),
                 surface=f"slack-{where.surface}",
@@ -82,18 +90,16 @@ class Relay:
         return self._deliver(answer, where)
 
     def checklist(self, stage: str, module: str | None, where: Where) -> list[Message]:
-        with self._lock:
-            self.engine.refresh()
-            found = self.engine.checklist(stage, module, self.filters(where.channel, where.channel_name))
+        with self._engine() as engine:
+            found = engine.checklist(stage, module, self.filters(where.channel, where.channel_name))
         found.answer.question = f"checklist {stage}" + (f" {module}" if module else "")
         return self._deliver(found.answer, where)
 
     def cases(self, query: str, where: Where) -> list[Message]:
         if query:
             return self.ask(query, where, intent="case")
-        with self._lock:
-            self.engine.refresh()
-            answer = self.engine.cases(None, filters=self.filters(where.channel, where.channel_name))
+        with self._engine() as engine:
+            answer = engine.cases(None, filters=self.filters(where.channel, where.channel_name))
         answer.question = "cases"
         return self._deliver(answer, where)
 
@@ -142,9 +148,8 @@ class Relay:
     def home(self, today: dt.date | None = None) -> dict[str, Any]:
         today = today or dt.date.today()
         base = self.settings.source_base_url
-        with self._lock:
-            self.engine.refresh()
-            documents, changed = self.engine.documents, self.engine.changed
+        with self._engine() as engine:
+            documents, changed = engine.documents, engine.changed
         paths = {role: onboarding_path(documents, role, today, base) for role in ROLES}
         examples = {role: example_questions(documents, role) for role in ROLES}
         return blocks.home_view(paths, examples, recent_changes(documents, changed, today, base))

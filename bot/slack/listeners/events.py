@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -39,7 +40,7 @@ def answer_event(event: dict[str, Any], client: WebClient, context: BoltContext,
     where = Where(surface, channel, event.get("user", ""), thread_ts)
 
     def produce() -> list[Message]:
-        scoped = Where(surface, channel, where.user, thread_ts, channel_name(client, relay, channel))
+        scoped = replace(where, channel_name=channel_name(client, relay, channel))
         history: tuple[str, ...] = ()
         if event.get("thread_ts"):
             history = thread_history(client, channel, event["thread_ts"], event["ts"], context.bot_user_id)
