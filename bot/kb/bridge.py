@@ -6,6 +6,13 @@ word list (package `cedict`) — and restricted to the corpus's own vocabulary:
 an English question word maps to the Chinese words the corpus actually uses
 for it, and a Chinese question word to the English words the corpus uses.
 Nothing here knows the sample corpus.
+
+Dictionaries miss a trade's own words ("人效", "对账", "KDS") and sometimes rank
+a rare sense first. So the bridge also holds *related* terms: for each corpus
+word the dictionaries leave untranslated, the other language's corpus words
+nearest to it under the cross-lingual sentence model. They are looser than
+dictionary translations, so only retrieval uses them; deciding whether a
+question is answered counts dictionary translations alone.
 """
 
 from __future__ import annotations
@@ -16,10 +23,11 @@ import importlib.resources
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import jieba
+import numpy as np
 
 from bot.kb.lexical import is_han, tokenize
 
@@ -27,6 +35,12 @@ BRIDGE_FILE = "bridge.json"
 MAX_SENSES = 4          # later senses of a headword are rarer meanings: noise for search
 MAX_GLOSS_WORDS = 4     # long glosses are explanations, not translations
 MAX_TRANSLATIONS = 4
+# Related terms: the nearest corpus words of the other language under the unit model
+# (multilingual USE), kept when at least this similar. Calibrated on the eval set:
+# at 0.6 "人效" finds "efficiency" and "subsidy" finds "补贴"; much lower admits noise.
+MAX_RELATED = 2
+RELATED_MIN_SIMILARITY = 0.6
+Embed = Callable[[Sequence[str]], np.ndarray]  # terms → unit-normalised vectors, one row each
 _SKIP_GLOSS = ("CL:", "variant of", "old variant", "see ", "surname ", "abbr. for", "used in ")
 _POS_MARK = re.compile(r"\b(?:n|v|vt|vi|adj|adv|prep|conj|pron|int|num|art|aux|abbr)\.", re.IGNORECASE)
 _BRACKETS = re.compile(r"\([^)]*\)|（[^）]*）|\[[^]]*\]|<[^>]*>")
@@ -89,12 +103,19 @@ def lemma_candidates(word: str) -> list[str]:
 
 
 class Bridge:
-    def __init__(self, en_to_zh: dict[str, list[str]], zh_to_en: dict[str, list[str]]) -> None:
+    def __init__(
+        self,
+        en_to_zh: dict[str, list[str]],
+        zh_to_en: dict[str, list[str]],
+        related: dict[str, list[str]] | None = None,
+    ) -> None:
         self.en_to_zh = en_to_zh
         self.zh_to_en = zh_to_en
+        self.related = related or {}
 
     @classmethod
-    def build(cls, zh_vocab: set[str], en_vocab: set[str]) -> "Bridge":
+    def build(cls, zh_vocab: set[str], en_vocab: set[str], embed: Embed | None = None) -> "Bridge":
+        """`embed`, when given, finds related terms for the words the dictionaries leave untranslated."""
         en_options: dict[str, list[tuple[int, str]]] = defaultdict(list)
         zh_options: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for word, rank, glosses in cedict_pairs():
@@ -110,18 +131,19 @@ class Bridge:
                 en_options[key].append((rank + 1, word))
             if key in en_vocab:
                 zh_options[piece].append((rank + 1, key))
-        return cls(_best(en_options), _best(zh_options))
+        bridge = cls(_best(en_options), _best(zh_options))
+        if embed is not None:
+            bridge.related = related_terms(zh_vocab, en_vocab, embed, bridge.translations)
+        return bridge
 
     def save(self, directory: Path) -> None:
-        (directory / BRIDGE_FILE).write_text(
-            json.dumps({"en_to_zh": self.en_to_zh, "zh_to_en": self.zh_to_en}, ensure_ascii=False),
-            encoding="utf-8",
-        )
+        data = {"en_to_zh": self.en_to_zh, "zh_to_en": self.zh_to_en, "related": self.related}
+        (directory / BRIDGE_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "Bridge":
         data = json.loads((directory / BRIDGE_FILE).read_text(encoding="utf-8"))
-        return cls(data["en_to_zh"], data["zh_to_en"])
+        return cls(data["en_to_zh"], data["zh_to_en"], data.get("related"))
 
     def translations(self, token: str) -> list[str]:
         if is_han(token):
@@ -131,9 +153,46 @@ class Bridge:
                 return self.en_to_zh[candidate]
         return []
 
-    def concepts(self, text: str) -> list[list[str]]:
-        """Each distinct query term with its translations: the forms that count as that term."""
-        return [[token, *self.translations(token)] for token in dict.fromkeys(tokenize(text))]
+    def related_terms(self, token: str) -> list[str]:
+        candidates = [token] if is_han(token) else lemma_candidates(token)
+        return next((self.related[c] for c in candidates if c in self.related), [])
+
+    def concepts(self, text: str, related: bool = False) -> list[list[str]]:
+        """Each distinct query term with its translations: the forms that count as that term.
+        With `related`, an untranslated term also brings its related terms (for retrieval)."""
+        out = []
+        for token in dict.fromkeys(tokenize(text)):
+            forms = [token, *self.translations(token)]
+            if related and len(forms) == 1:
+                forms.extend(self.related_terms(token))
+            out.append(forms)
+        return out
+
+
+def related_terms(
+    zh_vocab: set[str], en_vocab: set[str], embed: Embed, translations: Callable[[str], list[str]]
+) -> dict[str, list[str]]:
+    """For each corpus word without a dictionary translation, the nearest corpus words
+    of the other language (at most MAX_RELATED, at least RELATED_MIN_SIMILARITY similar)."""
+    # Numbers and codes carry no meaning a sentence model could translate.
+    zh = sorted(zh_vocab)
+    en = sorted(w for w in en_vocab if w[0].isalpha())
+    if not zh or not en:
+        return {}
+    vectors = embed([*zh, *en])
+    zh_vectors, en_vectors = vectors[: len(zh)], vectors[len(zh) :]
+    related: dict[str, list[str]] = {}
+    for words, vecs, others, other_vecs in ((zh, zh_vectors, en, en_vectors), (en, en_vectors, zh, zh_vectors)):
+        untranslated = [i for i, word in enumerate(words) if not translations(word)]
+        for start in range(0, len(untranslated), 512):
+            rows = untranslated[start : start + 512]
+            similarity = vecs[rows] @ other_vecs.T
+            for row, sims in zip(rows, similarity):
+                best = np.argsort(-sims)[:MAX_RELATED]
+                near = [others[j] for j in best if sims[j] >= RELATED_MIN_SIMILARITY]
+                if near:
+                    related[words[row]] = near
+    return related
 
 
 def _best(options: dict[str, list[tuple[int, str]]]) -> dict[str, list[str]]:

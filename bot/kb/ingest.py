@@ -6,7 +6,7 @@ import fcntl
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +27,7 @@ from bot.kb.store import (
     INDEX_FORMAT,
     LEXICAL_DIR,
     MANIFEST_FILE,
+    TERMS_FILE,
     UNITS_FILE,
     DataDir,
     chroma_client,
@@ -299,7 +300,9 @@ class Ingestor:
             [chunk.embed_text for chunk in all_chunks], [chunk.doc_id for chunk in all_chunks], terms
         )
         lexical.save(staging / LEXICAL_DIR)
-        Bridge.build(*lexical.vocabulary()).save(staging / LEXICAL_DIR)
+        zh_vocab, en_vocab = lexical.vocabulary()
+        embed_terms = self._term_embedder(staging, previous if old_docs else None)
+        Bridge.build(zh_vocab, en_vocab, embed_terms).save(staging / LEXICAL_DIR)
         write_chunks(staging / CHUNKS_FILE, all_chunks)
         write_json(staging / DOCUMENTS_FILE, {entry.doc_id: entry.record for entry in entries})
         created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -379,6 +382,27 @@ class Ingestor:
             unit=np.array([r[1] for r in rows], dtype=np.int32),
             vectors=matrix.astype(np.float16),
         )
+
+    def _term_embedder(self, staging: Path, previous: Path | None) -> Callable[[Sequence[str]], np.ndarray]:
+        """Embeds vocabulary words with the unit model for the bridge's related terms, reusing
+        the previous snapshot's vectors (a vocabulary changes little between runs); writes
+        what it embedded into the new snapshot for the next run."""
+        model = self.models[0]
+        known: dict[str, np.ndarray] = {}
+        if previous is not None and (previous / LEXICAL_DIR / TERMS_FILE).exists():
+            old = np.load(previous / LEXICAL_DIR / TERMS_FILE)
+            known = dict(zip(old["terms"].tolist(), old["vectors"]))
+
+        def embed(terms: Sequence[str]) -> np.ndarray:
+            missing = [term for term in terms if term not in known]
+            for start in range(0, len(missing), EMBED_BATCH * 4):
+                batch = missing[start : start + EMBED_BATCH * 4]
+                known.update(zip(batch, self.embedder(model).embed_documents(batch).astype(np.float16)))
+            matrix = np.stack([known[term] for term in terms]) if terms else np.zeros((0, 1), dtype=np.float16)
+            np.savez(staging / LEXICAL_DIR / TERMS_FILE, terms=np.array(list(terms)), vectors=matrix)
+            return matrix.astype(np.float32)
+
+        return embed
 
     @staticmethod
     def _store_centered(

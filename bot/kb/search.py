@@ -6,7 +6,8 @@ question's language, and e5 on its own prefers them too, so in a plain fusion
 every same-language document buries the right other-language one. So:
   - BM25 ranks only documents in the question's language;
   - the bridge voice ranks the other language's documents by the question's
-    terms translated through a corpus-restricted dictionary;
+    terms translated through a corpus-restricted dictionary (plus, for words
+    no dictionary has, the nearest corpus words under a cross-lingual model);
   - the coverage voice ranks every document by the share of the question's
     specific terms (in either language) it contains;
   - dense models rank everything together; e5's vectors are language-centred
@@ -206,7 +207,10 @@ class Searcher:
         chunk_voices: dict[str, Ranked] = {}
         doc_voices: dict[str, list[str]] = {}
         if mode in ("lexical", "hybrid"):
-            lexical_chunks, lexical_docs = self.lexical_voices(query, lang, mask, concepts)
+            # Retrieval casts the wider net (related terms too); the result carries the
+            # dictionary concepts, which is what answerability and quoting weigh.
+            wide = self.snapshot.bridge.concepts(query, related=True)
+            lexical_chunks, lexical_docs = self.lexical_voices(query, lang, mask, wide)
             chunk_voices.update(lexical_chunks)
             doc_voices.update(lexical_docs)
         if mode in ("dense", "hybrid"):

@@ -30,7 +30,7 @@ from bot.kb.chunking import Chunk
 from bot.kb.lexical import LexicalIndex
 
 # Bump when what a snapshot holds changes shape: older snapshots are then rebuilt, not patched.
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 CURRENT_FILE = "CURRENT"
 SNAPSHOTS_DIR = "snapshots"
 STAGING_PREFIX = "staging-"
@@ -40,6 +40,7 @@ CHUNKS_FILE = "chunks.jsonl"
 CHROMA_DIR = "chroma"
 LEXICAL_DIR = "lexical"
 UNITS_FILE = "units.npz"
+TERMS_FILE = "terms.npz"  # vocabulary vectors of the unit model, in LEXICAL_DIR
 LIST_FILTERS = ("audience", "modules", "segments", "tags")
 
 

