@@ -15,6 +15,7 @@ from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Quote,
 from bot.answers.quantify import MetricChange
 from bot.kb.chunking import SECTION_SEPARATOR, Chunk, quotable_units
 from bot.kb.lexical import tokenize
+from bot.kb.schema import DEFAULT_REVIEW_DAYS, review_due
 from bot.kb.search import DocHit
 
 # Questions about a magnitude: the answer should carry the sources' numbers.
@@ -46,8 +47,9 @@ HEADING_SHARE = 0.5  # a term only the unit's section heading states counts half
 
 
 def is_stale(meta: dict[str, Any], today: dt.date) -> bool:
+    """`meta` as stored in the index (dates as ISO strings)."""
     verified = dt.date.fromisoformat(str(meta["verified"]))
-    return today > verified + dt.timedelta(days=int(meta.get("review_days", 180)))
+    return today > review_due(verified, int(meta.get("review_days", DEFAULT_REVIEW_DAYS)))
 
 
 def visible(record: dict[str, Any], wanted: dict[str, Any]) -> bool:

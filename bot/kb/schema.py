@@ -16,6 +16,12 @@ NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)
 
 KINDS: tuple[str, ...] = ("playbook", "stage_guide", "case")
 STAGES: tuple[str, ...] = ("survey", "go_live", "training", "acceptance")
+DEFAULT_REVIEW_DAYS = 180
+
+
+def review_due(verified: dt.date, review_days: int = DEFAULT_REVIEW_DAYS) -> dt.date:
+    """The day after which a source is stale until someone verifies it again."""
+    return verified + dt.timedelta(days=review_days)
 
 
 class DocumentMeta(BaseModel):
@@ -29,7 +35,7 @@ class DocumentMeta(BaseModel):
     lang: Literal["zh", "en"]
     owner: NonEmpty
     verified: dt.date
-    review_days: int = Field(default=180, gt=0)
+    review_days: int = Field(default=DEFAULT_REVIEW_DAYS, gt=0)
     tags: list[str] = Field(default_factory=list)
     audience: list[Audience] = Field(default_factory=lambda: ["all"])
 
@@ -48,13 +54,8 @@ class DocumentMeta(BaseModel):
         return dict(self.model_extra or {})
 
     def review_due(self) -> dt.date:
-        return self.verified + dt.timedelta(days=self.review_days)
+        return review_due(self.verified, self.review_days)
 
-    def is_stale(self, today: dt.date | None = None) -> bool:
-        return (today or dt.date.today()) > self.review_due()
-
-    def visible_to(self, audience: str) -> bool:
-        return audience == "all" or "all" in self.audience or audience in self.audience
 
 
 class PlaybookMeta(DocumentMeta):

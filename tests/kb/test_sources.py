@@ -348,7 +348,6 @@ def test_defaults_review_days_audience_tags(src: Path) -> None:
     assert meta.tags == []
     assert meta.verified == dt.date(2026, 9, 1)
     assert meta.review_due() == dt.date(2027, 2, 28)
-    assert meta.visible_to("sales") and meta.visible_to("implementation")
     assert document.body_start_line == 9
     assert document.key_lines["verified"] == 7
 
