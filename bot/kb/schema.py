@@ -57,7 +57,6 @@ class DocumentMeta(BaseModel):
         return review_due(self.verified, self.review_days)
 
 
-
 class PlaybookMeta(DocumentMeta):
     kind: Literal["playbook"]
     segments: list[str] = Field(default_factory=list)
