@@ -10,7 +10,7 @@ import pytest
 
 from bot.kb.bridge import MAX_RELATED, related_terms
 from bot.kb.embeddings import Embedder
-from bot.kb.lexical import is_han
+from bot.kb.lexical import is_han, tokenize
 from bot.kb.search import Filters, Searcher, detect_lang
 from bot.kb.store import CHROMA_DIR, Snapshot, chroma_client, collection_name, open_snapshot
 
@@ -188,6 +188,20 @@ def test_related_terms_cover_words_the_dictionaries_miss(snapshot: Snapshot) -> 
     word, near = next(iter(bridge.related.items()))
     assert bridge.concepts(word, related=True) == [[word, *near]]
     assert bridge.concepts(word) == [[word]]
+
+
+def test_related_terms_carry_lexical_search_across_languages(snapshot: Snapshot, searcher: Searcher) -> None:
+    # A Chinese word no dictionary translates: lexical search reaches English documents
+    # only through its related terms, and only those that hold one of them.
+    doc_terms = snapshot.lexical.doc_terms
+    word, near = next(
+        (w, n) for w, n in sorted(snapshot.bridge.related.items()) if is_han(w) and w in tokenize(w)
+    )
+    result = searcher.search(word, mode="lexical")
+    english = [doc.doc_id for doc in result.docs if snapshot.documents[doc.doc_id]["meta"]["lang"] == "en"]
+    assert english, (word, near)
+    for doc_id in english:
+        assert set(near) & set(doc_terms.counts[doc_id]), doc_id
 
 
 def test_related_terms_come_from_the_cross_lingual_model(embedders: dict[str, Embedder]) -> None:
