@@ -153,20 +153,17 @@ class Bridge:
                 return self.en_to_zh[candidate]
         return []
 
-    def related_terms(self, token: str) -> list[str]:
+    def related_to(self, token: str) -> list[str]:
         candidates = [token] if is_han(token) else lemma_candidates(token)
         return next((self.related[c] for c in candidates if c in self.related), [])
 
-    def concepts(self, text: str, related: bool = False) -> list[list[str]]:
-        """Each distinct query term with its translations: the forms that count as that term.
-        With `related`, an untranslated term also brings its related terms (for retrieval)."""
-        out = []
-        for token in dict.fromkeys(tokenize(text)):
-            forms = [token, *self.translations(token)]
-            if related and len(forms) == 1:
-                forms.extend(self.related_terms(token))
-            out.append(forms)
-        return out
+    def concepts(self, text: str) -> list[list[str]]:
+        """Each distinct query term with its translations: the forms that count as that term."""
+        return [[token, *self.translations(token)] for token in dict.fromkeys(tokenize(text))]
+
+    def widen(self, concepts: list[list[str]]) -> list[list[str]]:
+        """The same concepts for retrieval: an untranslated term also brings its related terms."""
+        return [[*forms, *self.related_to(forms[0])] if len(forms) == 1 else forms for forms in concepts]
 
 
 def related_terms(

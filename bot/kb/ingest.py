@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rich.progress import Progress
 
-from bot.kb.bridge import Bridge
+from bot.kb.bridge import Bridge, Embed
 from bot.kb.chunking import CHUNKER_VERSION, Chunk, Chunker, quotable_units
 from bot.kb.lexical import LexicalIndex
 from bot.kb.models import model_info
@@ -383,7 +383,7 @@ class Ingestor:
             vectors=matrix.astype(np.float16),
         )
 
-    def _term_embedder(self, staging: Path, previous: Path | None) -> Callable[[Sequence[str]], np.ndarray]:
+    def _term_embedder(self, staging: Path, previous: Path | None) -> Embed:
         """Embeds vocabulary words with the unit model for the bridge's related terms, reusing
         the previous snapshot's vectors (a vocabulary changes little between runs); writes
         what it embedded into the new snapshot for the next run."""

@@ -209,7 +209,7 @@ class Searcher:
         if mode in ("lexical", "hybrid"):
             # Retrieval casts the wider net (related terms too); the result carries the
             # dictionary concepts, which is what answerability and quoting weigh.
-            wide = self.snapshot.bridge.concepts(query, related=True)
+            wide = self.snapshot.bridge.widen(concepts)
             lexical_chunks, lexical_docs = self.lexical_voices(query, lang, mask, wide)
             chunk_voices.update(lexical_chunks)
             doc_voices.update(lexical_docs)

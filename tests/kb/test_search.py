@@ -186,7 +186,7 @@ def test_related_terms_cover_words_the_dictionaries_miss(snapshot: Snapshot) -> 
         assert set(near) <= (en_vocabulary if is_han(word) else zh_vocabulary), word
     # Retrieval concepts carry them; the concepts that decide answerability do not.
     word, near = next(iter(bridge.related.items()))
-    assert bridge.concepts(word, related=True) == [[word, *near]]
+    assert bridge.widen(bridge.concepts(word)) == [[word, *near]]
     assert bridge.concepts(word) == [[word]]
 
 
