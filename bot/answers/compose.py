@@ -27,6 +27,9 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+# Where a question breaks into parts: after a question mark or full stop (either script), or a semicolon.
+_PART_END = re.compile(r"(?<=[?？!！。；;])\s*|(?<=\.)\s+")
+MIN_PART_TERMS = 2
 # A sentence stating how much something changed: a number beside a word of change
 # (or an arrow / "from ... to"). Generic business language in both corpus languages.
 _CHANGE = re.compile(
@@ -286,3 +289,12 @@ def stale_notes(answer: Answer, documents: dict[str, dict[str, Any]]) -> list[st
 
 def quantity_question(question: str) -> bool:
     return bool(_QUANTITY.search(question))
+
+
+def question_parts(question: str) -> list[str]:
+    """The sentences of a question asked in several ("Lunch lines are long. What gain is
+    realistic?"), or none for a one-sentence question. A sentence with fewer than two
+    search terms ("How would we do it?") means nothing alone and is no part."""
+    parts = [part.strip() for part in _PART_END.split(question)]
+    parts = [part for part in parts if len(unit_tokens(part)) >= MIN_PART_TERMS]
+    return parts if len(parts) > 1 else []

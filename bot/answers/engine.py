@@ -19,6 +19,7 @@ from bot.answers.compose import (
     checklist_groups,
     is_stale,
     quantity_question,
+    question_parts,
     quote_groups,
     stale_notes,
     unit_tokens,
@@ -240,7 +241,7 @@ class Engine:
             sources=self._sources(result.docs, today),
         )
         scorer = self._scorer(question, result)
-        similarity = self._unit_similarity(result.query)
+        similarity = self._quote_similarity(result.query, question)
         top_kind = self.documents[result.docs[0].doc_id]["meta"]["kind"]
         # A question after a case's figures gets its card (the metrics as numbers) even when
         # it reads like a general question ("what happened to food cost per meal?").
@@ -289,6 +290,16 @@ class Engine:
         model = self.snapshot.unit_model
         vector = self.searcher.query_vector(model, query)
         return lambda chunk: self.snapshot.unit_similarities(self.snapshot.position[chunk.id], vector)
+
+    def _quote_similarity(self, query: str, question: str) -> Callable[[Chunk], Sequence[float]]:
+        """A unit's closeness to the whole query or to any one part of the question, whichever
+        is higher: when a question first describes the customer and then asks for a gain,
+        the sentence stating the gain matches the asking part far better than the whole."""
+        whole = self._unit_similarity(query)
+        parts = [self._unit_similarity(part) for part in question_parts(question)]
+        if not parts:
+            return whole
+        return lambda chunk: np.max([np.asarray(s(chunk)) for s in (whole, *parts)], axis=0)
 
     def _passages(self, docs: Sequence[DocHit]) -> list[tuple[DocHit, list[Chunk]]]:
         """Each document's body passages: the retrieved ones best first, then the rest in order."""

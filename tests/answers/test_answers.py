@@ -223,6 +223,24 @@ def test_value_question_quotes_the_hotpot_playbook_first(engine: Engine) -> None
     assert citation(answer, answer.cards[0].citation).doc_id == "case-shuyu-hotpot"
 
 
+def test_each_part_of_a_long_question_gets_its_own_best_quote(engine: Engine) -> None:
+    # The last part asks for the gain in output per staff hour; the playbook states it once,
+    # in words ("orders per labour hour") that share little with the long question as a whole.
+    question = (
+        "A burger brand says lunch lines are too long and nobody can tell which part of the kitchen holds "
+        "things up. How would we measure it, and what gain in output per staff hour is realistic?"
+    )
+    gain = next(
+        line[len("- ") :]
+        for line in (PROJECT_ROOT / "playbooks" / "pb-qsr-kds-speed.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("- Business value:") and "orders per labour hour" in line
+    )
+    answer = engine.ask(question, today=TODAY)
+
+    assert answer.sources[0].doc_id == "pb-qsr-kds-speed"
+    assert gain in [quote.text for group in answer.groups for quote in group.quotes]
+
+
 VERBATIM_QUESTIONS = [
     PITCH_QUESTION,
     "火锅客户高值品损耗怎么控？日盘会不会太累，损耗率大概能降到多少？",

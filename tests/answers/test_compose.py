@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.answers.compose import Citations, Scorer, quote_groups
+from bot.answers.compose import Citations, Scorer, question_parts, quote_groups
 from bot.answers.evidence import AbstentionPolicy, Evidence, assess
 from bot.kb.chunking import Chunk, quotable_units
 from bot.kb.lexical import DocTerms
@@ -51,6 +51,39 @@ def test_a_question_with_two_parts_gets_both_parts_quoted() -> None:
     picked = quoted(chunks, [["refund"], ["invoice"]], {refund_a: 0.5, refund_b: 0.5, invoice: 0.4}, max_quotes=2)
     assert invoice in picked
     assert len(picked) == 2
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "How do we know training is finished? What's the pass bar per role?",
+            ["How do we know training is finished?", "What's the pass bar per role?"],
+        ),
+        ("门店什么时候算上线完成？出口标准是什么？", ["门店什么时候算上线完成？", "出口标准是什么？"]),
+        (
+            "Lines are long at lunch. How would we measure the delay; what gain is realistic?",
+            ["Lines are long at lunch.", "How would we measure the delay;", "what gain is realistic?"],
+        ),
+        # A part too vague to match anything on its own ("how would we do it") is left out.
+        ("Lines are long at lunch. How would we do it? What gain is realistic?", ["Lines are long at lunch.", "What gain is realistic?"]),
+    ],
+)
+def test_a_question_in_several_sentences_splits_into_them(question: str, parts: list[str]) -> None:
+    assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the go-live checklist?",
+        "Cut ticket time from 5.5 to 3.8 minutes?",  # a decimal point is no sentence end
+        "上线清单？好吗？",  # a one-word sentence is no part of its own
+        "",
+    ],
+)
+def test_a_one_sentence_question_has_no_parts(question: str) -> None:
+    assert question_parts(question) == []
 
 
 def test_section_heading_counts_for_the_units_under_it() -> None:
