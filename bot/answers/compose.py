@@ -13,7 +13,7 @@ from typing import Any
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Quote, QuoteGroup
 from bot.answers.quantify import MetricChange
-from bot.kb.chunking import SECTION_SEPARATOR, Chunk, quotable_units
+from bot.kb.chunking import SECTION_SEPARATOR, Chunk, introduced_lists, quotable_units
 from bot.kb.lexical import tokenize
 from bot.kb.schema import DEFAULT_REVIEW_DAYS, review_due
 from bot.kb.search import DocHit
@@ -47,6 +47,7 @@ CHANGE_BONUS = 0.3  # on top: a number that is a change, when the question asks 
 SEMANTIC_WEIGHT = 1.0
 REPEAT_SHARE = 0.5   # a question term a chosen quote already states counts half
 HEADING_SHARE = 0.5  # a term only the unit's section heading states counts half
+MAX_INTRODUCED = 8   # a lead-in ("... when:") brings its list along when the list is no longer than this
 
 
 def is_stale(meta: dict[str, Any], today: dt.date) -> bool:
@@ -146,6 +147,7 @@ class _Candidate:
     text: str
     doc: DocHit
     section: str
+    introduces: tuple[int, ...] = ()  # positions of the list items this unit leads into
 
     def gain(self, scorer: Scorer, said: frozenset[int]) -> float:
         """Score given what the quotes chosen so far already say: a concept already
@@ -170,11 +172,19 @@ def _candidates(
             similarities = unit_similarity(chunk)
             # A list item under "Risks" is about risks even when it never says the word.
             heading = scorer.covered(chunk.section.replace(SECTION_SEPARATOR, " ")) if chunk.section else frozenset()
+            lists = {at: items for at, items in introduced_lists(chunk.text).items() if len(items) <= MAX_INTRODUCED}
+            units = []
             for position, unit in enumerate(quotable_units(chunk.text)):
                 meaning = float(similarities[position]) if position < len(similarities) else 0.0
-                own = scorer.covered(unit)
-                base = SEMANTIC_WEIGHT * meaning + prior + scorer.bonus(unit)
-                out.append(_Candidate(base, own, heading - own, chunk.order, position, unit, doc, chunk.section))
+                units.append((SEMANTIC_WEIGHT * meaning + prior + scorer.bonus(unit), scorer.covered(unit), unit))
+            for position, (base, own, unit) in enumerate(units):
+                introduces = tuple(lists.get(position, ()))
+                if introduces:
+                    # A lead-in is quoted with its list, so it is worth what the block is worth.
+                    block = [units[position], *(units[i] for i in introduces)]
+                    base = max(b for b, _, _ in block)
+                    own = frozenset().union(*(o for _, o, _ in block))
+                out.append(_Candidate(base, own, heading - own, chunk.order, position, unit, doc, chunk.section, introduces))
     return out
 
 
@@ -190,10 +200,13 @@ def _choose(candidates: list[_Candidate], scorer: Scorer, max_quotes: int, per_d
         if not pool:
             break
         best = max(pool, key=lambda c: c.gain(scorer, said))
-        seen.add(best.text)
-        per_doc[best.doc.doc_id] = per_doc.get(best.doc.doc_id, 0) + 1
-        said |= best.own
-        chosen.append(best)
+        # A lead-in ("Go-live is complete for a store when:") says nothing without its list.
+        listed = [c for c in pool if c.doc is best.doc and c.order == best.order and c.position in best.introduces]
+        for taken in (best, *listed):
+            seen.add(taken.text)
+            per_doc[taken.doc.doc_id] = per_doc.get(taken.doc.doc_id, 0) + 1
+            said |= taken.own
+            chosen.append(taken)
     return chosen
 
 

@@ -63,8 +63,20 @@ class Route:
         return KIND_FOR_INTENT.get(self.intent)
 
 
+# A stage named as a point in time ("since kickoff", "上线以来") dates the question; it is not its subject.
+_SINCE_BEFORE = re.compile(r"\b(since|ever since)\s+(the\s+|our\s+|their\s+|its\s+)?$", re.IGNORECASE)
+_SINCE_AFTER = re.compile(r"\s*(以来|至今)")
+
+
+def _names_stage(pattern: str, question: str) -> bool:
+    return any(
+        not _SINCE_BEFORE.search(question[: match.start()]) and not _SINCE_AFTER.match(question[match.end() :])
+        for match in re.finditer(pattern, question, re.IGNORECASE)
+    )
+
+
 def detect_stage(question: str) -> str | None:
-    hits = [stage for stage, pattern in STAGE_CUES.items() if re.search(pattern, question, re.IGNORECASE)]
+    hits = [stage for stage, pattern in STAGE_CUES.items() if _names_stage(pattern, question)]
     return hits[0] if len(hits) == 1 else None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
@@ -17,7 +18,7 @@ from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharac
 from bot.kb.schema import CaseMeta, PlaybookMeta, StageGuideMeta, format_number
 from bot.kb.sources import SourceDocument
 
-CHUNKER_VERSION = "2"  # bump when chunks or their tokens change
+CHUNKER_VERSION = "3"  # bump when chunks or their tokens change
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 SECTION_SEPARATOR = " > "
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)")
@@ -118,19 +119,42 @@ def _restore(text: str) -> str:
     return _PLACEHOLDER.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
-def quotable_units(text: str) -> list[str]:
-    """The pieces of a passage an answer may quote: each list item or quote line
-    whole, prose sentence by sentence, always verbatim."""
-    out: list[str] = []
+def _units(text: str) -> Iterator[tuple[str, bool]]:
+    """(unit, whether it is a list item) in passage order."""
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped or set(stripped) <= set("-|: "):
             continue
         if _LIST_MARKER.match(line) or stripped.startswith((">", "|")):
-            out.append(_LIST_MARKER.sub("", stripped).lstrip("> ").strip())
+            unit = _LIST_MARKER.sub("", stripped).lstrip("> ").strip()
+            if unit:
+                yield unit, bool(_LIST_MARKER.match(line))
             continue
-        out.extend(s.strip() for s in _SENTENCE_END.split(stripped) if s and s.strip())
-    return [unit for unit in out if unit]
+        yield from ((s.strip(), False) for s in _SENTENCE_END.split(stripped) if s and s.strip())
+
+
+def quotable_units(text: str) -> list[str]:
+    """The pieces of a passage an answer may quote: each list item or quote line
+    whole, prose sentence by sentence, always verbatim."""
+    return [unit for unit, _ in _units(text)]
+
+
+def introduced_lists(text: str) -> dict[int, list[int]]:
+    """For each unit that ends with a colon ("Go-live is complete for a store when:"),
+    the positions (in quotable_units) of the list items right after it: the rest of what it says."""
+    units = list(_units(text))
+    out: dict[int, list[int]] = {}
+    for position, (unit, _) in enumerate(units):
+        if not unit.endswith((":", "：")):
+            continue
+        items = []
+        for following in range(position + 1, len(units)):
+            if not units[following][1]:
+                break
+            items.append(following)
+        if items:
+            out[position] = items
+    return out
 
 
 class Chunker:

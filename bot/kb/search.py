@@ -35,6 +35,7 @@ Mode = Literal["lexical", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 LANGS = ("zh", "en")
 FILTER_KEYS = ("kind", "stage", "lang", "audience", "modules", "industry", "segments")
+OTHER_STAGE_SHARE = 0.8  # of the named stage's guide's score: ranked after it, and not quoted beside it
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -254,6 +255,8 @@ class Searcher:
             for doc in doc_score:
                 if self._doc_filters[doc].get(attribute) == wanted:
                     doc_score[doc] += self.kind_boost * self._rrf(0)
+        if prefer.get("stage"):
+            self._named_stage_first(doc_score, str(prefer["stage"]))
         best = sorted(doc_score, key=lambda d: (-doc_score[d], d))[:k]
         by_doc: dict[str, list[ChunkHit]] = defaultdict(list)
         for position, score in chunk_score.items():
@@ -264,6 +267,18 @@ class Searcher:
             DocHit(doc, doc_score[doc], sorted(by_doc[doc], key=lambda hit: (-hit.score, hit.chunk.order)))
             for doc in best
         ]
+
+
+    def _named_stage_first(self, doc_score: dict[str, float], stage: str) -> None:
+        """A question naming a stage is answered from that stage's guide: a guide of another
+        stage that would outrank it (every guide has, say, exit criteria) drops well below it."""
+        named = max((score for doc, score in doc_score.items() if self._doc_filters[doc].get("stage") == stage), default=None)
+        if named is None:
+            return
+        for doc, score in doc_score.items():
+            other = self._doc_filters[doc].get("stage")
+            if other and other != stage and score >= named:
+                doc_score[doc] = OTHER_STAGE_SHARE * named
 
 
 def _ranked_docs(scores: Mapping[str, float], limit: int) -> list[str]:
