@@ -270,15 +270,15 @@ class Searcher:
 
 
     def _named_stage_first(self, doc_score: dict[str, float], stage: str) -> None:
-        """A question naming a stage is answered from that stage's guide: a guide of another
-        stage that would outrank it (every guide has, say, exit criteria) drops well below it."""
+        """A question naming a stage is answered from that stage's guide: guides of other
+        stages (every guide has, say, exit criteria) stay well below it."""
         named = max((score for doc, score in doc_score.items() if self._doc_filters[doc].get("stage") == stage), default=None)
         if named is None:
             return
         for doc, score in doc_score.items():
             other = self._doc_filters[doc].get("stage")
-            if other and other != stage and score >= named:
-                doc_score[doc] = OTHER_STAGE_SHARE * named
+            if other and other != stage:
+                doc_score[doc] = min(score, OTHER_STAGE_SHARE * named)
 
 
 def _ranked_docs(scores: Mapping[str, float], limit: int) -> list[str]:

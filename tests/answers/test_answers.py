@@ -7,6 +7,7 @@ bot.kb.sources.load_corpus or read line by line), never from the engine."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from pathlib import Path
@@ -239,6 +240,23 @@ def test_each_part_of_a_long_question_gets_its_own_best_quote(engine: Engine) ->
 
     assert answer.sources[0].doc_id == "pb-qsr-kds-speed"
     assert gain in [quote.text for group in answer.groups for quote in group.quotes]
+
+
+def test_exit_criteria_are_quoted_whole_from_the_named_stage_guide(engine: Engine) -> None:
+    # The survey and training guides hold 出口标准 word for word; the question names go-live,
+    # whose (English) guide lists its exit criteria after a lead-in ending in a colon.
+    lines = GO_LIVE_FILE.read_text(encoding="utf-8").splitlines()
+    heading = lines.index("### Exit criteria")
+    lead = lines[heading + 1]
+    criteria = [line[len("- ") :] for line in itertools.takewhile(lambda line: line.startswith("- "), lines[heading + 2 :])]
+    assert lead.endswith(":") and len(criteria) >= 3
+
+    answer = engine.ask("上线的出口标准是什么？", today=TODAY)
+
+    assert answer.sources[0].doc_id == "sg-go-live"
+    quotes = [quote.text for group in answer.groups for quote in group.quotes]
+    at = quotes.index(lead)
+    assert quotes[at + 1 : at + 1 + len(criteria)] == criteria
 
 
 VERBATIM_QUESTIONS = [

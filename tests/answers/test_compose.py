@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.answers.compose import Citations, Scorer, question_parts, quote_groups
+from bot.answers.compose import MAX_INTRODUCED, Citations, Scorer, question_parts, quote_groups
 from bot.answers.evidence import AbstentionPolicy, Evidence, assess
 from bot.kb.chunking import Chunk, quotable_units
 from bot.kb.lexical import DocTerms
@@ -84,6 +84,33 @@ def test_a_question_in_several_sentences_splits_into_them(question: str, parts: 
 )
 def test_a_one_sentence_question_has_no_parts(question: str) -> None:
     assert question_parts(question) == []
+
+
+def test_a_lead_in_is_quoted_with_its_whole_list() -> None:
+    lead = "Go-live is complete for a store when:"
+    items = ["three days pass with no open P1 issue;", "sales reconcile within 0.5%."]
+    other = "Go live in waves of ten stores."
+    chunks = [chunk("Exit criteria", f"{lead}\n" + "".join(f"- {item}\n" for item in items) + other)]
+    picked = quoted(chunks, [["complete"]], {lead: 0.5, other: 0.3}, max_quotes=1)
+    assert picked == [lead, *items]
+
+
+def test_a_lead_in_is_worth_what_its_list_says() -> None:
+    # The list item states the asked-for term; the lead-in alone does not, yet it is chosen for it.
+    lead = "A store counts as live when:"
+    item = "sales reconcile within 0.5%."
+    other = "Finance reviews the numbers weekly."
+    chunks = [chunk("Exit criteria", f"{other}\n\n{lead}\n- {item}")]
+    picked = quoted(chunks, [["reconcile"]], {lead: 0.1, item: 0.4, other: 0.35}, max_quotes=2)
+    assert picked == [lead, item]
+
+
+def test_a_lead_in_to_a_long_list_is_quoted_alone() -> None:
+    lead = "Bring the following:"
+    items = [f"item number {i}" for i in range(MAX_INTRODUCED + 1)]
+    chunks = [chunk("Kit", f"{lead}\n" + "".join(f"- {item}\n" for item in items))]
+    picked = quoted(chunks, [["bring"]], {lead: 0.5}, max_quotes=1)
+    assert picked == [lead]
 
 
 def test_section_heading_counts_for_the_units_under_it() -> None:

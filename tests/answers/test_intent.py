@@ -83,6 +83,21 @@ def test_no_stage_or_several_stages_give_none(question: str) -> None:
     assert detect_stage(question) is None
 
 
+@pytest.mark.parametrize(
+    ("question", "stage"),
+    [
+        ("The accountants changed the food cost formula since kickoff. How do we compare before and after?", None),
+        ("Ever since go-live the owner has doubted the numbers. What do we show him?", None),
+        ("上线以来出餐时长变了多少？", None),
+        # The time reference drops out; a stage named as the subject still counts.
+        ("Since kickoff the scope grew. What is on the go-live checklist?", "go_live"),
+        ("What happens at kickoff?", "survey"),
+    ],
+)
+def test_a_stage_named_only_as_a_point_in_time_is_not_the_subject(question: str, stage: str | None) -> None:
+    assert detect_stage(question) == stage
+
+
 def test_a_stage_strengthens_a_weak_checklist_request() -> None:
     # "steps" alone is a weak checklist cue (1.0); naming a stage lifts it over the bar.
     without_stage = classify("What are the steps?")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb.chunking import SECTION_SEPARATOR, Chunk, Chunker
+from bot.kb.chunking import SECTION_SEPARATOR, Chunk, Chunker, introduced_lists, quotable_units
 from bot.kb.schema import CaseMeta, format_number
 from bot.kb.sources import SourceDocument, load_corpus, parse_file
 from bot.settings import PROJECT_ROOT
@@ -257,3 +257,25 @@ def test_checklist_items_with_unusual_spaces_survive_chunking(tmp_path: Path) ->
     chunks = body_chunks(Chunker().split(document))
     for item in document.checklist:
         assert sum(item.text in chunk.text for chunk in chunks) == 1, item.text
+
+
+
+def test_a_sentence_ending_in_a_colon_introduces_the_list_after_it() -> None:
+    text = (
+        "Stores go live in waves. Go-live is complete for a store when:\n"
+        "- three days pass with no open P1 issue;\n"
+        "- sales reconcile within 0.5%.\n"
+        "After that, hand over to support.\n"
+        "门店满足以下条件才算完成：\n"
+        "1. 收银差异为 0\n"
+        "Bring these on the day:\n"
+        "No list follows this one."
+    )
+    units = quotable_units(text)
+    lists = introduced_lists(text)
+
+    assert units[1] == "Go-live is complete for a store when:"
+    assert [units[i] for i in lists[1]] == ["three days pass with no open P1 issue;", "sales reconcile within 0.5%."]
+    assert [units[i] for i in lists[5]] == ["收银差异为 0"]
+    assert set(lists) == {1, 5}  # "Bring these on the day:" is followed by prose, not a list
+

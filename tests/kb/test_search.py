@@ -233,6 +233,33 @@ def test_detect_lang(text: str, lang: str) -> None:
     assert detect_lang(text) == lang
 
 
+def test_the_named_stage_guide_comes_first(searcher: Searcher, snapshot: Snapshot) -> None:
+    # Every stage guide has exit criteria; in Chinese, the survey and training guides say 出口标准
+    # word for word, while the go-live guide is English.
+    question = "一家门店上线后什么情况下才算完成？出口标准是什么？"
+    plain = searcher.search(question)
+    named = searcher.search(question, prefer_stage="go_live")
+    rival = plain.doc_ids[0]
+    assert meta(snapshot, rival)["stage"] != "go_live"  # without the stage, another guide leads
+
+    assert meta(snapshot, named.doc_ids[0])["stage"] == "go_live"
+    # ... and the guide that led is ranked well below it, not quoted beside it.
+    rival_score = next(doc.score for doc in named.docs if doc.doc_id == rival)
+    assert rival_score < 0.85 * named.docs[0].score
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Redline's stores", ["redline", "store"]),
+        ("the dentists' commission", ["dentist", "commission"]),
+        ("what's the client's go-live", ["client", "go-live", "go", "live"]),
+    ],
+)
+def test_possessives_tokenize_to_the_word(text: str, tokens: list[str]) -> None:
+    assert tokenize(text) == tokens
+
+
 # --- Chroma never embeds on its own --------------------------------------------------
 
 
