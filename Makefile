@@ -26,13 +26,16 @@ run: ingest
 	$(PY) -m bot run
 
 # The eval prints its full table first; pytest's summary closes the output.
+# The held-out corpus (another industry, never tuned on) shows how far the eval's figures carry.
 test: install
 	$(PY) ingest.py --data-dir .data-eval --quiet
 	$(PY) -m bot eval --data-dir .data-eval
+	$(PY) ingest.py --data-dir .data-holdout --quiet tests/holdout/corpus
+	$(PY) -m bot eval --data-dir .data-holdout --questions tests/holdout/questions
 	VALUERELAY_TEST_SEED_INDEX=.data-eval $(PY) -m pytest
 
 eval: install
 	$(PY) -m bot eval
 
 clean:
-	rm -rf $(VENV) .data .data-eval
+	rm -rf $(VENV) .data .data-eval .data-holdout
