@@ -64,7 +64,7 @@ class Route:
 
 
 # A stage named as a point in time ("since kickoff", "上线以来") dates the question; it is not its subject.
-_SINCE_BEFORE = re.compile(r"\b(since|ever since)\s+(the\s+|our\s+|their\s+|its\s+)?$", re.IGNORECASE)
+_SINCE_BEFORE = re.compile(r"\bsince\s+(the\s+|our\s+|their\s+|its\s+)?$", re.IGNORECASE)
 _SINCE_AFTER = re.compile(r"\s*(以来|至今)")
 
 

@@ -14,14 +14,17 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+from pypinyin import lazy_pinyin
 
 from bot.kb.schema import CaseMeta, PlaybookMeta, StageGuideMeta, format_number
 from bot.kb.sources import SourceDocument
 
-CHUNKER_VERSION = "3"  # bump when chunks or their tokens change
+CHUNKER_VERSION = "4"  # bump when chunks or their tokens change
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 SECTION_SEPARATOR = " > "
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)")
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+MAX_ROMANIZED_CHARS = 4
 _SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
 SYNTHETIC_SECTIONS = {
     "overview": {"zh": "概要", "en": "Overview"},
@@ -77,11 +80,24 @@ def document_filters(document: SourceDocument) -> dict[str, object]:
     return filters
 
 
+def romanized(name: str) -> list[str]:
+    """How English speakers write a Chinese name: the joined pinyin of its first two to
+    four characters ("蜀渝小馆火锅" → shuyu, shuyuxiao, shuyuxiaoguan), since a brand
+    leads the name and the rest ("火锅", "hotpot") gets translated, not spelled."""
+    run = _HAN_RUN.search(name)
+    if not run:
+        return []
+    syllables = lazy_pinyin(run.group(0)[:MAX_ROMANIZED_CHARS])
+    return ["".join(syllables[:n]) for n in range(2, len(syllables) + 1)]
+
+
 def overview_text(document: SourceDocument) -> str:
     meta = document.meta
     lines = [meta.title]
     if isinstance(meta, CaseMeta):
-        lines.append(f"{meta.customer} · {meta.industry} · {meta.size}")
+        spelled = romanized(meta.customer)
+        customer = f"{meta.customer} ({' '.join(spelled)})" if spelled else meta.customer
+        lines.append(f"{customer} · {meta.industry} · {meta.size}")
     if isinstance(meta, PlaybookMeta) and meta.segments:
         lines.append(" / ".join(meta.segments))
     if isinstance(meta, StageGuideMeta):

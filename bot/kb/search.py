@@ -150,7 +150,9 @@ class Searcher:
         terms in the other) and document lists (bridge, coverage)."""
         other = "en" if lang == "zh" else "zh"
         own = self._top(self.snapshot.lexical.scores(query), mask & (self._lang == lang))
-        translated_query = " ".join(form for forms in concepts for form in forms[1:])
+        # A term the other language's documents hold as it is (a name's spelling, a product
+        # code) is matched as it is; the rest through its translations.
+        translated_query = " ".join(form for forms in concepts for form in forms)
         translated = self._top(self.snapshot.lexical.scores(translated_query), mask & (self._lang == other))
         doc_terms = self.snapshot.lexical.doc_terms
         allowed = {self._doc_of[i] for i in np.flatnonzero(mask)}
@@ -267,7 +269,6 @@ class Searcher:
             DocHit(doc, doc_score[doc], sorted(by_doc[doc], key=lambda hit: (-hit.score, hit.chunk.order)))
             for doc in best
         ]
-
 
     def _named_stage_first(self, doc_score: dict[str, float], stage: str) -> None:
         """A question naming a stage is answered from that stage's guide: guides of other

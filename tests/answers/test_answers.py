@@ -259,6 +259,27 @@ def test_exit_criteria_are_quoted_whole_from_the_named_stage_guide(engine: Engin
     assert quotes[at + 1 : at + 1 + len(criteria)] == criteria
 
 
+@pytest.mark.parametrize(
+    ("question", "doc_id"),
+    [
+        ("Any numbers from Tanyu BBQ?", "case-tanyu-bbq"),
+        ("How much did Luhe Noodles improve labour efficiency?", "case-luhe-noodles"),
+        ("What did Maixiang bakery achieve?", "case-maixiang-bakery"),
+    ],
+)
+def test_a_chinese_customer_named_in_pinyin_is_answered_from_its_case(
+    engine: Engine, question: str, doc_id: str
+) -> None:
+    # The case is written in Chinese and never spells the customer's name in Latin letters.
+    source = (PROJECT_ROOT / "knowledge" / "cases" / f"{doc_id}.md").read_text(encoding="utf-8")
+    assert doc_id.split("-")[1] not in source.split("---", 2)[2].lower()
+
+    answer = engine.ask(question, today=TODAY)
+
+    assert not answer.abstained
+    assert answer.sources[0].doc_id == doc_id
+
+
 VERBATIM_QUESTIONS = [
     PITCH_QUESTION,
     "火锅客户高值品损耗怎么控？日盘会不会太累，损耗率大概能降到多少？",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb.chunking import SECTION_SEPARATOR, Chunk, Chunker, introduced_lists, quotable_units
+from bot.kb.chunking import SECTION_SEPARATOR, Chunk, Chunker, introduced_lists, quotable_units, romanized
 from bot.kb.schema import CaseMeta, format_number
 from bot.kb.sources import SourceDocument, load_corpus, parse_file
 from bot.settings import PROJECT_ROOT
@@ -88,6 +88,28 @@ def test_metrics_chunk_renders_every_before_and_after(documents: list[SourceDocu
             assert metric.name in line
             assert f"{format_number(metric.before)} → {format_number(metric.after)}" in line, line
         assert metrics_chunks[0].section == {"zh": "关键指标", "en": "Key metrics"}[document.meta.lang]
+
+
+@pytest.mark.parametrize(
+    ("name", "spelled"),
+    [
+        ("蜀渝小馆火锅", ["shuyu", "shuyuxiao", "shuyuxiaoguan"]),
+        ("小白牙", ["xiaobai", "xiaobaiya"]),
+        ("ABC 禄和拉面", ["luhe", "luhela", "luhelamian"]),
+        ("Redline Burger Co.", []),
+    ],
+)
+def test_a_chinese_name_is_spelled_the_way_english_speakers_write_it(name: str, spelled: list[str]) -> None:
+    assert romanized(name) == spelled
+
+
+def test_the_overview_of_a_chinese_customer_carries_its_spelling(documents: list[SourceDocument]) -> None:
+    chunker = Chunker()
+    chinese = [d for d in documents if isinstance(d.meta, CaseMeta) and romanized(d.meta.customer)]
+    assert len(chinese) >= 5
+    for document in chinese:
+        overview = next(chunk for chunk in chunker.split(document) if chunk.role == "overview")
+        assert romanized(document.meta.customer)[0] in overview.text.split("(")[1], document.id
 
 
 def test_metrics_chunk_renders_numbers_as_written(tmp_path: Path) -> None:
