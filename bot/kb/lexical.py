@@ -55,9 +55,7 @@ def tokenize(text: str) -> list[str]:
         if is_han(piece):
             tokens.extend(w for w in jieba.lcut_for_search(piece) if w not in ZH_STOPWORDS)
         else:
-            word = piece.lower().strip("'-")
-            if word.endswith("'s"):
-                word = word[:-2]  # "Redline's" is "redline", not a word of its own
+            word = piece.lower().strip("'-").removesuffix("'s")  # "Redline's" is "redline"
             if word and word not in EN_STOPWORDS:
                 tokens.append(_stem(word))
                 if "-" in word:

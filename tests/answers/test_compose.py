@@ -9,7 +9,13 @@ from dataclasses import replace
 
 import pytest
 
-from bot.answers.compose import MAX_INTRODUCED, Citations, Scorer, question_parts, quote_groups
+from bot.answers.compose import (
+    MAX_INTRODUCED,
+    Citations,
+    Scorer,
+    question_parts,
+    quote_groups,
+)
 from bot.answers.evidence import AbstentionPolicy, Evidence, assess
 from bot.kb.chunking import Chunk, quotable_units
 from bot.kb.lexical import DocTerms
@@ -66,7 +72,10 @@ def test_a_question_with_two_parts_gets_both_parts_quoted() -> None:
             ["Lines are long at lunch.", "How would we measure the delay;", "what gain is realistic?"],
         ),
         # A part too vague to match anything on its own ("how would we do it") is left out.
-        ("Lines are long at lunch. How would we do it? What gain is realistic?", ["Lines are long at lunch.", "What gain is realistic?"]),
+        (
+            "Lines are long at lunch. How would we do it? What gain is realistic?",
+            ["Lines are long at lunch.", "What gain is realistic?"],
+        ),
     ],
 )
 def test_a_question_in_several_sentences_splits_into_them(question: str, parts: list[str]) -> None:

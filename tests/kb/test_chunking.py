@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb.chunking import SECTION_SEPARATOR, Chunk, Chunker, introduced_lists, quotable_units, romanized
+from bot.kb.chunking import (
+    SECTION_SEPARATOR,
+    Chunk,
+    Chunker,
+    introduced_lists,
+    quotable_units,
+    romanized,
+)
 from bot.kb.schema import CaseMeta, format_number
 from bot.kb.sources import SourceDocument, load_corpus, parse_file
 from bot.settings import PROJECT_ROOT
@@ -281,7 +288,6 @@ def test_checklist_items_with_unusual_spaces_survive_chunking(tmp_path: Path) ->
         assert sum(item.text in chunk.text for chunk in chunks) == 1, item.text
 
 
-
 def test_a_sentence_ending_in_a_colon_introduces_the_list_after_it() -> None:
     text = (
         "Stores go live in waves. Go-live is complete for a store when:\n"
@@ -300,4 +306,3 @@ def test_a_sentence_ending_in_a_colon_introduces_the_list_after_it() -> None:
     assert [units[i] for i in lists[1]] == ["three days pass with no open P1 issue;", "sales reconcile within 0.5%."]
     assert [units[i] for i in lists[5]] == ["收银差异为 0"]
     assert set(lists) == {1, 5}  # "Bring these on the day:" is followed by prose, not a list
-
