@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 from pypinyin import lazy_pinyin
 
+from bot.kb.lexical import HAN_RUN
 from bot.kb.schema import CaseMeta, PlaybookMeta, StageGuideMeta, format_number
 from bot.kb.sources import SourceDocument
 
@@ -23,7 +24,6 @@ CHUNKER_VERSION = "4"  # bump when chunks or their tokens change
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 SECTION_SEPARATOR = " > "
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)")
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 MAX_ROMANIZED_CHARS = 4
 _SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
 SYNTHETIC_SECTIONS = {
@@ -84,7 +84,7 @@ def romanized(name: str) -> list[str]:
     """How English speakers write a Chinese name: the joined pinyin of its first two to
     four characters ("蜀渝小馆火锅" → shuyu, shuyuxiao, shuyuxiaoguan), since a brand
     leads the name and the rest ("火锅", "hotpot") gets translated, not spelled."""
-    run = _HAN_RUN.search(name)
+    run = HAN_RUN.search(name)
     if not run:
         return []
     syllables = lazy_pinyin(run.group(0)[:MAX_ROMANIZED_CHARS])

@@ -18,8 +18,10 @@ import numpy as np
 
 jieba.setLogLevel(logging.WARNING)
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9_+#'-]*|\d+(?:\.\d+)?")
+_HAN_RANGES = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs, extension A and compatibility
+HAN_CHAR = re.compile(rf"[{_HAN_RANGES}]")
+HAN_RUN = re.compile(rf"[{_HAN_RANGES}]+")
+_TOKEN = re.compile(rf"[{_HAN_RANGES}]+|[A-Za-z][A-Za-z0-9_+#'-]*|\d+(?:\.\d+)?")
 EN_STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does doing for from had has have how i if in into is
     it its me my of on or our ours should so than that the their them then there these they this those to us
@@ -37,7 +39,7 @@ INFO_FILE = "lexical.json"
 
 
 def is_han(text: str) -> bool:
-    return bool(_HAN.search(text))
+    return bool(HAN_CHAR.search(text))
 
 
 def _stem(word: str) -> str:

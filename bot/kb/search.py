@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from bot.kb.chunking import Chunk
-from bot.kb.lexical import DocTerms
+from bot.kb.lexical import HAN_CHAR, DocTerms
 from bot.kb.store import LIST_FILTERS, Snapshot, chroma_where
 
 Mode = Literal["lexical", "dense", "hybrid"]
@@ -36,12 +36,11 @@ MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 LANGS = ("zh", "en")
 FILTER_KEYS = ("kind", "stage", "lang", "audience", "modules", "industry", "segments")
 OTHER_STAGE_SHARE = 0.8  # of the named stage's guide's score: ranked after it, and not quoted beside it
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def detect_lang(text: str) -> str:
     """zh when Chinese characters carry a fair share of the text."""
-    han = len(_HAN.findall(text))
+    han = len(HAN_CHAR.findall(text))
     latin_words = len(re.findall(r"[A-Za-z]+", text))
     return "zh" if han and han >= latin_words else "en"
 
