@@ -204,7 +204,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     engine = open_engine(settings)
     engine.records = None  # eval questions are not knowledge gaps
     reports = run_eval(engine, questions)
-    table = format_table(reports, questions)
+    table = format_table(reports, questions, str(args.questions))
     target = args.out or (settings.data_dir / "eval" / "latest.md")
     save_report(table, reports, target)
     out.print(table, markup=False)

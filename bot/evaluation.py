@@ -147,10 +147,10 @@ def run_eval(engine: Engine, questions: list[EvalQuestion], modes: Sequence[Mode
     return reports
 
 
-def format_table(reports: list[ModeReport], questions: list[EvalQuestion]) -> str:
+def format_table(reports: list[ModeReport], questions: list[EvalQuestion], source: str = "") -> str:
     answerable = sum(q.answerable for q in questions)
     header = (
-        f"Eval: {len(questions)} questions ({answerable} answerable, {len(questions) - answerable} unanswerable; "
+        f"Eval{f' of {source}' if source else ''}: {len(questions)} questions ({answerable} answerable, {len(questions) - answerable} unanswerable; "
         + ", ".join(f"{t} {sum(q.type == t for q in questions)}" for t in ("same_lang", "cross_lingual", "paraphrase"))
         + ")"
     )

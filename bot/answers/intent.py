@@ -38,7 +38,7 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
     "value": [
         (r"\b(pitch|sell|selling|value prop(osition)?|talk track|objections?|push ?back|competitors?|differentiat\w*|why us|strengths?|weak(ness|nesses| spots?))\b", 2.5),
         (r"卖点|价值|话术|异议|竞品|对手|怎么讲|怎么说服|怎么回应|怎么回答|优势|短板|劣势|打动", 2.5),
-        (r"\bhow much (can|could|would|will|does|do)\b|\bhow much (faster|cheaper|better)\b|\bwhat (gain|reduction|improvement|saving)s?\b|\brealistic\b|\btypically\b", 1.5),
+        (r"\bhow much (can|could|would|will|does|do)\b|\bhow much (faster|cheaper|better)\b|\bwhat (\w+ )?(gain|reduction|improvement|saving)s?\b|\brealistic(ally)?\b|\btypical(ly)?\b|\bworth\b", 1.5),
         (r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b", 1.5),
         (r"能(帮|把|降|提升|做到|改善|省)|一般能|大概能|能降|能提升|能做到|能省|到什么程度", 1.5),
         (r"\b(worried|concerned|struggl\w+|pain|prospect|deal)\b|担心|头疼|痛点|潜在客户", 1.0),

@@ -26,6 +26,10 @@ from bot.answers.intent import KIND_FOR_INTENT, classify, detect_stage
         ("How do we handle objections about price from a prospect?", "value"),
         ("火锅客户担心成本，我们的卖点是什么？", "value"),
         ("竞品对比我们的优势和短板是什么？", "value"),
+        # value cues in their other word forms, with a word between "what" and the gain
+        ("What acceptance rate can we realistically point to after go-live?", "value"),
+        ("What typical reduction in write-offs can a dental chain expect?", "value"),
+        ("His cash is stuck in old stock. What's that worth per shop?", "value"),
         # general
         ("What is the baseline period for the food cost ratio?", "general"),
         ("Tell me about menu sync", "general"),
