@@ -192,3 +192,38 @@ def test_cases_by_query_json(data_dir: Path, corpus: dict[str, SourceDocument]) 
     assert [(m["before"], m["after"]) for m in bakery["metrics"]] == [
         (m.before, m.after) for m in corpus["case-maixiang-bakery"].meta.metrics
     ]
+
+
+def test_eval_prints_the_table_for_every_mode_and_saves_it(data_dir: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "questions.yaml"
+    questions.write_text(
+        """
+- {id: q-1, question: "Give me the go-live checklist", lang: en, type: same_lang, intent: checklist,
+   expected_docs: [sg-go-live], stage: go_live}
+- {id: q-2, question: "Does the POS accept payment in sea shells?", lang: en, type: unanswerable, intent: general}
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "table.md"
+
+    result = run_bot("eval", "--questions", str(questions), "--data-dir", str(data_dir), "--out", str(out))
+
+    assert result.returncode == 0, result.stderr
+    saved = out.read_text(encoding="utf-8")
+    assert saved.startswith(f"Eval of {questions}: 2 questions (1 answerable, 1 unanswerable;")
+    rows = [line for line in saved.splitlines() if line.startswith("| lexical |") or line.startswith("| dense |") or line.startswith("| hybrid |")]
+    assert len(rows) == 6  # the main table and the by-type table, one row per mode each
+    assert saved.strip() in result.stdout
+    assert out.with_suffix(".json").exists()
+
+
+def test_eval_rejects_duplicate_question_ids_in_one_line(data_dir: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "questions.yaml"
+    entry = '- {id: q-1, question: "x?", lang: en, type: unanswerable, intent: general}\n'
+    questions.write_text(entry * 2, encoding="utf-8")
+
+    result = run_bot("eval", "--questions", str(questions), "--data-dir", str(data_dir))
+
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "duplicate" in lines[0] and "q-1" in lines[0]
