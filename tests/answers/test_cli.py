@@ -211,7 +211,7 @@ def test_eval_prints_the_table_for_every_mode_and_saves_it(data_dir: Path, tmp_p
     assert result.returncode == 0, result.stderr
     saved = out.read_text(encoding="utf-8")
     assert saved.startswith(f"Eval of {questions}: 2 questions (1 answerable, 1 unanswerable;")
-    rows = [line for line in saved.splitlines() if line.startswith("| lexical |") or line.startswith("| dense |") or line.startswith("| hybrid |")]
+    rows = [line for line in saved.splitlines() if line.startswith(("| lexical |", "| dense |", "| hybrid |"))]
     assert len(rows) == 6  # the main table and the by-type table, one row per mode each
     assert saved.strip() in result.stdout
     assert out.with_suffix(".json").exists()
