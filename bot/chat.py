@@ -19,6 +19,8 @@ HELP = (
 
 def run_chat(engine: Engine, console: Console) -> int:
     console.print(Panel(HELP, title="ValueRelay", border_style="cyan"))
+    with console.status("loading the models…"):
+        engine.warm_up()
     history: list[str] = []
     while True:
         try:

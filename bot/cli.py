@@ -223,6 +223,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # A server's log is its operator's window: requests, redeliveries, failures.
     logging.getLogger("bot").setLevel(min(logging.getLogger("bot").getEffectiveLevel(), logging.INFO))
     engine = open_engine(settings)
+    engine.warm_up()
     relay = Relay(settings, engine, engine.records or Records(settings.data_dir))
     try:
         serve(settings, relay, http=args.http, host=args.host, port=args.port)

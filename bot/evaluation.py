@@ -131,7 +131,7 @@ def run_eval(engine: Engine, questions: list[EvalQuestion], modes: Sequence[Mode
         for doc_id, record in engine.documents.items()
         if record["checklist"]
     }
-    engine.ask(questions[0].question, record=False, today=today)  # warm-up: models and caches loaded
+    engine.warm_up()
     reports = []
     for mode in modes:
         report = ModeReport(mode, checklist_items=checklists)
