@@ -16,7 +16,7 @@ from bot.answers.compose import (
     question_parts,
     quote_groups,
 )
-from bot.answers.evidence import AbstentionPolicy, Evidence, assess
+from bot.answers.evidence import REFERENCE_VOCABULARY, AbstentionPolicy, Evidence, assess, concept_weights
 from bot.kb.chunking import Chunk, quotable_units
 from bot.kb.lexical import DocTerms
 from bot.kb.search import ChunkHit, DocHit, SearchResult
@@ -178,6 +178,21 @@ def test_a_question_naming_the_documents_subject_has_stronger_evidence() -> None
     assert named.score > unnamed.score
     policy = AbstentionPolicy()
     assert policy.confidence(named) >= policy.confidence(unnamed)
+
+
+@pytest.mark.parametrize("filler", [0, 200, REFERENCE_VOCABULARY])
+def test_words_missing_from_a_small_vocabulary_count_less_as_unknown(filler: int) -> None:
+    counts = {DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4, **{f"w{i}": 1 for i in range(filler)}}}
+    doc_terms = DocTerms(counts)
+    concepts = [["acme"], ["waste"], ["zeppelin"]]  # "zeppelin": in no document
+    result = SearchResult("acme waste zeppelin", "en", "hybrid", [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])], concepts)
+    weights = concept_weights(concepts, doc_terms)
+    missing_share = weights[2] / sum(weights)
+    scale = min(1.0, len(doc_terms.df) / REFERENCE_VOCABULARY)
+    evidence = assess(result, doc_terms, 0.4, [], frozenset())
+    assert 0.0 < missing_share
+    assert evidence.unknown == pytest.approx(missing_share * scale)
+    assert evidence.uncovered == ("zeppelin",)  # what the answer names as missing is not discounted
 
 
 @pytest.mark.parametrize("anchored", [0.0, 1.0])
