@@ -147,8 +147,14 @@ def run_eval(engine: Engine, questions: list[EvalQuestion], modes: Sequence[Mode
     return reports
 
 
+def _share(value: float, pool: int) -> str:
+    """A share as printed: "n/a" when no question was there to measure it."""
+    return f"{value:.3f}" if pool else "n/a"
+
+
 def format_table(reports: list[ModeReport], questions: list[EvalQuestion], source: str = "") -> str:
     answerable = sum(q.answerable for q in questions)
+    by_type_count = {t: sum(q.answerable and q.type == t for q in questions) for t in ("same_lang", "cross_lingual", "paraphrase")}
     header = (
         f"Eval{f' of {source}' if source else ''}: {len(questions)} questions ({answerable} answerable, {len(questions) - answerable} unanswerable; "
         + ", ".join(f"{t} {sum(q.type == t for q in questions)}" for t in ("same_lang", "cross_lingual", "paraphrase"))
@@ -173,10 +179,10 @@ def format_table(reports: list[ModeReport], questions: list[EvalQuestion], sourc
                     f"{report.recall(3):.3f}",
                     f"{report.recall(5):.3f}",
                     f"{report.mrr():.3f}",
-                    f"{said_no:.3f}",
-                    f"{answered:.3f}",
-                    f"{fidelity:.3f} (n={n_numbers})",
-                    f"{exact:.3f} (n={n_checklists})",
+                    _share(said_no, len(questions) - answerable),
+                    _share(answered, answerable),
+                    f"{_share(fidelity, n_numbers)} (n={n_numbers})",
+                    f"{_share(exact, n_checklists)} (n={n_checklists})",
                     f"{p50:.1f}",
                     f"{p95:.1f}",
                 ]
@@ -185,7 +191,10 @@ def format_table(reports: list[ModeReport], questions: list[EvalQuestion], sourc
         )
     by_type = ["", "Recall@3 / MRR@10 by question type:", "| mode | same_lang | cross_lingual | paraphrase |", "|---|---|---|---|"]
     for report in reports:
-        cells = [f"{report.recall(3, t):.3f} / {report.mrr(t):.3f}" for t in ("same_lang", "cross_lingual", "paraphrase")]
+        cells = [
+            f"{report.recall(3, t):.3f} / {report.mrr(t):.3f}" if n else "n/a"
+            for t, n in by_type_count.items()
+        ]
         by_type.append(f"| {report.mode} | " + " | ".join(cells) + " |")
     return "\n".join([header, "", *rows, *by_type])
 
