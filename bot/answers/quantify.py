@@ -42,13 +42,15 @@ class MetricChange:
             parts.append(f"{points:+.1f}{label}")
         return ", ".join(parts)
 
-    def format_value(self, value: int | float, lang: str) -> str:
+    def format_value(self, value: int | float) -> str:
+        """The value with its unit, spaced the way the unit's own script is written:
+        "138 minutes", "12,000 CNY", but "41件/人时", "18.6万元/月", "38.5%"."""
         unit = self.unit.strip()
-        joiner = "" if unit in ("%", "％") or lang == "zh" else " "
+        joiner = " " if unit[:1].isascii() and unit[:1].isalpha() else ""
         return f"{format_number(value)}{joiner}{unit}"
 
     def render(self, lang: str) -> str:
-        value = f"{self.format_value(self.before, lang)} → {self.format_value(self.after, lang)}"
+        value = f"{self.format_value(self.before)} → {self.format_value(self.after)}"
         change = self.describe_change(lang)
         period = f" · {self.period}" if self.period else ""
         return f"{self.name}: {value}" + (f" ({change})" if change else "") + period

@@ -166,8 +166,8 @@ def card_blocks(card: CaseCard, lang: str) -> list[Block]:
         rows = [
             [
                 m.name,
-                m.format_value(m.before, lang),
-                m.format_value(m.after, lang),
+                m.format_value(m.before),
+                m.format_value(m.after),
                 m.describe_change(lang),
                 m.period or "",
             ]

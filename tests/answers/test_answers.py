@@ -181,7 +181,7 @@ def test_case_question_returns_the_hotpot_card_with_exact_metrics(
     assert citation(answer, card.citation).doc_id == "case-shuyu-hotpot"
 
     # The rendered card carries the numbers, the changes and the customer's own words.
-    for shown in ["38.6% → 34.1%", "-11.7%", "-4.5 pts", "3.9% → 1.2%", "-69.2%", "21500 元 → 12800 元", "-40.5%"]:
+    for shown in ["38.6% → 34.1%", "-11.7%", "-4.5 pts", "3.9% → 1.2%", "-69.2%", "21500元 → 12800元", "-40.5%"]:
         assert shown in answer.text
     quote_lines = [
         line.lstrip(">").strip()

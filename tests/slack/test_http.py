@@ -157,8 +157,8 @@ def test_relay_case_renders_cards_with_a_metrics_table(endpoint: str, slack: Fak
     table = next(b["text"]["text"] for b in call.params["blocks"] if b.get("text", {}).get("text", "").startswith("```"))
     for metric in card.metrics:
         assert metric.name in table
-        assert metric.format_value(metric.before, expected.lang) in table
-        assert metric.format_value(metric.after, expected.lang) in table
+        assert metric.format_value(metric.before) in table
+        assert metric.format_value(metric.after) in table
 
 
 def test_relay_value_and_bare_questions(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
