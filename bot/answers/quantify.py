@@ -44,7 +44,7 @@ class MetricChange:
 
     def format_value(self, value: int | float) -> str:
         """The value with its unit, spaced the way the unit's own script is written:
-        "138 minutes", "12,000 CNY", but "41件/人时", "18.6万元/月", "38.5%"."""
+        "138 minutes", "12000 CNY", but "41件/人时", "18.6万元/月", "38.5%"."""
         unit = self.unit.strip()
         joiner = " " if unit[:1].isascii() and unit[:1].isalpha() else ""
         return f"{format_number(value)}{joiner}{unit}"
