@@ -153,8 +153,13 @@ def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.answers.engine import AnswerError
+
     engine = open_engine(settings)
-    answer = engine.cases(args.query, industry=args.industry)
+    try:
+        answer = engine.cases(args.query, industry=args.industry)
+    except AnswerError as error:
+        raise CliError(str(error)) from error
     if args.json:
         cards = [
             {

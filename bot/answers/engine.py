@@ -360,9 +360,19 @@ class Engine:
         return answer
 
     # --- checklists ------------------------------------------------------
+    @property
+    def modules(self) -> set[str]:
+        """Every product module a document names, in its front matter or for one of its sections."""
+        named = set()
+        for record in self.documents.values():
+            meta = record["meta"]
+            named.update(meta.get("modules") or [])
+            for section_modules in (meta.get("section_modules") or {}).values():
+                named.update(section_modules)
+        return named
+
     def detect_module(self, question: str) -> str | None:
-        modules = {m for record in self.documents.values() for m in record["meta"].get("modules", []) or []}
-        for module in sorted(modules, key=len, reverse=True):
+        for module in sorted(self.modules, key=len, reverse=True):
             pattern = r"(?<![A-Za-z])" + re.escape(module).replace("_", "[ _-]") + r"(?![A-Za-z])"
             if re.search(pattern, question, re.IGNORECASE):
                 return module
@@ -393,6 +403,10 @@ class Engine:
     ) -> ChecklistResult:
         if stage not in STAGES:
             raise AnswerError(f"unknown stage {stage!r} (expected one of {', '.join(STAGES)})")
+        # A mistyped module would otherwise narrow the list to its general sections, silently.
+        if module and module.lower() not in {m.lower() for m in self.modules}:
+            known = ", ".join(sorted(self.modules)) or "none"
+            raise AnswerError(f"unknown module {module!r} (modules in the index: {known})")
         today = today or dt.date.today()
         filters = filters or Filters()
         wanted = filters.as_dict()
@@ -439,6 +453,10 @@ class Engine:
         self, query: str | None = None, industry: str | None = None, filters: Filters | None = None,
         today: dt.date | None = None,
     ) -> Answer:
+        industries = {r["meta"]["industry"] for r in self.documents.values() if r["meta"]["kind"] == "case"}
+        if industry and industry.lower() not in {i.lower() for i in industries}:
+            known = ", ".join(sorted(industries)) or "none"
+            raise AnswerError(f"no case in industry {industry!r} (industries in the index: {known})")
         today = today or dt.date.today()
         filters = replace(filters or Filters(), kind="case", industry=industry or None)
         lang = detect_lang(query) if query else "en"

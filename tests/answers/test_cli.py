@@ -128,14 +128,24 @@ def test_checklist_json_lists_the_file_items_in_order(data_dir: Path, corpus: di
     assert data["items"] == [{"text": i.text, "section": i.section, "doc_id": "sg-go-live"} for i in guide.checklist]
 
 
-def test_unknown_stage_is_one_line_on_stderr(data_dir: Path) -> None:
-    result = run_bot("checklist", "nope", "--data-dir", str(data_dir))
+@pytest.mark.parametrize(
+    ("args", "message", "listed"),
+    [
+        (["checklist", "nope"], "unknown stage 'nope'", "go_live"),
+        (["checklist", "go_live", "--module", "kdss"], "unknown module 'kdss'", "kds"),
+        (["cases", "--industry", "aviation"], "no case in industry 'aviation'", "hotpot"),
+    ],
+)
+def test_an_unknown_stage_module_or_industry_is_one_line_on_stderr_naming_the_known_ones(
+    data_dir: Path, args: list[str], message: str, listed: str
+) -> None:
+    result = run_bot(*args, "--data-dir", str(data_dir))
 
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "unknown stage 'nope'" in lines[0] and "go_live" in lines[0]
+    assert message in lines[0] and listed in lines[0]
 
 
 def test_empty_question_is_a_usage_error(data_dir: Path) -> None:
