@@ -363,7 +363,7 @@ class Engine:
     @property
     def modules(self) -> set[str]:
         """Every product module a document names, in its front matter or for one of its sections."""
-        named = set()
+        named: set[str] = set()
         for record in self.documents.values():
             meta = record["meta"]
             named.update(meta.get("modules") or [])
