@@ -19,6 +19,7 @@ from bot.answers.engine import Engine
 from bot.kb.search import MODES, Mode
 
 DEFAULT_QUESTIONS = Path("tests/eval")
+ANSWERABLE_TYPES = ("same_lang", "cross_lingual", "paraphrase")
 
 
 class EvalQuestion(BaseModel):
@@ -154,10 +155,10 @@ def _share(value: float, pool: int) -> str:
 
 def format_table(reports: list[ModeReport], questions: list[EvalQuestion], source: str = "") -> str:
     answerable = sum(q.answerable for q in questions)
-    by_type_count = {t: sum(q.answerable and q.type == t for q in questions) for t in ("same_lang", "cross_lingual", "paraphrase")}
+    type_counts = {t: sum(q.type == t for q in questions) for t in ANSWERABLE_TYPES}
     header = (
         f"Eval{f' of {source}' if source else ''}: {len(questions)} questions ({answerable} answerable, {len(questions) - answerable} unanswerable; "
-        + ", ".join(f"{t} {sum(q.type == t for q in questions)}" for t in ("same_lang", "cross_lingual", "paraphrase"))
+        + ", ".join(f"{t} {n}" for t, n in type_counts.items())
         + ")"
     )
     columns = [
@@ -189,11 +190,16 @@ def format_table(reports: list[ModeReport], questions: list[EvalQuestion], sourc
             )
             + " |"
         )
-    by_type = ["", "Recall@3 / MRR@10 by question type:", "| mode | same_lang | cross_lingual | paraphrase |", "|---|---|---|---|"]
+    by_type = [
+        "",
+        "Recall@3 / MRR@10 by question type:",
+        "| mode | " + " | ".join(ANSWERABLE_TYPES) + " |",
+        "|" + "---|" * (len(ANSWERABLE_TYPES) + 1),
+    ]
     for report in reports:
         cells = [
             f"{report.recall(3, t):.3f} / {report.mrr(t):.3f}" if n else "n/a"
-            for t, n in by_type_count.items()
+            for t, n in type_counts.items()
         ]
         by_type.append(f"| {report.mode} | " + " | ".join(cells) + " |")
     return "\n".join([header, "", *rows, *by_type])
