@@ -14,7 +14,7 @@ from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Quote, QuoteGroup
 from bot.answers.quantify import MetricChange
 from bot.kb.chunking import SECTION_SEPARATOR, Chunk, introduced_lists, quotable_units
-from bot.kb.lexical import tokenize
+from bot.kb.lexical import lemma, tokenize
 from bot.kb.schema import DEFAULT_REVIEW_DAYS, review_due
 from bot.kb.search import DocHit
 
@@ -111,18 +111,27 @@ def unit_tokens(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
+@functools.lru_cache(maxsize=65536)
+def unit_lemmas(text: str) -> frozenset[str]:
+    return frozenset(lemma(token) for token in unit_tokens(text))
+
+
 @dataclass
 class Scorer:
-    """How well a unit of text covers the question's terms (in either language)."""
+    """How well a unit of text covers the question's terms (in either language),
+    inflections aside: "scanned" states the question's "scanning"."""
 
     concepts: list[list[str]]
     weights: list[float]
     quantity: bool
 
+    def __post_init__(self) -> None:
+        self._lemmas = [frozenset(lemma(form) for form in forms) for forms in self.concepts]
+
     def covered(self, text: str) -> frozenset[int]:
         """The question concepts (by index) a text mentions."""
-        tokens = unit_tokens(text)
-        return frozenset(i for i, forms in enumerate(self.concepts) if tokens.intersection(forms))
+        tokens = unit_lemmas(text)
+        return frozenset(i for i, forms in enumerate(self._lemmas) if tokens.intersection(forms))
 
     def share(self, concepts: Iterable[int]) -> float:
         return sum(self.weights[i] for i in concepts) / (sum(self.weights) or 1.0)

@@ -4,6 +4,7 @@ document holds the term or one of its translations."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import bm25s
 import jieba
+import simplemma
 import numpy as np
 
 jieba.setLogLevel(logging.WARNING)
@@ -64,6 +66,14 @@ def tokenize(text: str) -> list[str]:
                     # "go-live" also matches "go live" and "live".
                     tokens.extend(_stem(part) for part in word.split("-") if part and part not in EN_STOPWORDS)
     return tokens
+
+
+@functools.lru_cache(maxsize=65536)
+def lemma(token: str) -> str:
+    """An English token's dictionary form ("scanned" → "scan", "receiving" → "receive").
+    Search keeps inflections apart (BM25 and the voices were calibrated so); matching a
+    question's terms in a sentence to quote should not."""
+    return token if is_han(token) else simplemma.lemmatize(token, lang="en")
 
 
 def add_terms(terms: Iterable[str]) -> None:

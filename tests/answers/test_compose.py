@@ -130,6 +130,15 @@ def test_section_heading_counts_for_the_units_under_it() -> None:
     assert picked == [under_risks]
 
 
+def test_a_sentence_stating_an_inflected_form_of_a_question_term_covers_it() -> None:
+    # The question says "scanning" and "receiving"; the source says "scanned" and "received".
+    stated = "At least 98% of pallets received in the dry run are scanned, not keyed."
+    other = "Operators train on the floor in small groups."
+    chunks = [chunk("Exit criteria", f"- {other}\n- {stated}")]
+    picked = quoted(chunks, [["scanning"], ["receiving"]], {stated: 0.3, other: 0.35}, max_quotes=1)
+    assert picked == [stated]
+
+
 def test_a_magnitude_question_prefers_a_stated_change_over_any_number() -> None:
     change = "Average ticket time typically falls 20%-30% at peak."
     count = "A typical store has 12 staff at peak."
