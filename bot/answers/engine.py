@@ -269,6 +269,8 @@ class Engine:
             if dict(route.scores).get("case", 0) > 0:
                 proof = self.search(question, replace(filters, kind="case"), mode)
                 answer.cards = self._cards(proof.docs, citations, limit=PROOF_CARDS)
+                if answer.cards:
+                    answer.proof_headline = label(lang, "cases", n=len(answer.cards))
         else:
             answer.groups = quote_groups(self._passages(self._relevant(result.docs)), scorer, citations, similarity)
             answer.headline = label(lang, "from_sources", n=len({q.citation for g in answer.groups for q in g.quotes}))
@@ -282,13 +284,20 @@ class Engine:
     def _generate(self, answer: Answer, result: SearchResult, today: dt.date) -> None:
         """Replace the quoted passages with a generated answer if, and only if, it passes the guard."""
         citations = Citations(self.documents, today, self.settings.source_base_url)
-        # Cards are numbered first here; renumber them so their markers match.
-        cards = [replace(card, citation=citations.cite(card.doc_id, "")) for card in answer.cards]
+
+        def numbered_cards() -> list[CaseCard]:
+            return [replace(card, citation=citations.cite(card.doc_id, "")) for card in answer.cards]
+
+        # Numbers follow reading order: cards that lead the answer before the passages,
+        # proof cards (shown after the text) after them.
+        cards = [] if answer.proof_headline else numbered_cards()
         passages: list[Passage] = []
         for doc, chunks in self._passages(self._relevant(result.docs)):
             for chunk in chunks[:GENERATION_PASSAGES_PER_DOC]:
                 number = citations.cite(doc.doc_id, chunk.section, doc.score)
                 passages.append(Passage(number, chunk.title, chunk.section, chunk.text))
+        if answer.proof_headline:
+            cards = numbered_cards()
         generation = generate(self.chat_model, answer.question, passages, answer.lang)
         if generation is None or not generation.guard.ok:
             answer.guard_problems = generation.guard.problems if generation else ["the model failed"]

@@ -80,6 +80,9 @@ class Answer:
     stage: str | None = None
     module: str | None = None
     cards: list[CaseCard] = field(default_factory=list)
+    # Set when the cards back up a pitch: they follow the quotes, under this heading,
+    # instead of leading the answer as they do when the question asks for cases.
+    proof_headline: str = ""
     citations: list[Citation] = field(default_factory=list)
     sources: list[SourceRef] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

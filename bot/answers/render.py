@@ -38,14 +38,18 @@ def render_text(answer: Answer) -> str:
     for group in answer.checklist:
         lines.append(f"*{group.section}* [{group.citation}]")
         lines.extend(f"- [ ] {item}" for item in group.items)
-    for card in answer.cards:
-        lines.extend(card_lines(card, lang))
+    cards = [line for card in answer.cards for line in card_lines(card, lang)]
+    if not answer.proof_headline:
+        lines.extend(cards)
     if answer.generated:
         lines.append(answer.generated)
     else:
         for group in answer.groups:
             lines.append(f"*{group.heading}*")
             lines.extend(f"• {quote.text} [{quote.citation}]" for quote in group.quotes)
+    if answer.proof_headline:
+        lines.append(answer.proof_headline)
+        lines.extend(cards)
     lines.extend(answer.notes)
     if answer.citations:
         lines.append("")

@@ -189,8 +189,9 @@ def answer_body(answer: Answer) -> list[Block]:
         lines = [f"*{escape(group.section)}* [{group.citation}]"]
         lines += [f"☐ {escape(item)}" for item in group.items]
         blocks += sections(lines)
-    for card in answer.cards:
-        blocks += card_blocks(card, lang)
+    cards = [block for card in answer.cards for block in card_blocks(card, lang)]
+    if not answer.proof_headline:
+        blocks += cards
     if answer.generated:
         blocks += sections(escape(answer.generated).splitlines())
     else:
@@ -198,6 +199,9 @@ def answer_body(answer: Answer) -> list[Block]:
             lines = [f"*{escape(group.heading)}*"] if group.heading else []
             lines += [f"• {escape(quote.text)} [{quote.citation}]" for quote in group.quotes]
             blocks += sections(lines)
+    if answer.proof_headline:
+        blocks += sections([f"*{escape(answer.proof_headline)}*"])
+        blocks += cards
     for note in answer.notes:
         blocks += context(escape(note))
     if answer.citations:

@@ -235,6 +235,11 @@ def test_value_question_quotes_the_hotpot_playbook_first(engine: Engine) -> None
     # "Any proof with numbers?": the hotpot case comes along as a proof card.
     assert [card.doc_id for card in answer.cards] == ["case-shuyu-hotpot"]
     assert citation(answer, answer.cards[0].citation).doc_id == "case-shuyu-hotpot"
+    # The proof follows the pitch under its own heading, and is numbered after it: reading order.
+    assert answer.proof_headline == LABELS["en"]["cases"].format(n=1)
+    assert answer.cards[0].citation > max(q.citation for q in quotes)
+    text = answer.text
+    assert text.index(quotes[-1].text) < text.index(answer.proof_headline) < text.index(answer.cards[0].customer)
 
 
 def test_each_part_of_a_long_question_gets_its_own_best_quote(engine: Engine) -> None:

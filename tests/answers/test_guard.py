@@ -373,6 +373,8 @@ def test_proof_cards_keep_pointing_at_their_case_when_a_generated_answer_is_show
     for card in answer.cards:
         numbered = [c for c in answer.citations if c.number == card.citation]
         assert [c.doc_id for c in numbered] == [card.doc_id]
+    # The proof is shown after the generated text, so it is numbered after what the text cites.
+    assert min(card.citation for card in answer.cards) > max(int(n) for n in re.findall(r"\[(\d+)\]", text))
 
 
 def test_each_passage_of_a_long_section_is_checked_against_its_own_text(

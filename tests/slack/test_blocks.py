@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Quote, QuoteGroup
 from bot.answers.quantify import MetricChange
@@ -117,6 +118,30 @@ def test_case_card_metrics_table_lines_up_chinese_and_english() -> None:
     starts = [display_width(row[: row.index(cell)]) for row, cell in zip(rows[2:], ["38.5%", "12"])]
     assert starts[0] == starts[1]
     assert "> 以前月底才知道亏在哪。" in "\n".join(section_texts([message]))
+
+
+def card_for(customer: str, number: int) -> CaseCard:
+    metrics = (MetricChange("Food cost", 38.5, 34.2, "%", None),)
+    return CaseCard("case-1", customer, "hotpot", "42 stores", ("food_cost",), metrics, None, number)
+
+
+def test_proof_cards_follow_the_pitch_under_their_heading_and_case_cards_lead() -> None:
+    pitch = QuoteGroup("Value points", (Quote("Food cost usually falls 2-3 points.", 1),))
+    value = Answer(
+        "q", "value", "en", False, 1.0, headline="What to pitch:", groups=[pitch],
+        cards=[card_for("Shuyu Hotpot", 2)], proof_headline="Customer proof (1 case(s)):",
+        citations=[citation(1), citation(2)],
+    )
+    texts = section_texts(answer_messages(value, answer_id=None))
+    order = [next(i for i, t in enumerate(texts) if needle in t) for needle in
+             ("What to pitch:", "Food cost usually falls", "Customer proof (1 case(s)):", "Shuyu Hotpot")]
+    assert order == sorted(order)
+
+    case = replace(value, intent="case", headline="Customer proof (1 case(s)):", proof_headline="")
+    texts = section_texts(answer_messages(case, answer_id=None))
+    assert texts.index(next(t for t in texts if "Shuyu Hotpot" in t)) < texts.index(
+        next(t for t in texts if "Food cost usually falls" in t)
+    )
 
 
 def test_table_rows_pad_by_display_width() -> None:
