@@ -10,7 +10,9 @@ sentence of that document is in meaning (a cross-lingual model); and how much
 of the question names what the document is about (its title, customer,
 segments, modules, tags: the overview), since a question that names a
 document's subject is asked about that document even when it paraphrases the
-rest. The policy's weights and threshold were calibrated on the eval set,
+rest. Words that only ask for a shape of answer ("pitch", "proof", "案例")
+are left out: the routing has used them, and no source needs to contain them.
+The policy's weights and threshold were calibrated on the eval set,
 unanswerable questions included.
 
 The unknown share is discounted in a corpus with a small vocabulary: absence
@@ -29,6 +31,7 @@ from functools import lru_cache
 
 from wordfreq import zipf_frequency
 
+from bot.answers.intent import REQUEST_TERMS
 from bot.kb.lexical import DocTerms, is_han
 from bot.kb.search import SearchResult
 
@@ -84,6 +87,8 @@ def assess(
     total = covered = unknown = anchored = 0.0
     missing: list[tuple[float, str]] = []
     for forms, weight in zip(result.concepts, concept_weights(result.concepts, doc_terms)):
+        if forms[0] in REQUEST_TERMS:
+            continue  # the routing has used it; no source needs to say "pitch" to hold one
         total += weight
         if subject_terms.intersection(forms):
             anchored += weight

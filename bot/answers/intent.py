@@ -44,6 +44,14 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
         (r"\b(worried|concerned|struggl\w+|pain|prospect|deal)\b|担心|头疼|痛点|潜在客户", 1.0),
     ],
 }
+# Words that say what shape of answer is wanted (a pitch, proof, a checklist) or why the user
+# asks ("worried"), not what it is about. They route a question; a source need not contain them
+# to answer it ("What do we pitch to a dental group worried about no-shows? Any proof?").
+# Written as search tokens (lower case, singular), so the evidence can skip them.
+REQUEST_TERMS = frozenset(
+    """pitch sell proof example case reference worried worry concerned prospect typical typically
+    realistic realistically checklist 案例 例子 实例 证明 标杆 话术 卖点 担心 头疼 痛点 清单""".split()
+)
 STAGE_CUES: dict[str, str] = {
     "survey": r"\bsurvey\b|discovery|kick-?off|site (visit|survey)|调研|摸底|需求调研|启动会",
     "go_live": r"go[- ]?live|going live|cut-?over|switch(es|ing)? (over |on)?to the new system|launch day|上线|切换|割接",

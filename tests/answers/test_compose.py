@@ -18,7 +18,8 @@ from bot.answers.compose import (
 )
 from bot.answers.evidence import REFERENCE_VOCABULARY, AbstentionPolicy, Evidence, assess, concept_weights
 from bot.kb.chunking import Chunk, quotable_units
-from bot.kb.lexical import DocTerms
+from bot.answers.intent import REQUEST_TERMS
+from bot.kb.lexical import DocTerms, tokenize
 from bot.kb.search import ChunkHit, DocHit, SearchResult
 
 TODAY = dt.date(2026, 11, 25)
@@ -202,6 +203,27 @@ def test_words_missing_from_a_small_vocabulary_count_less_as_unknown(filler: int
     assert 0.0 < missing_share
     assert evidence.unknown == pytest.approx(missing_share * scale)
     assert evidence.uncovered == ("zeppelin",)  # what the answer names as missing is not discounted
+
+
+@pytest.mark.parametrize("asking", [["pitch"], ["proof", "证明"], ["案例"], ["worried"]])
+def test_words_asking_for_a_shape_of_answer_are_no_evidence_either_way(asking: list[str]) -> None:
+    # "What do we pitch to acme about waste? Any proof?": no source says "pitch" or "proof",
+    # and none needs to in order to answer.
+    doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
+    hits = [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])]
+
+    def evidence(concepts: list[list[str]]) -> Evidence:
+        return assess(SearchResult("q", "en", "hybrid", hits, concepts), doc_terms, 0.4, [], frozenset())
+
+    plain = evidence([["acme"], ["waste"]])
+    asked = evidence([["acme"], asking, ["waste"]])
+    assert asking[0] in REQUEST_TERMS
+    assert asked == plain
+    assert asked.unknown == 0.0 and asked.coverage == pytest.approx(1.0)
+
+
+def test_request_terms_are_written_as_search_tokens() -> None:
+    assert [term for term in sorted(REQUEST_TERMS) if tokenize(term) != [term]] == []
 
 
 @pytest.mark.parametrize("anchored", [0.0, 1.0])
