@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.answers.labels import label
@@ -124,6 +124,7 @@ class Scorer:
     concepts: list[list[str]]
     weights: list[float]
     quantity: bool
+    _lemmas: list[frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._lemmas = [frozenset(lemma(form) for form in forms) for forms in self.concepts]
