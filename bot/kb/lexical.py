@@ -15,8 +15,8 @@ from pathlib import Path
 
 import bm25s
 import jieba
-import simplemma
 import numpy as np
+import simplemma
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -71,8 +71,9 @@ def tokenize(text: str) -> list[str]:
 @functools.lru_cache(maxsize=65536)
 def lemma(token: str) -> str:
     """An English token's dictionary form ("scanned" → "scan", "receiving" → "receive").
-    Search keeps inflections apart (BM25 and the voices were calibrated so); matching a
-    question's terms in a sentence to quote should not."""
+    Search keeps inflections apart: its voices and the abstention policy were calibrated on
+    these tokens, and lemmatizing them cost the eval set's recall@1 (0.886 → 0.861). Matching
+    a question's terms in a sentence to quote should not."""
     return token if is_han(token) else simplemma.lemmatize(token, lang="en")
 
 
