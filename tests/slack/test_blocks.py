@@ -135,7 +135,7 @@ def test_proof_cards_follow_the_pitch_under_their_heading_and_case_cards_lead() 
     texts = section_texts(answer_messages(value, answer_id=None))
     order = [next(i for i, t in enumerate(texts) if needle in t) for needle in
              ("What to pitch:", "Food cost usually falls", "Customer proof (1 case(s)):", "Shuyu Hotpot")]
-    assert order == sorted(order)
+    assert order == sorted(order) and len(set(order)) == len(order)
 
     case = replace(value, intent="case", headline="Customer proof (1 case(s)):", proof_headline="")
     texts = section_texts(answer_messages(case, answer_id=None))
