@@ -54,6 +54,12 @@ class AnswerError(ValueError):
     """A request the engine cannot serve (empty question, unknown stage); the message says why."""
 
 
+def require_known(value: str | None, known: set[str], problem: str, plural: str) -> None:
+    """Refuse a name (any case) the index does not hold, listing those it does."""
+    if value and value.lower() not in {name.lower() for name in known}:
+        raise AnswerError(f"{problem} {value!r} ({plural} in the index: {', '.join(sorted(known)) or 'none'})")
+
+
 @dataclass(frozen=True)
 class ChecklistResult:
     stage: str
@@ -416,9 +422,7 @@ class Engine:
         if stage not in STAGES:
             raise AnswerError(f"unknown stage {stage!r} (expected one of {', '.join(STAGES)})")
         # A mistyped module would otherwise narrow the list to its general sections, silently.
-        if module and module.lower() not in {m.lower() for m in self.modules}:
-            known = ", ".join(sorted(self.modules)) or "none"
-            raise AnswerError(f"unknown module {module!r} (modules in the index: {known})")
+        require_known(module, self.modules, "unknown module", "modules")
         today = today or dt.date.today()
         filters = filters or Filters()
         wanted = filters.as_dict()
@@ -466,9 +470,7 @@ class Engine:
         today: dt.date | None = None,
     ) -> Answer:
         industries = {r["meta"]["industry"] for r in self.documents.values() if r["meta"]["kind"] == "case"}
-        if industry and industry.lower() not in {i.lower() for i in industries}:
-            known = ", ".join(sorted(industries)) or "none"
-            raise AnswerError(f"no case in industry {industry!r} (industries in the index: {known})")
+        require_known(industry, industries, "no case in industry", "industries")
         today = today or dt.date.today()
         filters = replace(filters or Filters(), kind="case", industry=industry or None)
         lang = detect_lang(query) if query else "en"
