@@ -10,7 +10,8 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,18 @@ EXIT_USAGE = 2
 
 class CliError(Exception):
     """A one-line, user-facing failure."""
+
+
+@contextmanager
+def refusals_as_errors() -> Iterator[None]:
+    """What the engine refuses to serve (empty question, unknown stage, module or industry)
+    is a one-line error, like any other bad input."""
+    from bot.answers.engine import AnswerError
+
+    try:
+        yield
+    except AnswerError as error:
+        raise CliError(str(error)) from error
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -116,18 +129,14 @@ def read_batch(path: str) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.answers.engine import AnswerError
-
     if args.batch is None and not (args.question or "").strip():
         raise CliError("the question is empty: python -m bot ask \"QUESTION\"")
     filters = filters_from(args)
     questions = read_batch(args.batch) if args.batch is not None else [args.question]
     engine = open_engine(settings)
     for question in questions:
-        try:
+        with refusals_as_errors():
             answer = engine.ask(question, filters)
-        except AnswerError as error:
-            raise CliError(str(error)) from error
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
@@ -138,13 +147,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.answers.engine import AnswerError
-
     engine = open_engine(settings)
-    try:
+    with refusals_as_errors():
         found = engine.checklist(args.stage, args.module)
-    except AnswerError as error:
-        raise CliError(str(error)) from error
     if args.json:
         print(json.dumps({"stage": found.stage, "items": found.items}, ensure_ascii=False))
     else:
@@ -153,13 +158,9 @@ def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.answers.engine import AnswerError
-
     engine = open_engine(settings)
-    try:
+    with refusals_as_errors():
         answer = engine.cases(args.query, industry=args.industry)
-    except AnswerError as error:
-        raise CliError(str(error)) from error
     if args.json:
         cards = [
             {
