@@ -27,6 +27,10 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+# A question asking what to ask the customer: then the sources' own questions are the answer.
+_ASKS_FOR_QUESTIONS = re.compile(
+    r"\b(ask|asking|questions?)\b|问(什么|哪些|啥|些什么)|哪些问题|什么问题|提问", re.IGNORECASE
+)
 # Where a question breaks into parts: after a question mark or full stop (either script), or a semicolon.
 _PART_END = re.compile(r"(?<=[?？!！。；;])\s*|(?<=\.)\s+")
 MIN_PART_TERMS = 2
@@ -124,6 +128,7 @@ class Scorer:
     concepts: list[list[str]]
     weights: list[float]
     quantity: bool
+    statements_only: bool = False  # quote no unit that is itself a question (see `is_question`)
     _lemmas: list[frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -189,6 +194,9 @@ def _candidates(
                 units.append((SEMANTIC_WEIGHT * meaning + prior + scorer.bonus(unit), scorer.covered(unit), unit))
             for position, (base, own, unit) in enumerate(units):
                 introduces = tuple(lists.get(position, ()))
+                # A lead-in into a list of questions ("Ask the owner:") goes with its list.
+                if scorer.statements_only and any(is_question(units[i][2]) for i in (position, *introduces)):
+                    continue
                 if introduces:
                     # A lead-in is quoted with its list, so it is worth what the block is worth.
                     block = [units[position], *(units[i] for i in introduces)]
@@ -312,6 +320,16 @@ def stale_notes(answer: Answer, documents: dict[str, dict[str, Any]]) -> list[st
 
 def quantity_question(question: str) -> bool:
     return bool(_QUANTITY.search(question))
+
+
+def asks_for_questions(question: str) -> bool:
+    return bool(_ASKS_FOR_QUESTIONS.search(question))
+
+
+def is_question(unit: str) -> bool:
+    """A unit that asks rather than states, such as a playbook's discovery question ("上个月的
+    爽约率多少？"). A statement that quotes a question ('Ask: "How many …?"') is a statement."""
+    return unit.rstrip().endswith(("?", "？"))
 
 
 def question_parts(question: str) -> list[str]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from bot.answers.compose import (
     Citations,
+    asks_for_questions,
     Scorer,
     case_card,
     checklist_groups,
@@ -26,7 +27,7 @@ from bot.answers.compose import (
     unit_tokens,
     visible,
 )
-from bot.answers.evidence import AbstentionPolicy, Evidence, assess, concept_weights
+from bot.answers.evidence import AbstentionPolicy, Evidence, assess, concept_weights, content_weights
 from bot.answers.generate import Passage, generate, load_chat_model
 from bot.answers.intent import Intent, Route, classify
 from bot.answers.labels import label
@@ -236,7 +237,7 @@ class Engine:
         return refs
 
     def _scorer(self, question: str, result: SearchResult) -> Scorer:
-        weights = concept_weights(result.concepts, self.snapshot.lexical.doc_terms)
+        weights = content_weights(result.concepts, self.snapshot.lexical.doc_terms)
         return Scorer(result.concepts, weights, quantity_question(question))
 
     def _compose(
@@ -271,6 +272,10 @@ class Engine:
         elif route.intent == "value" and top_kind == "playbook":
             playbooks = [d for d in self._relevant(result.docs) if self.documents[d.doc_id]["meta"]["kind"] == "playbook"][:2]
             answer.headline = label(lang, "value")
+            # A pitch is told to the customer, not asked of them. A discovery question shares the
+            # user's question's shape and words, so it is closest in meaning to it and would crowd
+            # out the value points that answer it.
+            scorer = replace(scorer, statements_only=not asks_for_questions(question))
             answer.groups = quote_groups(self._passages(playbooks), scorer, citations, similarity)
             if dict(route.scores).get("case", 0) > 0:
                 proof = self.search(question, replace(filters, kind="case"), mode)

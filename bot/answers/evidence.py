@@ -53,6 +53,14 @@ def concept_weights(concepts: Sequence[Sequence[str]], doc_terms: DocTerms) -> l
     return [specificity(forms[0]) * doc_terms.rarity(forms) for forms in concepts]
 
 
+def content_weights(concepts: Sequence[Sequence[str]], doc_terms: DocTerms) -> list[float]:
+    """The weights for judging a source's words (answerability, quoting): a word that only asks
+    for a shape of answer ("pitch", "proof", "案例") weighs nothing. The routing has used it, and
+    no source needs to say "pitch" to hold one. Retrieval keeps it: there it still ranks better."""
+    weights = concept_weights(concepts, doc_terms)
+    return [0.0 if forms[0] in REQUEST_TERMS else weight for forms, weight in zip(concepts, weights)]
+
+
 @dataclass(frozen=True)
 class Evidence:
     coverage: float              # specificity-weighted share of question terms found in the top document
@@ -86,9 +94,9 @@ def assess(
     counts = doc_terms.counts.get(result.docs[0].doc_id, {})
     total = covered = unknown = anchored = 0.0
     missing: list[tuple[float, str]] = []
-    for forms, weight in zip(result.concepts, concept_weights(result.concepts, doc_terms)):
-        if forms[0] in REQUEST_TERMS:
-            continue  # the routing has used it; no source needs to say "pitch" to hold one
+    for forms, weight in zip(result.concepts, content_weights(result.concepts, doc_terms)):
+        if not weight:
+            continue  # says nothing about the topic: neither found nor missing
         total += weight
         if subject_terms.intersection(forms):
             anchored += weight

@@ -242,6 +242,34 @@ def test_value_question_quotes_the_hotpot_playbook_first(engine: Engine) -> None
     assert text.index(quotes[-1].text) < text.index(answer.proof_headline) < text.index(answer.cards[0].customer)
 
 
+@pytest.mark.parametrize(
+    ("question", "pitch"),
+    [
+        ("What do we pitch to a tea-drink chain about slow drinks at peak hours?", True),
+        ("奶茶连锁高峰出杯慢，我们怎么讲卖点？", True),
+        ("What do we pitch to a tea-drink chain about slow drinks at peak hours, and which questions should I ask?", False),
+    ],
+)
+def test_a_pitch_quotes_what_we_tell_the_customer_not_what_we_ask_them(
+    engine: Engine, corpus: dict[str, SourceDocument], question: str, pitch: bool
+) -> None:
+    answer = engine.ask(question, today=TODAY)
+    quotes = [quote.text for group in answer.groups for quote in group.quotes]
+    asked = [text for text in quotes if text.rstrip().endswith(("?", "？"))]
+
+    assert answer.intent == "value"
+    assert quotes
+    # The tea-drink playbook's discovery questions are about peak hours too ("高峰时段是几点？").
+    questions_in_playbook = [
+        line for line in corpus["pb-tea-drinks-membership"].body.splitlines() if line.rstrip().endswith("？")
+    ]
+    assert questions_in_playbook
+    if pitch:
+        assert asked == []
+    else:
+        assert asked  # asked what to ask: the playbook's own questions are the answer
+
+
 def test_each_part_of_a_long_question_gets_its_own_best_quote(engine: Engine) -> None:
     # The last part asks for the gain in output per staff hour; the playbook states it once,
     # in words ("orders per labour hour") that share little with the long question as a whole.

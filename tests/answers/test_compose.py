@@ -13,10 +13,18 @@ from bot.answers.compose import (
     MAX_INTRODUCED,
     Citations,
     Scorer,
+    asks_for_questions,
     question_parts,
     quote_groups,
 )
-from bot.answers.evidence import REFERENCE_VOCABULARY, AbstentionPolicy, Evidence, assess, concept_weights
+from bot.answers.evidence import (
+    REFERENCE_VOCABULARY,
+    AbstentionPolicy,
+    Evidence,
+    assess,
+    concept_weights,
+    content_weights,
+)
 from bot.kb.chunking import Chunk, quotable_units
 from bot.answers.intent import REQUEST_TERMS
 from bot.kb.lexical import DocTerms, tokenize
@@ -37,10 +45,15 @@ def chunk(section: str, text: str, order: int = 0) -> Chunk:
 
 
 def quoted(
-    chunks: list[Chunk], concepts: list[list[str]], meaning: dict[str, float], quantity: bool = False, max_quotes: int = 6
+    chunks: list[Chunk],
+    concepts: list[list[str]],
+    meaning: dict[str, float],
+    quantity: bool = False,
+    max_quotes: int = 6,
+    statements_only: bool = False,
 ) -> list[str]:
     """The texts quote_groups picks, with each unit's closeness in meaning given by the test."""
-    scorer = Scorer(concepts, [1.0] * len(concepts), quantity)
+    scorer = Scorer(concepts, [1.0] * len(concepts), quantity, statements_only)
 
     def similarity(c: Chunk) -> Sequence[float]:
         return [meaning.get(unit, 0.0) for unit in quotable_units(c.text)]
@@ -161,6 +174,47 @@ def test_a_single_source_is_not_cut_to_the_per_document_cap() -> None:
     chunks = [chunk("Rules", "\n".join(f"- {line}" for line in lines))]
     picked = quoted(chunks, [["peak"]], {line: 0.5 for line in lines}, max_quotes=6)
     assert sorted(picked) == sorted(lines)
+
+
+def test_a_pitch_quotes_statements_not_the_playbooks_own_questions() -> None:
+    asked = "How many frames per store have not sold in nine months?"
+    lead_in = "Ask the owner:"
+    listed = "Who moves frames between stores today?"
+    tactic = 'Do not run them down. Ask: "How many old frames are on your worst wall?"'
+    value = "Dead frame stock typically falls by a third in six months."
+    chunks = [
+        chunk("Discovery questions", f"- {asked}\n\n{lead_in}\n- {listed}", 0),
+        chunk("Competitor differences", f"- {tactic}", 1),
+        chunk("Value points", f"- {value}", 2),
+    ]
+    # The questions share the user's question's shape, so they are closest in meaning to it.
+    meaning = {asked: 0.9, lead_in: 0.8, listed: 0.85, tactic: 0.4, value: 0.3}
+    concepts = [["frame"], ["stock"]]
+
+    assert quoted(chunks, concepts, meaning, max_quotes=2, statements_only=False) != [tactic, value]
+    assert quoted(chunks, concepts, meaning, max_quotes=2, statements_only=True) == [tactic, value]
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("What should I ask a tea chain on the first call, and what do we pitch?", True),
+        ("Which discovery questions go with the hotpot pitch?", True),
+        ("第一次拜访奶茶品牌该问哪些问题？", True),
+        ("What do we pitch to a 40-store hotpot chain worried about food cost?", False),
+        ("奶茶连锁高峰出杯慢，我们怎么讲卖点？", False),
+    ],
+)
+def test_a_question_about_what_to_ask_is_told(question: str, asks: bool) -> None:
+    assert asks_for_questions(question) is asks
+
+
+def test_words_asking_for_a_shape_of_answer_weigh_nothing_in_a_sources_words() -> None:
+    doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
+    concepts = [["pitch"], ["acme"], ["proof", "证明"], ["waste"]]
+    general, content = concept_weights(concepts, doc_terms), content_weights(concepts, doc_terms)
+    assert general[0] > 0.0 and general[2] > 0.0  # retrieval still ranks with them
+    assert content == [0.0, general[1], 0.0, general[3]]
 
 
 def evidence_for(subject: frozenset[str]):
