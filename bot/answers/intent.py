@@ -38,6 +38,9 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
     "value": [
         (r"\b(pitch|sell|selling|value prop(osition)?|talk track|objections?|push ?back|competitors?|differentiat\w*|why us|strengths?|weak(ness|nesses| spots?))\b", 2.5),
         (r"卖点|价值|话术|异议|竞品|对手|怎么讲|怎么说服|怎么回应|怎么回答|优势|短板|劣势|打动", 2.5),
+        # What we do not do well, which sales should say up front.
+        (r"\b(gaps?|limitations?|shortcomings?|downsides?|caveats?|fall short|(be|being) up-?front)\b", 2.5),
+        (r"做不到|做得不好|不擅长|局限|缺点|不足之处|提前.{0,6}讲清楚", 2.5),
         (r"\bhow much (can|could|would|will|does|do)\b|\bhow much (faster|cheaper|better)\b|\bwhat (\w+ )?(gain|reduction|improvement|saving)s?\b|\brealistic(ally)?\b|\btypical(ly)?\b|\bworth\b", 1.5),
         (r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b", 1.5),
         (r"能(帮|把|降|提升|做到|改善|省)|一般能|大概能|能降|能提升|能做到|能省|到什么程度", 1.5),

@@ -30,6 +30,11 @@ from bot.answers.intent import KIND_FOR_INTENT, classify, detect_stage
         ("What acceptance rate can we realistically point to after go-live?", "value"),
         ("What typical reduction in write-offs can a dental chain expect?", "value"),
         ("His cash is stuck in old stock. What's that worth per shop?", "value"),
+        # what we do not do well, to say up front
+        ("What are the known gaps in our recall offering I should be upfront about?", "value"),
+        ("Any limitations of our delivery module a prospect should hear early?", "value"),
+        ("我们的会员方案有哪些做不到的地方，要提前跟客户讲清楚？", "value"),
+        ("排班模块有什么局限？", "value"),
         # general
         ("What is the baseline period for the food cost ratio?", "general"),
         ("Tell me about menu sync", "general"),
