@@ -14,6 +14,7 @@ from bot.answers.compose import (
     Citations,
     Scorer,
     asks_for_questions,
+    quantity_question,
     question_parts,
     quote_groups,
 )
@@ -159,6 +160,20 @@ def test_a_magnitude_question_prefers_a_stated_change_over_any_number() -> None:
     chunks = [chunk("Value", f"- {count}\n- {change}")]
     picked = quoted(chunks, [["peak"]], {change: 0.3, count: 0.3}, quantity=True, max_quotes=1)
     assert picked == [change]
+
+
+@pytest.mark.parametrize(
+    ("question", "magnitude"),
+    [
+        ("His cash is stuck in old stock. What's that worth per shop if we fix it?", True),
+        ("How long does the cut-over take?", True),
+        ("能把报损率降到多少？", True),
+        ("Who signs off the acceptance report?", False),
+        ("后厨师傅没耐心坐下来听课，有什么好办法？", False),
+    ],
+)
+def test_a_question_asking_for_a_magnitude_is_told(question: str, magnitude: bool) -> None:
+    assert quantity_question(question) is magnitude
 
 
 def test_number_bonus_only_when_the_question_asks_for_a_magnitude() -> None:
