@@ -44,6 +44,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 MAX_CASE_CARDS = 3
 PROOF_CARDS = 1
+PROOF_MODULE_LIFT = 0.2  # a case with all of the pitched playbook's modules and no others scores 20% higher
 GENERATION_PASSAGES_PER_DOC = 3
 FOLLOW_UP_TERMS = 4
 RELATED_DOC_RATIO = 0.85  # a second source is quoted only when it scores this close to the first
@@ -279,7 +280,7 @@ class Engine:
             answer.groups = quote_groups(self._passages(playbooks), scorer, citations, similarity)
             if dict(route.scores).get("case", 0) > 0:
                 proof = self.search(question, replace(filters, kind="case"), mode)
-                answer.cards = self._cards(proof.docs, citations, limit=PROOF_CARDS)
+                answer.cards = self._cards(self._backing(playbooks[0].doc_id, proof.docs), citations, limit=PROOF_CARDS)
                 if answer.cards:
                     answer.proof_headline = label(lang, "cases", n=len(answer.cards))
         else:
@@ -350,6 +351,20 @@ class Engine:
         if not docs:
             return []
         return [doc for doc in docs[:limit] if doc.score >= ratio * docs[0].score]
+
+    def _backing(self, playbook: str, cases: Sequence[DocHit]) -> list[DocHit]:
+        """Cases best first as proof for a pitch from `playbook`: their closeness to the question,
+        lifted by the share of modules they have in common with the playbook (Jaccard), since
+        proof shows the product being pitched doing that work. A question's wording can miss the
+        right case when its words for the problem are not the case's (a "no-show" is a 爽约)."""
+        pitched = {m.lower() for m in self.documents[playbook]["meta"].get("modules", [])}
+
+        def shared(doc: DocHit) -> float:
+            modules = {m.lower() for m in self.documents[doc.doc_id]["meta"].get("modules", [])}
+            return len(pitched & modules) / len(pitched | modules) if pitched | modules else 0.0
+
+        lifted = [replace(doc, score=doc.score * (1.0 + PROOF_MODULE_LIFT * shared(doc))) for doc in cases]
+        return sorted(lifted, key=lambda doc: -doc.score)
 
     def _cards(self, docs: Sequence[DocHit], citations: Citations, limit: int = MAX_CASE_CARDS) -> list[CaseCard]:
         cases = [d for d in docs if self.documents[d.doc_id]["meta"]["kind"] == "case"]

@@ -270,6 +270,23 @@ def test_a_pitch_quotes_what_we_tell_the_customer_not_what_we_ask_them(
         assert asked  # asked what to ask: the playbook's own questions are the answer
 
 
+def test_proof_for_a_pitch_prefers_a_case_of_the_pitched_playbooks_modules(
+    engine: Engine, corpus: dict[str, SourceDocument]
+) -> None:
+    from bot.kb.search import DocHit
+
+    pitched = set(corpus["pb-hotpot-food-cost"].meta.modules)
+    shuyu = corpus["case-shuyu-hotpot"]
+    unrelated = next(d.id for d in corpus.values() if d.meta.kind == "case" and not set(d.meta.modules) & pitched)
+    assert pitched <= set(shuyu.meta.modules)
+
+    # The question's wording put a case with none of the pitched modules a little ahead.
+    backing = engine._backing("pb-hotpot-food-cost", [DocHit(unrelated, 1.0), DocHit(shuyu.id, 0.9)])
+
+    assert [doc.doc_id for doc in backing] == [shuyu.id, unrelated]
+    assert backing[1].score == 1.0  # nothing shared, nothing lifted
+
+
 def test_each_part_of_a_long_question_gets_its_own_best_quote(engine: Engine) -> None:
     # The last part asks for the gain in output per staff hour; the playbook states it once,
     # in words ("orders per labour hour") that share little with the long question as a whole.
