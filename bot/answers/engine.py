@@ -19,6 +19,7 @@ from bot.answers.compose import (
     case_card,
     checklist_groups,
     is_stale,
+    pitch_question,
     quantity_question,
     question_parts,
     quote_groups,
@@ -239,7 +240,10 @@ class Engine:
 
     def _scorer(self, question: str, result: SearchResult) -> Scorer:
         weights = content_weights(result.concepts, self.snapshot.lexical.doc_terms)
-        return Scorer(result.concepts, weights, quantity_question(question))
+        # A pitch states what changes by how much, so its quotes should carry numbers, unless the
+        # user also asks what to ask the customer: then the questions must not be crowded out.
+        pitch = pitch_question(question) and not asks_for_questions(question)
+        return Scorer(result.concepts, weights, quantity_question(question) or pitch)
 
     def _compose(
         self,

@@ -270,6 +270,21 @@ def test_a_pitch_quotes_what_we_tell_the_customer_not_what_we_ask_them(
         assert asked  # asked what to ask: the playbook's own questions are the answer
 
 
+def test_a_plain_pitch_question_gets_the_playbooks_value_with_its_numbers(
+    engine: Engine, corpus: dict[str, SourceDocument]
+) -> None:
+    # Nothing in the question asks for a number, but a pitch is what the product is worth:
+    # the value points' "业务价值" lines, not the background or the handover notes.
+    answer = engine.ask("What do we pitch to a bakery chain about waste?", today=TODAY)
+    doc = corpus["pb-bakery-waste-daily-clear"]
+    value_lines = {line[len("- ") :] for line in doc.body.splitlines() if line.startswith("- 业务价值：")}
+    quotes = {quote.text for group in answer.groups for quote in group.quotes}
+
+    assert answer.intent == "value" and answer.sources[0].doc_id == doc.id
+    assert len(value_lines) >= 2
+    assert len(quotes & value_lines) >= 2
+
+
 def test_proof_for_a_pitch_prefers_a_case_of_the_pitched_playbooks_modules(
     engine: Engine, corpus: dict[str, SourceDocument]
 ) -> None:

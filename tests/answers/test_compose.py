@@ -14,6 +14,7 @@ from bot.answers.compose import (
     Citations,
     Scorer,
     asks_for_questions,
+    pitch_question,
     quantity_question,
     question_parts,
     quote_groups,
@@ -174,6 +175,22 @@ def test_a_magnitude_question_prefers_a_stated_change_over_any_number() -> None:
 )
 def test_a_question_asking_for_a_magnitude_is_told(question: str, magnitude: bool) -> None:
     assert quantity_question(question) is magnitude
+
+
+@pytest.mark.parametrize(
+    ("question", "pitch"),
+    [
+        ("What do we pitch to a bakery chain about waste?", True),
+        ("What's our talk track for a ghost kitchen brand?", True),
+        ("火锅客户担心成本，我们的卖点是什么？", True),
+        ("How do we handle objections about price from a prospect?", False),
+        ("What are our weak spots to be upfront about when we pitch to optical chains?", False),
+        ("竞品对比我们的优势和短板是什么？", False),
+    ],
+)
+def test_a_pitch_is_told_from_an_objection_a_weakness_or_a_competitor(question: str, pitch: bool) -> None:
+    # A pitch is answered by the value points, which state what changes by how much.
+    assert pitch_question(question) is pitch
 
 
 def test_number_bonus_only_when_the_question_asks_for_a_magnitude() -> None:
