@@ -27,18 +27,6 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
-# A question asking what to ask the customer: then the sources' own questions are the answer.
-_ASKS_FOR_QUESTIONS = re.compile(
-    r"\b(ask|asking|questions?)\b|问(什么|哪些|啥|些什么)|哪些问题|什么问题|提问", re.IGNORECASE
-)
-# Asking what to pitch, i.e. what the product is worth to the customer, rather than how to
-# answer an objection, where we are weak, or how we differ from a competitor.
-_PITCH = re.compile(r"\b(pitch|sell|selling|value prop(osition)?|talk track|why us)\b|卖点|价值|话术|打动|怎么讲", re.IGNORECASE)
-_NOT_PITCH = re.compile(
-    r"\b(objections?|push ?back|competitors?|weak(ness|nesses| spots?)?|gaps?|limitations?|shortcomings?|downsides?)\b|"
-    r"异议|竞品|对手|短板|劣势|做不到|做得不好|局限|缺点|怎么回应|怎么回答",
-    re.IGNORECASE,
-)
 # Where a question breaks into parts: after a question mark or full stop (either script), or a semicolon.
 _PART_END = re.compile(r"(?<=[?？!！。；;])\s*|(?<=\.)\s+")
 MIN_PART_TERMS = 2
@@ -328,15 +316,6 @@ def stale_notes(answer: Answer, documents: dict[str, dict[str, Any]]) -> list[st
 
 def quantity_question(question: str) -> bool:
     return bool(_QUANTITY.search(question))
-
-
-def pitch_question(question: str) -> bool:
-    """What to pitch: answered by the value points, which state what changes by how much."""
-    return bool(_PITCH.search(question)) and not _NOT_PITCH.search(question)
-
-
-def asks_for_questions(question: str) -> bool:
-    return bool(_ASKS_FOR_QUESTIONS.search(question))
 
 
 def is_question(unit: str) -> bool:

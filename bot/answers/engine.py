@@ -14,12 +14,10 @@ import numpy as np
 
 from bot.answers.compose import (
     Citations,
-    asks_for_questions,
     Scorer,
     case_card,
     checklist_groups,
     is_stale,
-    pitch_question,
     quantity_question,
     question_parts,
     quote_groups,
@@ -30,7 +28,7 @@ from bot.answers.compose import (
 )
 from bot.answers.evidence import AbstentionPolicy, Evidence, assess, concept_weights, content_weights
 from bot.answers.generate import Passage, generate, load_chat_model
-from bot.answers.intent import Intent, Route, classify
+from bot.answers.intent import Intent, Route, asks_for_questions, classify, pitch_question
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, SourceRef
 from bot.kb.chunking import Chunk
@@ -45,7 +43,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 MAX_CASE_CARDS = 3
 PROOF_CARDS = 1
-PROOF_MODULE_LIFT = 0.2  # a case with all of the pitched playbook's modules and no others scores 20% higher
+PROOF_KINSHIP = 0.5  # a case whose content matched the pitched playbook's exactly would score 50% higher
 GENERATION_PASSAGES_PER_DOC = 3
 FOLLOW_UP_TERMS = 4
 RELATED_DOC_RATIO = 0.85  # a second source is quoted only when it scores this close to the first
@@ -358,16 +356,13 @@ class Engine:
 
     def _backing(self, playbook: str, cases: Sequence[DocHit]) -> list[DocHit]:
         """Cases best first as proof for a pitch from `playbook`: their closeness to the question,
-        lifted by the share of modules they have in common with the playbook (Jaccard), since
-        proof shows the product being pitched doing that work. A question's wording can miss the
-        right case when its words for the problem are not the case's (a "no-show" is a 爽约)."""
-        pitched = {m.lower() for m in self.documents[playbook]["meta"].get("modules", [])}
-
-        def shared(doc: DocHit) -> float:
-            modules = {m.lower() for m in self.documents[doc.doc_id]["meta"].get("modules", [])}
-            return len(pitched & modules) / len(pitched | modules) if pitched | modules else 0.0
-
-        lifted = [replace(doc, score=doc.score * (1.0 + PROOF_MODULE_LIFT * shared(doc))) for doc in cases]
+        lifted by how close each case's content is to the playbook's, since proof shows the
+        product being pitched doing that work. A question's wording alone can miss the right
+        case when its words for the problem are not the case's (a "no-show" is a 爽约)."""
+        lifted = [
+            replace(doc, score=doc.score * (1.0 + PROOF_KINSHIP * max(0.0, self.snapshot.document_similarity(playbook, doc.doc_id))))
+            for doc in cases
+        ]
         return sorted(lifted, key=lambda doc: -doc.score)
 
     def _cards(self, docs: Sequence[DocHit], citations: Citations, limit: int = MAX_CASE_CARDS) -> list[CaseCard]:

@@ -16,6 +16,18 @@ Intent = Literal["checklist", "case", "value", "general"]
 INTENTS: tuple[Intent, ...] = ("checklist", "case", "value", "general")
 KIND_FOR_INTENT: dict[str, str] = {"checklist": "stage_guide", "case": "case", "value": "playbook"}
 
+# Asking what to pitch: what the product is worth to the customer.
+PITCH_CUE = (
+    r"\b(pitch|sell|selling|value prop(osition)?|talk track|differentiat\w*|why us|strengths?)\b|"
+    r"卖点|价值|话术|怎么讲|怎么说服|优势|打动"
+)
+# Asking how to answer an objection, how we differ from a competitor, or what we do not do well
+# (which sales should say up front).
+OBJECTION_CUE = (
+    r"\b(objections?|push ?back|competitors?|weak(ness|nesses| spots?)|gaps?|limitations?|shortcomings?|"
+    r"downsides?|caveats?|fall short|(be|being) up-?front)\b|"
+    r"异议|竞品|对手|怎么回应|怎么回答|短板|劣势|做不到|做得不好|不擅长|局限|缺点|不足之处|提前.{0,6}讲清楚"
+)
 # Each cue adds its weight to an intent; the strongest intent wins, general otherwise.
 CUES: dict[Intent, list[tuple[str, float]]] = {
     "checklist": [
@@ -36,11 +48,8 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
         (r"客户.{0,30}(了多少|到多少了|之后|以后|后.{0,10}多少)", 1.0),
     ],
     "value": [
-        (r"\b(pitch|sell|selling|value prop(osition)?|talk track|objections?|push ?back|competitors?|differentiat\w*|why us|strengths?|weak(ness|nesses| spots?))\b", 2.5),
-        (r"卖点|价值|话术|异议|竞品|对手|怎么讲|怎么说服|怎么回应|怎么回答|优势|短板|劣势|打动", 2.5),
-        # What we do not do well, which sales should say up front.
-        (r"\b(gaps?|limitations?|shortcomings?|downsides?|caveats?|fall short|(be|being) up-?front)\b", 2.5),
-        (r"做不到|做得不好|不擅长|局限|缺点|不足之处|提前.{0,6}讲清楚", 2.5),
+        (PITCH_CUE, 2.5),
+        (OBJECTION_CUE, 2.5),
         (r"\bhow much (can|could|would|will|does|do)\b|\bhow much (faster|cheaper|better)\b|\bwhat (\w+ )?(gain|reduction|improvement|saving)s?\b|\brealistic(ally)?\b|\btypical(ly)?\b|\bworth\b", 1.5),
         (r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b", 1.5),
         (r"能(帮|把|降|提升|做到|改善|省)|一般能|大概能|能降|能提升|能做到|能省|到什么程度", 1.5),
@@ -55,6 +64,11 @@ REQUEST_TERMS = frozenset(
     """pitch sell proof example case reference worried worry concerned prospect typical typically
     realistic realistically checklist 案例 例子 实例 证明 标杆 话术 卖点 担心 头疼 痛点 清单""".split()
 )
+# A question asking what to ask the customer: then the sources' own questions are the answer.
+_ASKS_FOR_QUESTIONS = re.compile(
+    r"\b(ask|asking|questions?)\b|问(什么|哪些|啥|些什么)|哪些问题|什么问题|提问", re.IGNORECASE
+)
+
 STAGE_CUES: dict[str, str] = {
     "survey": r"\bsurvey\b|discovery|kick-?off|site (visit|survey)|调研|摸底|需求调研|启动会",
     "go_live": r"go[- ]?live|going live|cut-?over|switch(es|ing)? (over |on)?to the new system|launch day|上线|切换|割接",
@@ -91,6 +105,15 @@ def detect_stage(question: str) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
+def pitch_question(question: str) -> bool:
+    """What to pitch: answered by the value points, which state what changes by how much."""
+    return bool(re.search(PITCH_CUE, question, re.IGNORECASE)) and not re.search(OBJECTION_CUE, question, re.IGNORECASE)
+
+
+def asks_for_questions(question: str) -> bool:
+    return bool(_ASKS_FOR_QUESTIONS.search(question))
+
+
 def classify(question: str) -> Route:
     scores: dict[str, float] = {}
     for intent, cues in CUES.items():
@@ -98,6 +121,9 @@ def classify(question: str) -> Route:
     stage = detect_stage(question)
     if stage and scores["checklist"] >= 1.0:
         scores["checklist"] += 1.0
+    if pitch_question(question):
+        # "What do we pitch …? Any reference customer?": the value answer brings the proof along.
+        scores["value"] += scores["case"]
     best = max(scores, key=lambda name: scores[name])
     intent: Intent = best if scores[best] >= 1.5 else "general"  # type: ignore[assignment]
     return Route(intent, stage, tuple(sorted(scores.items())))

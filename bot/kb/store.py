@@ -198,6 +198,7 @@ class Snapshot:
             model: np.mean([np.asarray(v, dtype=np.float32) for v in means.values()], axis=0)
             for model, means in self.manifest.get("centering", {}).items()
         }
+        self._centroids: dict[str, np.ndarray] = {}
         client = chroma_client(path / CHROMA_DIR)
         self._collections = {
             model: client.get_collection(collection_name(model), embedding_function=None)
@@ -231,6 +232,26 @@ class Snapshot:
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         return self._by_doc.get(doc_id, [])
+
+    def document_similarity(self, a: str, b: str) -> float:
+        """How close two documents are in content: the cosine of the means of their body
+        sentences' vectors (the unit model's, stored at ingest). Overviews and metric tables are
+        left out: they are written to one template, which makes every case look alike."""
+        return float(self._centroid(a) @ self._centroid(b))
+
+    def _centroid(self, doc_id: str) -> np.ndarray:
+        if doc_id not in self._centroids:
+            rows = [
+                row
+                for chunk in self.chunks_of(doc_id)
+                if chunk.role == "body"
+                for row in range(*self._unit_rows.get(self.position[chunk.id], (0, 0)))
+            ]
+            vectors = self._unit_vectors[rows]
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            mean = (vectors / np.where(norms == 0, 1.0, norms)).mean(axis=0) if rows else np.zeros(self._unit_vectors.shape[1])
+            self._centroids[doc_id] = mean / (np.linalg.norm(mean) or 1.0)
+        return self._centroids[doc_id]
 
     def unit_similarities(self, chunk_position: int, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of each quotable unit of a chunk to a query (of the unit model)."""

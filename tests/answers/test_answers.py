@@ -285,21 +285,26 @@ def test_a_plain_pitch_question_gets_the_playbooks_value_with_its_numbers(
     assert len(quotes & value_lines) >= 2
 
 
-def test_proof_for_a_pitch_prefers_a_case_of_the_pitched_playbooks_modules(
+def test_proof_for_a_pitch_prefers_the_case_that_reads_like_the_pitched_playbook(
     engine: Engine, corpus: dict[str, SourceDocument]
 ) -> None:
     from bot.kb.search import DocHit
 
-    pitched = set(corpus["pb-hotpot-food-cost"].meta.modules)
-    shuyu = corpus["case-shuyu-hotpot"]
-    unrelated = next(d.id for d in corpus.values() if d.meta.kind == "case" and not set(d.meta.modules) & pitched)
-    assert pitched <= set(shuyu.meta.modules)
+    # The question's wording put an unrelated case a little ahead of the hotpot one.
+    ranked = [DocHit("case-alder-vine-fine-dining", 1.0), DocHit("case-shuyu-hotpot", 0.9)]
+    backing = engine._backing("pb-hotpot-food-cost", ranked)
 
-    # The question's wording put a case with none of the pitched modules a little ahead.
-    backing = engine._backing("pb-hotpot-food-cost", [DocHit(unrelated, 1.0), DocHit(shuyu.id, 0.9)])
+    assert [doc.doc_id for doc in backing] == ["case-shuyu-hotpot", "case-alder-vine-fine-dining"]
+    assert all(lifted.score >= doc.score for doc in ranked for lifted in backing if lifted.doc_id == doc.doc_id)
 
-    assert [doc.doc_id for doc in backing] == [shuyu.id, unrelated]
-    assert backing[1].score == 1.0  # nothing shared, nothing lifted
+
+def test_a_pitch_asking_for_a_reference_customer_gets_the_pitch_and_its_case(engine: Engine) -> None:
+    answer = engine.ask("What do we pitch to a bakery chain about waste? Any reference customer?", today=TODAY)
+
+    assert answer.intent == "value"
+    assert answer.sources[0].doc_id == "pb-bakery-waste-daily-clear"
+    assert [card.doc_id for card in answer.cards] == ["case-maixiang-bakery"]
+    assert answer.proof_headline
 
 
 def test_each_part_of_a_long_question_gets_its_own_best_quote(engine: Engine) -> None:

@@ -13,8 +13,6 @@ from bot.answers.compose import (
     MAX_INTRODUCED,
     Citations,
     Scorer,
-    asks_for_questions,
-    pitch_question,
     quantity_question,
     question_parts,
     quote_groups,
@@ -28,7 +26,7 @@ from bot.answers.evidence import (
     content_weights,
 )
 from bot.kb.chunking import Chunk, quotable_units
-from bot.answers.intent import REQUEST_TERMS
+from bot.answers.intent import REQUEST_TERMS, asks_for_questions, pitch_question
 from bot.kb.lexical import DocTerms, tokenize
 from bot.kb.search import ChunkHit, DocHit, SearchResult
 

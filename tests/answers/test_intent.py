@@ -30,6 +30,10 @@ from bot.answers.intent import KIND_FOR_INTENT, classify, detect_stage
         ("What acceptance rate can we realistically point to after go-live?", "value"),
         ("What typical reduction in write-offs can a dental chain expect?", "value"),
         ("His cash is stuck in old stock. What's that worth per shop?", "value"),
+        # a pitch asking for proof too: the value answer brings the proof
+        ("What do we pitch to a bakery chain about waste? Any reference customer?", "value"),
+        ("烘焙连锁的卖点是什么？有没有参考客户？", "value"),
+        ("Any customer case where we won against a competitor?", "case"),
         # what we do not do well, to say up front
         ("What are the known gaps in our recall offering I should be upfront about?", "value"),
         ("Any limitations of our delivery module a prospect should hear early?", "value"),

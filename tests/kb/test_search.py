@@ -163,6 +163,14 @@ def test_dense_voices_are_used_in_hybrid_mode(searcher: Searcher, embedders: dic
 # --- bridge and language detection ---------------------------------------------------
 
 
+def test_document_similarity_compares_what_documents_say(snapshot: Snapshot) -> None:
+    hotpot, hotpot_case, fine_dining_case = "pb-hotpot-food-cost", "case-shuyu-hotpot", "case-alder-vine-fine-dining"
+    assert snapshot.document_similarity(hotpot, hotpot) == pytest.approx(1.0, abs=1e-5)
+    assert snapshot.document_similarity(hotpot, hotpot_case) == pytest.approx(snapshot.document_similarity(hotpot_case, hotpot))
+    # The playbook on hotpot food cost reads like the hotpot case, not like the fine-dining one.
+    assert snapshot.document_similarity(hotpot, hotpot_case) > snapshot.document_similarity(hotpot, fine_dining_case) + 0.1
+
+
 def test_bridge_translates_between_the_corpus_languages(snapshot: Snapshot) -> None:
     zh_vocabulary, en_vocabulary = snapshot.lexical.vocabulary()
     assert "火锅" in zh_vocabulary
