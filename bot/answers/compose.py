@@ -13,7 +13,7 @@ from typing import Any
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Quote, QuoteGroup
 from bot.answers.quantify import MetricChange
-from bot.kb.chunking import SECTION_SEPARATOR, Chunk, introduced_lists, quotable_units
+from bot.kb.chunking import SECTION_SEPARATOR, Chunk, introduced_lists, is_list, quotable_units
 from bot.kb.lexical import lemma, tokenize
 from bot.kb.schema import DEFAULT_REVIEW_DAYS, review_due
 from bot.kb.search import DocHit
@@ -125,6 +125,7 @@ class Scorer:
     weights: list[float]
     quantity: bool
     statements_only: bool = False  # quote no unit that is itself a question (see `is_question`)
+    listing: bool = False  # the question asks for a whole list (see `_names_its_list`)
     _lemmas: list[frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -188,6 +189,10 @@ def _candidates(
             for position, unit in enumerate(quotable_units(chunk.text)):
                 meaning = float(similarities[position]) if position < len(similarities) else 0.0
                 units.append((SEMANTIC_WEIGHT * meaning + prior + scorer.bonus(unit), scorer.covered(unit), unit))
+            if scorer.listing and _names_its_list(chunk, scorer):
+                # "What are the risks?" asks for the whole "Risks" list: each item brings the others.
+                members = [i for i, (_, _, unit) in enumerate(units) if not (scorer.statements_only and is_question(unit))]
+                lists = {at: [i for i in members if i != at] for at in members}
             for position, (base, own, unit) in enumerate(units):
                 introduces = tuple(lists.get(position, ()))
                 # A lead-in into a list of questions ("Ask the owner:") goes with its list.
@@ -200,6 +205,17 @@ def _candidates(
                     own = frozenset().union(*(o for _, o, _ in block))
                 out.append(_Candidate(base, own, heading - own, chunk.order, position, unit, doc, chunk.section, introduces))
     return out
+
+
+def _names_its_list(chunk: Chunk, scorer: Scorer) -> bool:
+    """Whether a passage is a short list under a heading of its own that names what the question asks for."""
+    heading = chunk.section.split(SECTION_SEPARATOR)[-1] if chunk.section else ""
+    return (
+        bool(scorer.share(scorer.covered(heading)))
+        and is_list(chunk.text)
+        and not introduced_lists(chunk.text)
+        and len(quotable_units(chunk.text)) <= MAX_INTRODUCED + 1
+    )
 
 
 def _choose(candidates: list[_Candidate], scorer: Scorer, max_quotes: int, per_doc_cap: int) -> list[_Candidate]:

@@ -28,7 +28,7 @@ from bot.answers.compose import (
 )
 from bot.answers.evidence import AbstentionPolicy, Evidence, assess, concept_weights, content_weights
 from bot.answers.generate import Passage, generate, load_chat_model
-from bot.answers.intent import Intent, Route, asks_for_questions, classify, pitch_question
+from bot.answers.intent import Intent, Route, asks_for_a_list, asks_for_questions, classify, pitch_question
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, SourceRef
 from bot.kb.chunking import Chunk
@@ -241,7 +241,7 @@ class Engine:
         # A pitch states what changes by how much, so its quotes should carry numbers, unless the
         # user also asks what to ask the customer: then the questions must not be crowded out.
         pitch = pitch_question(question) and not asks_for_questions(question)
-        return Scorer(result.concepts, weights, quantity_question(question) or pitch)
+        return Scorer(result.concepts, weights, quantity_question(question) or pitch, listing=asks_for_a_list(question))
 
     def _compose(
         self,

@@ -68,6 +68,8 @@ REQUEST_TERMS = frozenset(
 _ASKS_FOR_QUESTIONS = re.compile(
     r"\b(ask|asking|questions?)\b|问(什么|哪些|啥|些什么)|哪些问题|什么问题|提问", re.IGNORECASE
 )
+# Asking for the whole of something ("what are the risks", "有哪些风险"): a list, not its best item.
+_ASKS_FOR_A_LIST = re.compile(r"\bwhat(?: are|'re)\b|\blist\b|有哪些|都有什么|列出|哪几(个|条|项|点)", re.IGNORECASE)
 
 STAGE_CUES: dict[str, str] = {
     "survey": r"\bsurvey\b|discovery|kick-?off|site (visit|survey)|调研|摸底|需求调研|启动会",
@@ -112,6 +114,10 @@ def pitch_question(question: str) -> bool:
 
 def asks_for_questions(question: str) -> bool:
     return bool(_ASKS_FOR_QUESTIONS.search(question))
+
+
+def asks_for_a_list(question: str) -> bool:
+    return bool(_ASKS_FOR_A_LIST.search(question))
 
 
 def classify(question: str) -> Route:

@@ -155,6 +155,12 @@ def quotable_units(text: str) -> list[str]:
     return [unit for unit, _ in _units(text)]
 
 
+def is_list(text: str) -> bool:
+    """Whether a passage is nothing but a list: every unit a list item."""
+    flags = [item for _, item in _units(text)]
+    return bool(flags) and all(flags)
+
+
 def introduced_lists(text: str) -> dict[int, list[int]]:
     """For each unit that ends with a colon ("Go-live is complete for a store when:"),
     the positions (in quotable_units) of the list items right after it: the rest of what it says."""

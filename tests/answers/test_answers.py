@@ -325,6 +325,23 @@ def test_each_part_of_a_long_question_gets_its_own_best_quote(engine: Engine) ->
     assert gain in [quote.text for group in answer.groups for quote in group.quotes]
 
 
+@pytest.mark.parametrize(
+    ("question", "guide", "heading"),
+    [("上线当天有哪些风险？", "sg-go-live", "### Risks"), ("What are the common risks in training?", "sg-training", "### 风险")],
+)
+def test_asking_for_the_risks_gets_every_risk_of_the_guide(
+    engine: Engine, question: str, guide: str, heading: str
+) -> None:
+    lines = (PROJECT_ROOT / "knowledge" / "stages" / f"{guide}.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index(heading) + 1
+    risks = list(itertools.takewhile(lambda line: line.startswith("- "), lines[start:]))
+    answer = engine.ask(question, today=TODAY)
+    quotes = [quote.text for group in answer.groups for quote in group.quotes]
+
+    assert len(risks) >= 3
+    assert [quote for quote in quotes if f"- {quote}" in risks] == [risk[len("- ") :] for risk in risks]
+
+
 def test_exit_criteria_are_quoted_whole_from_the_named_stage_guide(engine: Engine) -> None:
     # The survey and training guides hold 出口标准 word for word; the question names go-live,
     # whose (English) guide lists its exit criteria after a lead-in ending in a colon.

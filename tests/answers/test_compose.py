@@ -51,9 +51,10 @@ def quoted(
     quantity: bool = False,
     max_quotes: int = 6,
     statements_only: bool = False,
+    listing: bool = False,
 ) -> list[str]:
     """The texts quote_groups picks, with each unit's closeness in meaning given by the test."""
-    scorer = Scorer(concepts, [1.0] * len(concepts), quantity, statements_only)
+    scorer = Scorer(concepts, [1.0] * len(concepts), quantity, statements_only, listing)
 
     def similarity(c: Chunk) -> Sequence[float]:
         return [meaning.get(unit, 0.0) for unit in quotable_units(c.text)]
@@ -142,6 +143,30 @@ def test_section_heading_counts_for_the_units_under_it() -> None:
     chunks = [chunk("Schedule", f"- {elsewhere}", 0), chunk("Risks", f"- {under_risks}", 1)]
     picked = quoted(chunks, [["risk"]], {under_risks: 0.3, elsewhere: 0.3}, max_quotes=1)
     assert picked == [under_risks]
+
+
+RISKS = ["Going live on a Friday hides errors under peak volume.", "Staff keep using the old till.", "Unmapped dishes never reach the kitchen."]
+TIP = "Tape a what-to-do card to the cashier desk."
+
+
+@pytest.mark.parametrize(("listing", "whole"), [(True, True), (False, False)])
+def test_a_question_asking_for_a_list_its_heading_names_gets_the_whole_list(listing: bool, whole: bool) -> None:
+    chunks = [
+        chunk("Risks, tips and exit criteria > Risks", "".join(f"- {risk}\n" for risk in RISKS), 0),
+        chunk("Risks, tips and exit criteria > Tips", f"- {TIP}", 1),
+    ]
+    meaning = {RISKS[0]: 0.5, RISKS[1]: 0.2, RISKS[2]: 0.2, TIP: 0.45}
+    picked = quoted(chunks, [["risk"]], meaning, max_quotes=3, listing=listing)
+    assert (picked == RISKS) is whole
+    assert RISKS[0] in picked
+
+
+def test_only_the_list_the_heading_itself_names_is_quoted_whole() -> None:
+    # "Tips" sits under a parent heading that names risks; the tips are not the risks list.
+    tips = ["Switch the pilot store at lunch.", "Let the head chef own the alert times."]
+    chunks = [chunk("Risks, tips and exit criteria > Tips", "".join(f"- {tip}\n" for tip in tips))]
+    picked = quoted(chunks, [["risk"]], {tips[0]: 0.5, tips[1]: 0.1}, max_quotes=1, listing=True)
+    assert picked == [tips[0]]
 
 
 def test_a_sentence_stating_an_inflected_form_of_a_question_term_covers_it() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers.intent import KIND_FOR_INTENT, classify, detect_stage
+from bot.answers.intent import KIND_FOR_INTENT, asks_for_a_list, classify, detect_stage
 
 
 @pytest.mark.parametrize(
@@ -126,3 +126,19 @@ def test_the_proper_name_cue_needs_a_proper_name() -> None:
     assert dict(classify("what is the baseline period for the food cost ratio").scores)["case"] == 0.0
     # Only one weak case cue ("before and after"): below the bar, as in Chinese.
     assert classify("how long does the subsidy reconciliation take before and after the rollout?").intent == "general"
+
+
+@pytest.mark.parametrize(
+    ("question", "whole"),
+    [
+        ("What are the biggest risks on go-live day?", True),
+        ("List the exit criteria for training", True),
+        ("培训阶段有哪些常见风险？", True),
+        ("验收报告里要写哪几项？", True),
+        ("Which day of the week should we go live?", False),
+        ("How long does the cut-over take?", False),
+        ("后厨师傅没耐心坐下来听课，有什么好办法？", False),
+    ],
+)
+def test_a_question_asking_for_a_whole_list_is_told(question: str, whole: bool) -> None:
+    assert asks_for_a_list(question) is whole
