@@ -182,8 +182,9 @@ def _candidates(
         for passage_rank, chunk in enumerate(passages):
             prior = 0.3 / (1 + doc_rank) + (0.2 / (1 + passage_rank) if passage_rank < RETRIEVED_PASSAGES else 0.0)
             similarities = unit_similarity(chunk)
-            # A list item under "Risks" is about risks even when it never says the word.
-            heading = scorer.covered(chunk.section.replace(SECTION_SEPARATOR, " ")) if chunk.section else frozenset()
+            # A list item under "Risks" is about risks even when it never says the word. Only its own
+            # heading counts: "Risks, tips and exit criteria" above it names all three lists.
+            heading = scorer.covered(_own_heading(chunk))
             lists = {at: items for at, items in introduced_lists(chunk.text).items() if len(items) <= MAX_INTRODUCED}
             units = []
             for position, unit in enumerate(quotable_units(chunk.text)):
@@ -207,11 +208,15 @@ def _candidates(
     return out
 
 
+def _own_heading(chunk: Chunk) -> str:
+    """A passage's own section heading, without the headings above it."""
+    return chunk.section.split(SECTION_SEPARATOR)[-1] if chunk.section else ""
+
+
 def _names_its_list(chunk: Chunk, scorer: Scorer) -> bool:
     """Whether a passage is a short list under a heading of its own that names what the question asks for."""
-    heading = chunk.section.split(SECTION_SEPARATOR)[-1] if chunk.section else ""
     return (
-        bool(scorer.share(scorer.covered(heading)))
+        bool(scorer.share(scorer.covered(_own_heading(chunk))))
         and is_list(chunk.text)
         and not introduced_lists(chunk.text)
         and len(quotable_units(chunk.text)) <= MAX_INTRODUCED + 1

@@ -18,14 +18,13 @@ KIND_FOR_INTENT: dict[str, str] = {"checklist": "stage_guide", "case": "case", "
 
 # Asking what to pitch: what the product is worth to the customer.
 PITCH_CUE = (
-    r"\b(pitch|sell|selling|value prop(osition)?|talk track|differentiat\w*|why us|strengths?)\b|"
-    r"卖点|价值|话术|怎么讲|怎么说服|优势|打动"
+    r"\b(pitch|sell|selling|value prop(osition)?|talk track|why us|strengths?)\b|卖点|价值|话术|怎么讲|怎么说服|打动|优势|强项"
 )
-# Asking how to answer an objection, how we differ from a competitor, or what we do not do well
-# (which sales should say up front).
-OBJECTION_CUE = (
-    r"\b(objections?|push ?back|competitors?|weak(ness|nesses| spots?)|gaps?|limitations?|shortcomings?|"
-    r"downsides?|caveats?|fall short|(be|being) up-?front)\b|"
+# Asking where we stand: how to answer an objection, how we differ from a competitor, what we do
+# not do well (which sales should say up front).
+POSITION_CUE = (
+    r"\b(objections?|push ?back|competitors?|differentiat\w*|weak(ness|nesses| spots?)|gaps?|"
+    r"limitations?|shortcomings?|downsides?|caveats?|fall short|(be|being) up-?front)\b|"
     r"异议|竞品|对手|怎么回应|怎么回答|短板|劣势|做不到|做得不好|不擅长|局限|缺点|不足之处|提前.{0,6}讲清楚"
 )
 # Each cue adds its weight to an intent; the strongest intent wins, general otherwise.
@@ -49,7 +48,7 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
     ],
     "value": [
         (PITCH_CUE, 2.5),
-        (OBJECTION_CUE, 2.5),
+        (POSITION_CUE, 2.5),
         (r"\bhow much (can|could|would|will|does|do)\b|\bhow much (faster|cheaper|better)\b|\bwhat (\w+ )?(gain|reduction|improvement|saving)s?\b|\brealistic(ally)?\b|\btypical(ly)?\b|\bworth\b", 1.5),
         (r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b", 1.5),
         (r"能(帮|把|降|提升|做到|改善|省)|一般能|大概能|能降|能提升|能做到|能省|到什么程度", 1.5),
@@ -109,7 +108,7 @@ def detect_stage(question: str) -> str | None:
 
 def pitch_question(question: str) -> bool:
     """What to pitch: answered by the value points, which state what changes by how much."""
-    return bool(re.search(PITCH_CUE, question, re.IGNORECASE)) and not re.search(OBJECTION_CUE, question, re.IGNORECASE)
+    return bool(re.search(PITCH_CUE, question, re.IGNORECASE)) and not re.search(POSITION_CUE, question, re.IGNORECASE)
 
 
 def asks_for_questions(question: str) -> bool:

@@ -155,7 +155,8 @@ def test_a_question_asking_for_a_list_its_heading_names_gets_the_whole_list(list
         chunk("Risks, tips and exit criteria > Risks", "".join(f"- {risk}\n" for risk in RISKS), 0),
         chunk("Risks, tips and exit criteria > Tips", f"- {TIP}", 1),
     ]
-    meaning = {RISKS[0]: 0.5, RISKS[1]: 0.2, RISKS[2]: 0.2, TIP: 0.45}
+    # The tip is closer in meaning than the lesser risks: without the list rule it pushes one out.
+    meaning = {RISKS[0]: 0.5, RISKS[1]: 0.2, RISKS[2]: 0.2, TIP: 0.9}
     picked = quoted(chunks, [["risk"]], meaning, max_quotes=3, listing=listing)
     assert (picked == RISKS) is whole
     assert RISKS[0] in picked
@@ -167,6 +168,14 @@ def test_only_the_list_the_heading_itself_names_is_quoted_whole() -> None:
     chunks = [chunk("Risks, tips and exit criteria > Tips", "".join(f"- {tip}\n" for tip in tips))]
     picked = quoted(chunks, [["risk"]], {tips[0]: 0.5, tips[1]: 0.1}, max_quotes=1, listing=True)
     assert picked == [tips[0]]
+
+
+def test_a_parent_heading_gives_no_credit_to_its_sections() -> None:
+    # "Risks, tips and exit criteria" names risks, but the items under its "Tips" are tips.
+    tip, risk = "Switch the pilot store at lunch.", "Staff keep using the old till."
+    chunks = [chunk("Risks, tips and exit criteria > Tips", f"- {tip}", 0), chunk("Risks", f"- {risk}", 1)]
+    picked = quoted(chunks, [["risk"]], {tip: 0.4, risk: 0.3}, max_quotes=1)
+    assert picked == [risk]
 
 
 def test_a_sentence_stating_an_inflected_form_of_a_question_term_covers_it() -> None:
