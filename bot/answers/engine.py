@@ -359,10 +359,11 @@ class Engine:
         lifted by how close each case's content is to the playbook's, since proof shows the
         product being pitched doing that work. A question's wording alone can miss the right
         case when its words for the problem are not the case's (a "no-show" is a 爽约)."""
-        lifted = [
-            replace(doc, score=doc.score * (1.0 + PROOF_KINSHIP * max(0.0, self.snapshot.document_similarity(playbook, doc.doc_id))))
-            for doc in cases
-        ]
+
+        def kinship(doc: DocHit) -> float:
+            return max(0.0, self.snapshot.document_similarity(playbook, doc.doc_id))
+
+        lifted = [replace(doc, score=doc.score * (1.0 + PROOF_KINSHIP * kinship(doc))) for doc in cases]
         return sorted(lifted, key=lambda doc: -doc.score)
 
     def _cards(self, docs: Sequence[DocHit], citations: Citations, limit: int = MAX_CASE_CARDS) -> list[CaseCard]:

@@ -249,7 +249,8 @@ class Snapshot:
             ]
             vectors = self._unit_vectors[rows]
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            mean = (vectors / np.where(norms == 0, 1.0, norms)).mean(axis=0) if rows else np.zeros(self._unit_vectors.shape[1])
+            unit = vectors / np.where(norms == 0, 1.0, norms)
+            mean = unit.mean(axis=0) if rows else np.zeros(self._unit_vectors.shape[1], dtype=np.float32)
             self._centroids[doc_id] = mean / (np.linalg.norm(mean) or 1.0)
         return self._centroids[doc_id]
 
