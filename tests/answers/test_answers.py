@@ -285,9 +285,7 @@ def test_a_plain_pitch_question_gets_the_playbooks_value_with_its_numbers(
     assert len(quotes & value_lines) >= 2
 
 
-def test_proof_for_a_pitch_prefers_the_case_that_reads_like_the_pitched_playbook(
-    engine: Engine, corpus: dict[str, SourceDocument]
-) -> None:
+def test_proof_for_a_pitch_prefers_the_case_that_reads_like_the_pitched_playbook(engine: Engine) -> None:
     from bot.kb.search import DocHit
 
     # The question's wording put an unrelated case a little ahead of the hotpot one.
