@@ -125,7 +125,7 @@ class Scorer:
     weights: list[float]
     quantity: bool
     statements_only: bool = False  # quote no unit that is itself a question (see `is_question`)
-    listing: bool = False  # the question asks for a whole list (see `_names_its_list`)
+    listing: bool = False  # the question asks for a whole list (see `_candidates`)
     _lemmas: list[frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -190,8 +190,9 @@ def _candidates(
             for position, unit in enumerate(quotable_units(chunk.text)):
                 meaning = float(similarities[position]) if position < len(similarities) else 0.0
                 units.append((SEMANTIC_WEIGHT * meaning + prior + scorer.bonus(unit), scorer.covered(unit), unit))
-            if scorer.listing and _names_its_list(chunk, scorer):
-                # "What are the risks?" asks for the whole "Risks" list: each item brings the others.
+            # "What are the risks?" asks for the whole "Risks" list: a short list under a heading of its
+            # own that names what the question asks for comes whole, each item bringing the others.
+            if scorer.listing and scorer.share(heading) and not lists and len(units) <= MAX_INTRODUCED + 1 and is_list(chunk.text):
                 members = [i for i, (_, _, unit) in enumerate(units) if not (scorer.statements_only and is_question(unit))]
                 lists = {at: [i for i in members if i != at] for at in members}
             for position, (base, own, unit) in enumerate(units):
@@ -211,16 +212,6 @@ def _candidates(
 def _own_heading(chunk: Chunk) -> str:
     """A passage's own section heading, without the headings above it."""
     return chunk.section.split(SECTION_SEPARATOR)[-1] if chunk.section else ""
-
-
-def _names_its_list(chunk: Chunk, scorer: Scorer) -> bool:
-    """Whether a passage is a short list under a heading of its own that names what the question asks for."""
-    return (
-        bool(scorer.share(scorer.covered(_own_heading(chunk))))
-        and is_list(chunk.text)
-        and not introduced_lists(chunk.text)
-        and len(quotable_units(chunk.text)) <= MAX_INTRODUCED + 1
-    )
 
 
 def _choose(candidates: list[_Candidate], scorer: Scorer, max_quotes: int, per_doc_cap: int) -> list[_Candidate]:
