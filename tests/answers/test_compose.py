@@ -26,7 +26,7 @@ from bot.answers.evidence import (
     content_weights,
 )
 from bot.kb.chunking import Chunk, quotable_units
-from bot.answers.intent import REQUEST_TERMS, asks_for_questions, pitch_question
+from bot.answers.intent import REQUEST_TERMS
 from bot.kb.lexical import DocTerms, tokenize
 from bot.kb.search import ChunkHit, DocHit, SearchResult
 
@@ -209,22 +209,6 @@ def test_a_question_asking_for_a_magnitude_is_told(question: str, magnitude: boo
     assert quantity_question(question) is magnitude
 
 
-@pytest.mark.parametrize(
-    ("question", "pitch"),
-    [
-        ("What do we pitch to a bakery chain about waste?", True),
-        ("What's our talk track for a ghost kitchen brand?", True),
-        ("火锅客户担心成本，我们的卖点是什么？", True),
-        ("How do we handle objections about price from a prospect?", False),
-        ("What are our weak spots to be upfront about when we pitch to optical chains?", False),
-        ("竞品对比我们的优势和短板是什么？", False),
-    ],
-)
-def test_a_pitch_is_told_from_an_objection_a_weakness_or_a_competitor(question: str, pitch: bool) -> None:
-    # A pitch is answered by the value points, which state what changes by how much.
-    assert pitch_question(question) is pitch
-
-
 def test_number_bonus_only_when_the_question_asks_for_a_magnitude() -> None:
     asking = Scorer([["peak"]], [1.0], quantity=True)
     not_asking = Scorer([["peak"]], [1.0], quantity=False)
@@ -257,20 +241,6 @@ def test_a_pitch_quotes_statements_not_the_playbooks_own_questions() -> None:
 
     assert quoted(chunks, concepts, meaning, max_quotes=2, statements_only=False) != [tactic, value]
     assert quoted(chunks, concepts, meaning, max_quotes=2, statements_only=True) == [tactic, value]
-
-
-@pytest.mark.parametrize(
-    ("question", "asks"),
-    [
-        ("What should I ask a tea chain on the first call, and what do we pitch?", True),
-        ("Which discovery questions go with the hotpot pitch?", True),
-        ("第一次拜访奶茶品牌该问哪些问题？", True),
-        ("What do we pitch to a 40-store hotpot chain worried about food cost?", False),
-        ("奶茶连锁高峰出杯慢，我们怎么讲卖点？", False),
-    ],
-)
-def test_a_question_about_what_to_ask_is_told(question: str, asks: bool) -> None:
-    assert asks_for_questions(question) is asks
 
 
 def test_words_asking_for_a_shape_of_answer_weigh_nothing_in_a_sources_words() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from bot.answers.intent import KIND_FOR_INTENT, asks_for_a_list, classify, detect_stage
+from bot.answers.intent import KIND_FOR_INTENT, asks_for_a_list, asks_for_questions, classify, detect_stage, pitch_question
 
 
 @pytest.mark.parametrize(
@@ -129,16 +131,33 @@ def test_the_proper_name_cue_needs_a_proper_name() -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "whole"),
+    ("asks_for", "question", "expected"),
     [
-        ("What are the biggest risks on go-live day?", True),
-        ("List the exit criteria for training", True),
-        ("培训阶段有哪些常见风险？", True),
-        ("验收报告里要写哪几项？", True),
-        ("Which day of the week should we go live?", False),
-        ("How long does the cut-over take?", False),
-        ("后厨师傅没耐心坐下来听课，有什么好办法？", False),
+        # a whole list, not its best item
+        (asks_for_a_list, "What are the biggest risks on go-live day?", True),
+        (asks_for_a_list, "List the exit criteria for training", True),
+        (asks_for_a_list, "培训阶段有哪些常见风险？", True),
+        (asks_for_a_list, "验收报告里要写哪几项？", True),
+        (asks_for_a_list, "Which day of the week should we go live?", False),
+        (asks_for_a_list, "How long does the cut-over take?", False),
+        (asks_for_a_list, "后厨师傅没耐心坐下来听课，有什么好办法？", False),
+        # what to ask the customer: then the playbook's own questions are the answer
+        (asks_for_questions, "What should I ask a tea chain on the first call, and what do we pitch?", True),
+        (asks_for_questions, "Which discovery questions go with the hotpot pitch?", True),
+        (asks_for_questions, "第一次拜访奶茶品牌该问哪些问题？", True),
+        (asks_for_questions, "What do we pitch to a 40-store hotpot chain worried about food cost?", False),
+        (asks_for_questions, "奶茶连锁高峰出杯慢，我们怎么讲卖点？", False),
+        # a pitch (answered by the value points, which state what changes by how much), told from
+        # an objection, a weakness or a competitor
+        (pitch_question, "What do we pitch to a bakery chain about waste?", True),
+        (pitch_question, "What's our talk track for a ghost kitchen brand?", True),
+        (pitch_question, "火锅客户担心成本，我们的卖点是什么？", True),
+        (pitch_question, "How do we handle objections about price from a prospect?", False),
+        (pitch_question, "What are our weak spots to be upfront about when we pitch to optical chains?", False),
+        (pitch_question, "竞品对比我们的优势和短板是什么？", False),
     ],
 )
-def test_a_question_asking_for_a_whole_list_is_told(question: str, whole: bool) -> None:
-    assert asks_for_a_list(question) is whole
+def test_what_shape_of_answer_a_question_asks_for_is_told(
+    asks_for: Callable[[str], bool], question: str, expected: bool
+) -> None:
+    assert asks_for(question) is expected
