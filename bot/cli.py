@@ -77,6 +77,8 @@ def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: boo
         err.print(f"kept the previously indexed version of {path} until it is fixed", markup=False)
     kinds = ", ".join(f"{count} {kind}/{lang}" for (kind, lang), count in sorted(report.by_kind_and_lang.items()))
     out.print(f"documents: {len(report.documents)} ({kinds or 'none'}); rejected files: {len(report.rejections)}", markup=False)
+    if report.glossary_groups:
+        out.print(f"glossary: {report.glossary_groups} groups of equivalent terms", markup=False)
     out.print(
         f"chunks: {report.added} added, {report.updated} updated, {report.removed} removed, "
         f"{report.skipped} skipped; {report.seconds:.2f}s",

@@ -8,11 +8,14 @@ for it, and a Chinese question word to the English words the corpus uses.
 Nothing here knows the sample corpus.
 
 Dictionaries miss a trade's own words ("人效", "对账", "KDS") and sometimes rank
-a rare sense first. So the bridge also holds *related* terms: for each corpus
-word the dictionaries leave untranslated, the other language's corpus words
-nearest to it under the cross-lingual sentence model. They are looser than
-dictionary translations, so only retrieval uses them; deciding whether a
-question is answered counts dictionary translations alone.
+a rare sense first. Where the content owners wrote a glossary (see
+`bot.kb.glossary`), its groups come first: a question term that a group holds
+counts as every other term of that group, in either language. The bridge also
+holds *related* terms: for each corpus word the dictionaries leave
+untranslated, the other language's corpus words nearest to it under the
+cross-lingual sentence model. They are looser than dictionary translations,
+so only retrieval uses them; deciding whether a question is answered counts
+glossary terms and dictionary translations alone.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from pathlib import Path
 import jieba
 import numpy as np
 
-from bot.kb.lexical import is_han, tokenize
+from bot.kb.glossary import GlossaryIndex
+from bot.kb.lexical import is_han, lemma_candidates, tokenize
 
 BRIDGE_FILE = "bridge.json"
 MAX_SENSES = 4          # later senses of a headword are rarer meanings: noise for search
@@ -93,28 +97,27 @@ def _english_chinese_pairs() -> Iterator[tuple[str, int, str]]:
                 yield row[0].lower(), rank, piece
 
 
-def lemma_candidates(word: str) -> list[str]:
-    """The word and plausible base forms, for dictionary look-ups ("reconciling" → "reconcile")."""
-    out = [word]
-    for suffix, replacements in (("ing", ("", "e")), ("ed", ("", "e")), ("ies", ("y",)), ("es", ("",)), ("s", ("",))):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            out.extend(word[: -len(suffix)] + r for r in replacements)
-    return out
-
-
 class Bridge:
     def __init__(
         self,
         en_to_zh: dict[str, list[str]],
         zh_to_en: dict[str, list[str]],
         related: dict[str, list[str]] | None = None,
+        glossary: GlossaryIndex | None = None,
     ) -> None:
         self.en_to_zh = en_to_zh
         self.zh_to_en = zh_to_en
         self.related = related or {}
+        self.glossary = glossary or GlossaryIndex()
 
     @classmethod
-    def build(cls, zh_vocab: set[str], en_vocab: set[str], embed: Embed | None = None) -> "Bridge":
+    def build(
+        cls,
+        zh_vocab: set[str],
+        en_vocab: set[str],
+        embed: Embed | None = None,
+        glossary: GlossaryIndex | None = None,
+    ) -> "Bridge":
         """`embed`, when given, finds related terms for the words the dictionaries leave untranslated."""
         en_options: dict[str, list[tuple[int, str]]] = defaultdict(list)
         zh_options: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -131,19 +134,19 @@ class Bridge:
                 en_options[key].append((rank + 1, word))
             if key in en_vocab:
                 zh_options[piece].append((rank + 1, key))
-        bridge = cls(_best(en_options), _best(zh_options))
+        bridge = cls(_best(en_options), _best(zh_options), glossary=glossary)
         if embed is not None:
             bridge.related = related_terms(zh_vocab, en_vocab, embed, bridge.translations)
         return bridge
 
     def save(self, directory: Path) -> None:
-        data = {"en_to_zh": self.en_to_zh, "zh_to_en": self.zh_to_en, "related": self.related}
+        data = {"en_to_zh": self.en_to_zh, "zh_to_en": self.zh_to_en, "related": self.related, "glossary": self.glossary.terms}
         (directory / BRIDGE_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "Bridge":
         data = json.loads((directory / BRIDGE_FILE).read_text(encoding="utf-8"))
-        return cls(data["en_to_zh"], data["zh_to_en"], data.get("related"))
+        return cls(data["en_to_zh"], data["zh_to_en"], data.get("related"), GlossaryIndex(data.get("glossary", [])))
 
     def translations(self, token: str) -> list[str]:
         if is_han(token):
@@ -158,8 +161,11 @@ class Bridge:
         return next((self.related[c] for c in candidates if c in self.related), [])
 
     def concepts(self, text: str) -> list[list[str]]:
-        """Each distinct query term with its translations: the forms that count as that term."""
-        return [[token, *self.translations(token)] for token in dict.fromkeys(tokenize(text))]
+        """Each distinct query term with its glossary equivalents and translations: the forms
+        that count as that term."""
+        tokens = list(dict.fromkeys(tokenize(text)))
+        equivalents = self.glossary.equivalents(tokens)
+        return [list(dict.fromkeys([token, *equivalents.get(token, []), *self.translations(token)])) for token in tokens]
 
     def widen(self, concepts: list[list[str]]) -> list[list[str]]:
         """The same concepts for retrieval: an untranslated term also brings its related terms."""

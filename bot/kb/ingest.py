@@ -17,6 +17,7 @@ from rich.progress import Progress
 
 from bot.kb.bridge import Bridge, Embed
 from bot.kb.chunking import CHUNKER_VERSION, Chunk, Chunker, quotable_units
+from bot.kb.glossary import Glossary, GlossaryIndex
 from bot.kb.lexical import LexicalIndex
 from bot.kb.models import model_info
 from bot.kb.sources import Corpus, Rejection, SourceDocument, load_corpus
@@ -83,6 +84,7 @@ class IngestReport:
     snapshot: str | None = None
     changed: bool = False
     kept: list[str] = field(default_factory=list)  # rejected files whose previous version still serves
+    glossary_groups: int = 0  # groups of equivalent terms the index holds
     aborted: str | None = None
 
     @property
@@ -182,6 +184,8 @@ class Ingestor:
                 old_docs = manifest["documents"]
                 old_centers = manifest.get("centering", {})
 
+        glossary = self._glossary(corpus, previous, report)
+        report.glossary_groups = len(glossary.groups)
         entries = [
             Entry(doc.id, doc.rel_path, fingerprint(doc, self.chunker_key, self.model_key), self.chunker.split(doc), document_record(doc))
             for doc in corpus.documents
@@ -195,13 +199,16 @@ class Ingestor:
         moved = [e for e in entries if e.doc_id in old_docs and old_docs[e.doc_id]["path"] != e.path]
 
         report.skipped = sum(len(e.chunks) for e in entries if e not in changed)
-        if previous is not None and old_docs and not changed and not deleted and not moved:
+        unchanged = not changed and not deleted and not moved
+        if previous is not None and old_docs and unchanged and glossary.fingerprint == _old_glossary(previous).fingerprint:
             report.snapshot = previous.name
             return
 
         name, staging = self.data.new_staging()
         try:
-            self._write_snapshot(staging, entries, changed, deleted, old_docs, old_centers, previous, report, show_progress)
+            self._write_snapshot(
+                staging, entries, changed, deleted, old_docs, old_centers, previous, glossary, report, show_progress
+            )
             release_chroma()
             self.data.publish(name, staging)
         except BaseException:
@@ -211,6 +218,16 @@ class Ingestor:
         report.snapshot = name
         report.changed = True
         self.data.clean(self.keep)
+
+    @staticmethod
+    def _glossary(corpus: Corpus, previous: Path | None, report: IngestReport) -> Glossary:
+        """The corpus glossary; while a glossary file is rejected, the one the index already has."""
+        rejected = {str(rejection.path) for rejection in corpus.rejections}
+        broken = [path for path in corpus.glossary_files if path in rejected]
+        if not broken or previous is None:
+            return corpus.glossary
+        report.kept.extend(broken)
+        return _old_glossary(previous)
 
     @staticmethod
     def _previous_versions(
@@ -246,6 +263,7 @@ class Ingestor:
         old_docs: dict[str, dict[str, Any]],
         old_centers: dict[str, Any],
         previous: Path | None,
+        glossary: Glossary,
         report: IngestReport,
         show_progress: bool,
     ) -> None:
@@ -296,13 +314,15 @@ class Ingestor:
             for key in ("tags", "segments", "modules")
             for term in entry.record["meta"].get(key) or []
         }
+        terms.update(term for group in glossary.groups for term in group)
+        groups = GlossaryIndex.build(glossary.groups)
         lexical = LexicalIndex.build(
-            [chunk.embed_text for chunk in all_chunks], [chunk.doc_id for chunk in all_chunks], terms
+            [chunk.embed_text for chunk in all_chunks], [chunk.doc_id for chunk in all_chunks], terms, groups.annotate
         )
         lexical.save(staging / LEXICAL_DIR)
         zh_vocab, en_vocab = lexical.vocabulary()
         embed_terms = self._term_embedder(staging, previous if old_docs else None)
-        Bridge.build(zh_vocab, en_vocab, embed_terms).save(staging / LEXICAL_DIR)
+        Bridge.build(zh_vocab, en_vocab, embed_terms, groups).save(staging / LEXICAL_DIR)
         write_chunks(staging / CHUNKS_FILE, all_chunks)
         write_json(staging / DOCUMENTS_FILE, {entry.doc_id: entry.record for entry in entries})
         created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -316,6 +336,7 @@ class Ingestor:
                 "centering": centering,
                 "chunker": self.chunker_key,
                 "created": created,
+                "glossary": {"fingerprint": glossary.fingerprint, "groups": glossary.groups},
                 "documents": {
                     entry.doc_id: {
                         "fingerprint": entry.fingerprint,
@@ -434,6 +455,11 @@ class Ingestor:
         }
         _upsert(collection, all_chunks, np.stack([raw[c.id] - means[c.lang] for c in all_chunks]) if all_chunks else np.zeros((0, 1)))
         return {lang: mean.astype(np.float32).tolist() for lang, mean in means.items()}
+
+
+def _old_glossary(snapshot: Path) -> Glossary:
+    stored = read_json(snapshot / MANIFEST_FILE).get("glossary") or {}
+    return Glossary(tuple(tuple(group) for group in stored.get("groups", [])), stored.get("fingerprint", ""))
 
 
 def _upsert(collection: Any, chunks: list[Chunk], vectors: np.ndarray) -> None:

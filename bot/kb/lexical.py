@@ -10,7 +10,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import bm25s
@@ -66,6 +66,15 @@ def tokenize(text: str) -> list[str]:
                     # "go-live" also matches "go live" and "live".
                     tokens.extend(_stem(part) for part in word.split("-") if part and part not in EN_STOPWORDS)
     return tokens
+
+
+def lemma_candidates(word: str) -> list[str]:
+    """The word and plausible base forms, for dictionary look-ups ("reconciling" → "reconcile")."""
+    out = [word]
+    for suffix, replacements in (("ing", ("", "e")), ("ed", ("", "e")), ("ies", ("y",)), ("es", ("",)), ("s", ("",))):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.extend(word[: -len(suffix)] + r for r in replacements)
+    return out
 
 
 @functools.lru_cache(maxsize=65536)
@@ -128,7 +137,15 @@ class LexicalIndex:
         self.terms = terms
 
     @classmethod
-    def build(cls, texts: Sequence[str], doc_ids: Sequence[str], terms: Iterable[str] = ()) -> "LexicalIndex":
+    def build(
+        cls,
+        texts: Sequence[str],
+        doc_ids: Sequence[str],
+        terms: Iterable[str] = (),
+        annotate: Callable[[list[str]], list[str]] | None = None,
+    ) -> "LexicalIndex":
+        """`terms`: words the segmenter must keep whole. `annotate`: further tokens a passage
+        holds for document-level matching (the glossary's group tokens), given its tokens."""
         terms = sorted(set(terms))
         add_terms(terms)
         tokenized = [tokenize(text) for text in texts]
@@ -136,12 +153,12 @@ class LexicalIndex:
         retriever.index([tokens or [""] for tokens in tokenized], show_progress=False)
         counts: dict[str, Counter[str]] = {}
         for doc_id, tokens in zip(doc_ids, tokenized):
-            counts.setdefault(doc_id, Counter()).update(tokens)
+            counts.setdefault(doc_id, Counter()).update(tokens + (annotate(tokens) if annotate else []))
         return cls(retriever, len(texts), DocTerms({d: dict(c) for d, c in counts.items()}), terms)
 
     def vocabulary(self) -> tuple[set[str], set[str]]:
         """(Chinese words, English words) that occur in the corpus."""
-        words = set(self.doc_terms.df)
+        words = {word for word in self.doc_terms.df if word[0].isalnum()}
         zh = {w for w in words if is_han(w)}
         return zh, words - zh
 

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from bot.kb.chunking import Chunk
+from bot.kb.glossary import is_group_token
 from bot.kb.lexical import HAN_CHAR, DocTerms
 from bot.kb.store import LIST_FILTERS, Snapshot, chroma_where
 
@@ -151,7 +152,7 @@ class Searcher:
         own = self._top(self.snapshot.lexical.scores(query), mask & (self._lang == lang))
         # A term the other language's documents hold as it is (a name's spelling, a product
         # code) is matched as it is; the rest through its translations.
-        translated_query = " ".join(form for forms in concepts for form in forms)
+        translated_query = " ".join(form for forms in concepts for form in forms if not is_group_token(form))
         translated = self._top(self.snapshot.lexical.scores(translated_query), mask & (self._lang == other))
         doc_terms = self.snapshot.lexical.doc_terms
         allowed = {self._doc_of[i] for i in np.flatnonzero(mask)}

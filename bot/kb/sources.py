@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.kb.glossary import GLOSSARY_FILE, Glossary, read_glossary
 from bot.kb.schema import META_BY_KIND, KINDS, AnyMeta, StageGuideMeta
 
 FRONT_MATTER_FENCE = "---"
@@ -62,6 +63,8 @@ class SourceDocument:
 class Corpus:
     documents: list[SourceDocument] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    glossary: Glossary = field(default_factory=Glossary)
+    glossary_files: list[str] = field(default_factory=list)  # display paths, rejected ones too
 
 
 class _DatesAsText(yaml.SafeLoader):
@@ -74,9 +77,12 @@ _DatesAsText.yaml_implicit_resolvers = {
 }
 
 
-def discover(source_dirs: list[Path]) -> tuple[list[tuple[Path, str]], list[Rejection]]:
-    """All candidate files under the source folders, with a display path for each."""
+def discover(
+    source_dirs: list[Path],
+) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]], list[Rejection]]:
+    """All candidate documents and glossary files under the source folders, with a display path for each."""
     found: list[tuple[Path, str]] = []
+    glossaries: list[tuple[Path, str]] = []
     rejected: list[Rejection] = []
     for root in source_dirs:
         if not root.is_dir():
@@ -89,11 +95,14 @@ def discover(source_dirs: list[Path]) -> tuple[list[tuple[Path, str]], list[Reje
             if path.name.lower() in IGNORED_NAMES:
                 continue
             display = (root.name + "/" + relative.as_posix()) if root.name else relative.as_posix()
+            if path.name.lower() == GLOSSARY_FILE:
+                glossaries.append((path, display))
+                continue
             if path.suffix.lower() not in (".md", ".markdown"):
-                rejected.append(Rejection(Path(display), "not Markdown (expected a .md file)"))
+                rejected.append(Rejection(Path(display), f"not Markdown (expected a .md file, or a {GLOSSARY_FILE})"))
                 continue
             found.append((path, display))
-    return found, rejected
+    return found, glossaries, rejected
 
 
 def _split_front_matter(text: str, display: Path) -> tuple[str, str, int] | Rejection:
@@ -234,8 +243,14 @@ def parse_file(path: Path, display: str) -> SourceDocument | list[Rejection]:
 
 def load_corpus(source_dirs: list[Path]) -> Corpus:
     """Parse and validate every source file; duplicates of an id keep the first file."""
-    files, rejections = discover(source_dirs)
-    corpus = Corpus(rejections=list(rejections))
+    files, glossaries, rejections = discover(source_dirs)
+    corpus = Corpus(rejections=list(rejections), glossary_files=[display for _, display in glossaries])
+    for path, display in glossaries:
+        glossary = read_glossary(path)
+        if isinstance(glossary, list):
+            corpus.rejections.extend(Rejection(Path(display), problem.reason, line=problem.line) for problem in glossary)
+        else:
+            corpus.glossary += glossary
     first_by_id: dict[str, SourceDocument] = {}
     for path, display in files:
         parsed = parse_file(path, display)

@@ -696,3 +696,46 @@ def test_the_last_valid_version_survives_a_rebuild_triggered_by_another_change(
     victim_texts = {c.embed_text for c in after.chunks_of(victim)}
     assert counter.all_texts() and not victim_texts & set(counter.all_texts())
     assert {t for t in counter.embedded[MODELS[1]]} <= other_texts
+
+
+# --- the glossary ------------------------------------------------------------------
+
+GLOSSARY = "# owner: product ops\n- [串品克重, skewer-gram]\n"
+
+
+def test_a_glossary_alone_republishes_without_embedding_and_bridges_its_terms(
+    clone: Base, counter: CountingEmbedders
+) -> None:
+    (clone.corpus / "glossary.yaml").write_text(GLOSSARY, encoding="utf-8")
+
+    report = ingestor(clone.data, counter).run([clone.corpus])
+
+    assert report.ok and report.changed is True and report.glossary_groups == 1
+    assert (report.added, report.updated, report.skipped) == (0, 0, TOTAL)
+    snapshot = open_snapshot(clone.data)
+    assert snapshot.name != clone.report.snapshot
+    assert not set(counter.all_texts()) & {chunk.embed_text for chunk in snapshot.chunks}  # only new words, for the bridge
+    # An English word no dictionary knows reaches the Chinese case through the owners' group.
+    forms = {concept[0]: concept for concept in snapshot.bridge.concepts("skewer-gram drift")}
+    assert "串品克重" in forms["skewer-gram"]
+    assert Searcher(snapshot, {}).search("skewer-gram drift", mode="lexical").doc_ids[0] == "case-beta"
+    assert ingestor(clone.data, counter).run([clone.corpus]).changed is False
+
+
+def test_a_broken_glossary_is_reported_by_line_and_the_last_valid_one_keeps_serving(
+    clone: Base, counter: CountingEmbedders
+) -> None:
+    glossary = clone.corpus / "glossary.yaml"
+    glossary.write_text(GLOSSARY, encoding="utf-8")
+    ingestor(clone.data, counter).run([clone.corpus])
+    glossary.write_text(GLOSSARY + "- [夜宵]\n", encoding="utf-8")
+    # Another edit forces a new snapshot, which must still carry the last valid glossary.
+    beta = clone.corpus / "case-beta.md"
+    beta.write_text(beta.read_text(encoding="utf-8") + "\n夜宵时段的串品克重抽查每周一次。\n", encoding="utf-8")
+
+    report = ingestor(clone.data, counter).run([clone.corpus])
+
+    assert [str(r) for r in report.rejections] == ["src/glossary.yaml:3: a group needs at least two terms that mean the same thing"]
+    assert report.changed is True and report.kept == ["src/glossary.yaml"]
+    forms = {concept[0]: concept for concept in open_snapshot(clone.data).bridge.concepts("skewer-gram")}
+    assert "串品克重" in forms["skewer-gram"]

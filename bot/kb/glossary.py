@@ -1,0 +1,169 @@
+"""The corpus glossary: terms that mean the same thing in the business, in either language.
+
+General dictionaries miss a trade's own senses: "franchise" never reaches 加盟, a
+"canteen" is not a 食堂 to them, and no dictionary knows that field staff say 涮锅
+for 火锅. The people who own the content do know. They keep one file named
+`glossary.yaml` in a source folder, one group of equivalent terms per line:
+
+    - [加盟, franchise]
+    - [工时, labour hour, man-hour]
+
+Search and answers then treat every term of a group as the same term, ahead of
+the dictionaries. The knowledge-gap report names the question words no source
+covered, which is where new lines come from.
+
+As search engines do with index-time synonyms, a document that states any term
+of a group also holds the group's own token (`≡<n>`). A question term from the
+group counts that token among its forms, so the group is one term with one
+document frequency: a product name spelled one way in the Chinese documents and
+another in the English ones is seen to be in every document, and weighs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import StringConstraints, TypeAdapter, ValidationError
+from pydantic.types import conlist
+from wordfreq import zipf_frequency
+
+from bot.kb.lexical import add_terms, is_han, lemma_candidates, tokenize
+
+GLOSSARY_FILE = "glossary.yaml"
+GROUP_MARK = "≡"  # no tokenizer emits it: a group's token never collides with a word
+MAX_TERM_CHARS = 60
+
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TERM_CHARS)]
+_GROUPS = TypeAdapter(list[conlist(Term, min_length=2)])  # type: ignore[valid-type]
+
+
+@dataclass(frozen=True)
+class GlossaryProblem:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Glossary:
+    groups: tuple[tuple[str, ...], ...] = ()
+    fingerprint: str = ""  # of the files' bytes: a changed glossary means a new index
+
+    def __add__(self, other: "Glossary") -> "Glossary":
+        digest = hashlib.sha256((self.fingerprint + other.fingerprint).encode()).hexdigest()
+        return Glossary(self.groups + other.groups, digest)
+
+
+def parse_glossary(raw: bytes) -> Glossary | list[GlossaryProblem]:
+    """A glossary file's groups, or every problem in it with its line."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return [GlossaryProblem(raw[: error.start].count(b"\n") + 1, f"not UTF-8 (byte {error.start} cannot be decoded)")]
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        return [GlossaryProblem(mark.line + 1 if mark else 1, f"malformed YAML: {getattr(error, 'problem', None) or error}")]
+    if data is None:
+        return Glossary(fingerprint=hashlib.sha256(raw).hexdigest())
+    if not isinstance(root, yaml.SequenceNode):
+        return [GlossaryProblem(1, "a glossary is a list of groups, one per line: - [term, term, ...]")]
+
+    def line_of(location: tuple[int | str, ...]) -> int:
+        node: yaml.Node = root
+        for part in location:
+            if not isinstance(part, int) or not isinstance(node, yaml.SequenceNode) or part >= len(node.value):
+                break
+            node = node.value[part]
+        return node.start_mark.line + 1
+
+    try:
+        groups = _GROUPS.validate_python(data)
+    except ValidationError as error:
+        return [
+            GlossaryProblem(line_of(tuple(problem["loc"])), _reason(problem["type"], problem["msg"]))
+            for problem in error.errors()
+        ]
+    problems = []
+    for index, group in enumerate(groups):
+        seen: set[str] = set()
+        for position, term in enumerate(group):
+            if term.casefold() in seen:
+                problems.append(GlossaryProblem(line_of((index, position)), f"{term!r} appears twice in this group"))
+            seen.add(term.casefold())
+            if not tokenize(term):
+                problems.append(GlossaryProblem(line_of((index, position)), f"{term!r} has no searchable word"))
+    if problems:
+        return problems
+    return Glossary(tuple(tuple(group) for group in groups), hashlib.sha256(raw).hexdigest())
+
+
+def _reason(kind: str, message: str) -> str:
+    if kind == "too_short":
+        return "a group needs at least two terms that mean the same thing"
+    if kind in ("list_type", "string_type"):
+        return f"{message.lower()}: write each group as - [term, term, ...]"
+    return message
+
+
+def read_glossary(path: Path) -> Glossary | list[GlossaryProblem]:
+    return parse_glossary(path.read_bytes())
+
+
+def term_tokens(term: str) -> tuple[str, ...]:
+    """A glossary term as search tokens, the one that stands for the whole term first: the term
+    itself when it is one token ("加盟商", "no-show"), else its most specific word in general
+    language ("labour hour" → labour, "meal subsidy" → subsidy)."""
+    tokens = list(dict.fromkeys(tokenize(term)))
+    whole = [t for t in tokens if t == term.strip().lower()]
+    key = whole[0] if whole else min(tokens, key=lambda t: zipf_frequency(t, "zh" if is_han(t) else "en"))
+    return (key, *(t for t in tokens if t != key))
+
+
+def group_token(index: int) -> str:
+    return f"{GROUP_MARK}{index}"
+
+
+def is_group_token(token: str) -> bool:
+    return token.startswith(GROUP_MARK)
+
+
+class GlossaryIndex:
+    """The glossary's groups as search tokens: which groups a text states, and what that adds."""
+
+    def __init__(self, terms: Sequence[Sequence[Sequence[str]]] = ()) -> None:
+        self.terms = [[list(term) for term in group] for group in terms]  # group → term → `term_tokens`
+
+    @classmethod
+    def build(cls, groups: Sequence[Sequence[str]]) -> "GlossaryIndex":
+        add_terms(term for group in groups for term in group)  # "加盟商" stays one word, in sources and questions
+        return cls([[term_tokens(term) for term in group] for group in groups])
+
+    def _stated(self, spelled: dict[str, str]) -> Iterable[tuple[int, str]]:
+        """(group, text token standing for it) for each group term whose words are all in the text."""
+        for index, group in enumerate(self.terms):
+            for term in group:
+                if all(word in spelled for word in term):
+                    yield index, spelled[term[0]]
+
+    def annotate(self, tokens: Iterable[str]) -> list[str]:
+        """A document's group tokens: one per group whose term it states."""
+        spelled = {token: token for token in tokens}
+        return [group_token(index) for index in dict.fromkeys(index for index, _ in self._stated(spelled))]
+
+    def equivalents(self, tokens: Sequence[str]) -> dict[str, list[str]]:
+        """Question token → its group's token and the group's terms. A term of several words is
+        stated when all its words are, and stands under its key word; an English word may be
+        inflected ("reconciling" states "reconcile")."""
+        spelled = {form: token for token in tokens for form in ([token] if is_han(token) else lemma_candidates(token))}
+        out: dict[str, list[str]] = defaultdict(list)
+        for index, token in self._stated(spelled):
+            out[token].extend([group_token(index), *(term[0] for term in self.terms[index])])
+        return out
