@@ -450,6 +450,21 @@ def test_prose_question_is_answered_from_the_stage_guide_risks(
     assert all(quote.text in risk_section for quote in risk_quotes)
 
 
+def test_the_glossary_carries_a_trade_word_the_dictionaries_miss(engine: Engine, corpus: dict[str, SourceDocument]) -> None:
+    """No dictionary takes "reconciliation" to 对账; knowledge/glossary.yaml does. Without it this
+    question is not answered (measured: confidence 0.11, abstained)."""
+    glossary = (PROJECT_ROOT / "knowledge" / "glossary.yaml").read_text(encoding="utf-8")
+    assert re.search(r"^- \[对账, reconciliation\b", glossary, re.MULTILINE)
+
+    answer = engine.ask("How many days does the monthly reconciliation with franchisees take today, and after?", today=TODAY)
+
+    assert not answer.abstained
+    assert answer.sources[0].doc_id == "pb-franchise-hq-control"
+    quotes = [quote.text for group in answer.groups for quote in group.quotes]
+    assert any("对账" in text and re.search(r"\d", text) for text in quotes), answer.text
+    assert all(text in corpus["pb-franchise-hq-control"].body for text in quotes if "对账" in text)
+
+
 # --- framing language ----------------------------------------------------------------------
 
 
