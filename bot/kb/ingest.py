@@ -248,7 +248,7 @@ class Ingestor:
         for chunk in read_chunks(previous / CHUNKS_FILE):
             if chunk.doc_id in keep:
                 chunks.setdefault(chunk.doc_id, []).append(chunk)
-        report.kept = sorted(old_docs[doc_id]["path"] for doc_id in keep)
+        report.kept.extend(sorted(old_docs[doc_id]["path"] for doc_id in keep))
         return [
             Entry(doc_id, old_docs[doc_id]["path"], old_docs[doc_id]["fingerprint"], chunks.get(doc_id, []), records[doc_id])
             for doc_id in sorted(keep)

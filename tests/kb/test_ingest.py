@@ -729,13 +729,18 @@ def test_a_broken_glossary_is_reported_by_line_and_the_last_valid_one_keeps_serv
     glossary.write_text(GLOSSARY, encoding="utf-8")
     ingestor(clone.data, counter).run([clone.corpus])
     glossary.write_text(GLOSSARY + "- [夜宵]\n", encoding="utf-8")
+    alpha = clone.corpus / "pb-alpha.md"
+    alpha.write_text(alpha.read_text(encoding="utf-8").replace("owner:", "owner_typo:", 1), encoding="utf-8")
     # Another edit forces a new snapshot, which must still carry the last valid glossary.
     beta = clone.corpus / "case-beta.md"
     beta.write_text(beta.read_text(encoding="utf-8") + "\n夜宵时段的串品克重抽查每周一次。\n", encoding="utf-8")
 
     report = ingestor(clone.data, counter).run([clone.corpus])
 
-    assert [str(r) for r in report.rejections] == ["src/glossary.yaml:3: a group needs at least two terms that mean the same thing"]
-    assert report.changed is True and report.kept == ["src/glossary.yaml"]
+    assert sorted(str(r) for r in report.rejections) == [
+        "src/glossary.yaml:3: a group needs at least two terms that mean the same thing",
+        "src/pb-alpha.md:1: owner: missing required field",
+    ]
+    assert report.changed is True and sorted(report.kept) == ["src/glossary.yaml", "src/pb-alpha.md"]
     forms = {concept[0]: concept for concept in open_snapshot(clone.data).bridge.concepts("skewer-gram")}
     assert "串品克重" in forms["skewer-gram"]
