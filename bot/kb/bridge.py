@@ -157,8 +157,7 @@ class Bridge:
         return []
 
     def related_to(self, token: str) -> list[str]:
-        candidates = [token] if is_han(token) else lemma_candidates(token)
-        return next((self.related[c] for c in candidates if c in self.related), [])
+        return next((self.related[c] for c in lemma_candidates(token) if c in self.related), [])
 
     def concepts(self, text: str) -> list[list[str]]:
         """Each distinct query term with its glossary equivalents and translations: the forms

@@ -162,7 +162,7 @@ class GlossaryIndex:
         """Question token → its group's token and the group's terms. A term of several words is
         stated when all its words are, and stands under its key word; an English word may be
         inflected ("reconciling" states "reconcile")."""
-        spelled = {form: token for token in tokens for form in ([token] if is_han(token) else lemma_candidates(token))}
+        spelled = {form: token for token in tokens for form in lemma_candidates(token)}
         out: dict[str, list[str]] = defaultdict(list)
         for index, token in self._stated(spelled):
             out[token].extend([group_token(index), *(term[0] for term in self.terms[index])])

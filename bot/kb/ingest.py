@@ -176,15 +176,15 @@ class Ingestor:
 
     def _build(self, corpus: Corpus, report: IngestReport, show_progress: bool) -> None:
         previous = self.data.current_path()
+        manifest = read_json(previous / MANIFEST_FILE) if previous is not None else {}
         old_docs: dict[str, dict[str, Any]] = {}
         old_centers: dict[str, Any] = {}
-        if previous is not None:
-            manifest = read_json(previous / MANIFEST_FILE)
-            if manifest.get("embedding_models") == self.models and manifest.get("format") == INDEX_FORMAT:
-                old_docs = manifest["documents"]
-                old_centers = manifest.get("centering", {})
+        if manifest.get("embedding_models") == self.models and manifest.get("format") == INDEX_FORMAT:
+            old_docs = manifest["documents"]
+            old_centers = manifest.get("centering", {})
 
-        glossary = self._glossary(corpus, previous, report)
+        indexed = _stored_glossary(manifest)
+        glossary = self._glossary(corpus, indexed if previous is not None else None, report)
         report.glossary_groups = len(glossary.groups)
         entries = [
             Entry(doc.id, doc.rel_path, fingerprint(doc, self.chunker_key, self.model_key), self.chunker.split(doc), document_record(doc))
@@ -200,7 +200,7 @@ class Ingestor:
 
         report.skipped = sum(len(e.chunks) for e in entries if e not in changed)
         unchanged = not changed and not deleted and not moved
-        if previous is not None and old_docs and unchanged and glossary.fingerprint == _old_glossary(previous).fingerprint:
+        if previous is not None and old_docs and unchanged and glossary.fingerprint == indexed.fingerprint:
             report.snapshot = previous.name
             return
 
@@ -220,14 +220,14 @@ class Ingestor:
         self.data.clean(self.keep)
 
     @staticmethod
-    def _glossary(corpus: Corpus, previous: Path | None, report: IngestReport) -> Glossary:
+    def _glossary(corpus: Corpus, indexed: Glossary | None, report: IngestReport) -> Glossary:
         """The corpus glossary; while a glossary file is rejected, the one the index already has."""
         rejected = {str(rejection.path) for rejection in corpus.rejections}
         broken = [path for path in corpus.glossary_files if path in rejected]
-        if not broken or previous is None:
+        if not broken or indexed is None:
             return corpus.glossary
         report.kept.extend(broken)
-        return _old_glossary(previous)
+        return indexed
 
     @staticmethod
     def _previous_versions(
@@ -457,8 +457,8 @@ class Ingestor:
         return {lang: mean.astype(np.float32).tolist() for lang, mean in means.items()}
 
 
-def _old_glossary(snapshot: Path) -> Glossary:
-    stored = read_json(snapshot / MANIFEST_FILE).get("glossary") or {}
+def _stored_glossary(manifest: dict[str, Any]) -> Glossary:
+    stored = manifest.get("glossary") or {}
     return Glossary(tuple(tuple(group) for group in stored.get("groups", [])), stored.get("fingerprint", ""))
 
 

@@ -69,7 +69,8 @@ def tokenize(text: str) -> list[str]:
 
 
 def lemma_candidates(word: str) -> list[str]:
-    """The word and plausible base forms, for dictionary look-ups ("reconciling" → "reconcile")."""
+    """The word and plausible base forms, for dictionary look-ups ("reconciling" → "reconcile");
+    a Chinese word is its only form."""
     out = [word]
     for suffix, replacements in (("ing", ("", "e")), ("ed", ("", "e")), ("ies", ("y",)), ("es", ("",)), ("s", ("",))):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
