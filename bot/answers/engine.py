@@ -114,6 +114,7 @@ class Engine:
             kind_boost=self.settings.kind_boost,
             weights=self.settings.voice_weights,
             weigh=concept_weights,
+            product_names=self.settings.product_names,
         )
 
     def refresh(self) -> bool:

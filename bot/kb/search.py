@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,14 +29,14 @@ import numpy as np
 
 from bot.kb.chunking import Chunk
 from bot.kb.glossary import is_group_token
-from bot.kb.lexical import HAN_CHAR, DocTerms
+from bot.kb.lexical import HAN_CHAR, DocTerms, tokenize
 from bot.kb.store import LIST_FILTERS, Snapshot, chroma_where
 
 Mode = Literal["lexical", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 LANGS = ("zh", "en")
 FILTER_KEYS = ("kind", "stage", "lang", "audience", "modules", "industry", "segments")
-OTHER_STAGE_SHARE = 0.8  # of the named stage's guide's score: ranked after it, and not quoted beside it
+OTHER_VALUE_SHARE = 0.8  # of the best named stage's or industry's document score: ranked after it, and not quoted beside it
 
 
 def detect_lang(text: str) -> str:
@@ -44,6 +44,14 @@ def detect_lang(text: str) -> str:
     han = len(HAN_CHAR.findall(text))
     latin_words = len(re.findall(r"[A-Za-z]+", text))
     return "zh" if han and han >= latin_words else "en"
+
+
+def product_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
+    """Matches any of the product's names as a whole word, in any case."""
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,7 @@ class Searcher:
         kind_boost: float = 1.0,
         weights: Mapping[str, float] | None = None,
         weigh: Callable[[list[list[str]], DocTerms], list[float]] = lambda concepts, _: [1.0] * len(concepts),
+        product_names: Sequence[str] = (),
     ) -> None:
         self.snapshot = snapshot
         self.embedders = dict(embedders)
@@ -129,11 +138,18 @@ class Searcher:
         self.kind_boost = kind_boost
         self.weights = dict(weights or {})
         self.weigh = weigh  # how much each question term counts in the coverage voice
+        self._product = product_pattern(product_names)
         self._doc_filters = {c.doc_id: c.filters for c in snapshot.chunks}
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
         self._lang = np.array([c.lang for c in snapshot.chunks])
         self._doc_of = [c.doc_id for c in snapshot.chunks]
         self._doc_lang = {c.doc_id: c.lang for c in snapshot.chunks}
+        industries = {c.filters["industry"] for c in snapshot.chunks if c.filters.get("industry")}
+        self._industry_terms = {
+            industry: (tokens, frozenset(snapshot.bridge.glossary.annotate(tokens)))
+            for industry in industries
+            if (tokens := frozenset(tokenize(industry.replace("_", " "))))
+        }
 
     def mask(self, filters: Filters) -> np.ndarray:
         wanted = filters.as_dict()
@@ -202,10 +218,15 @@ class Searcher:
 
         `prefer_kind` and `prefer_stage` lift documents of that kind (the kind the
         question's intent calls for) or stage (one the question names) without
-        hiding the others."""
+        hiding the others; so does a case industry the question names. A named
+        stage's guides and a named industry's cases also come before those of
+        other stages and industries."""
         filters = filters or Filters()
         lang = detect_lang(query)
-        concepts = self.snapshot.bridge.concepts(query)
+        # Every document is about the product: naming it says nothing about which one answers,
+        # yet as a rare word of a few documents it would outweigh the question's real terms.
+        terms = self._product.sub(" ", query) if self._product else query
+        concepts = self.snapshot.bridge.concepts(terms)
         mask = self.mask(filters)
         chunk_voices: dict[str, Ranked] = {}
         doc_voices: dict[str, list[str]] = {}
@@ -213,13 +234,28 @@ class Searcher:
             # Retrieval casts the wider net (related terms too); the result carries the
             # dictionary concepts, which is what answerability and quoting weigh.
             wide = self.snapshot.bridge.widen(concepts)
-            lexical_chunks, lexical_docs = self.lexical_voices(query, lang, mask, wide)
+            lexical_chunks, lexical_docs = self.lexical_voices(terms, lang, mask, wide)
             chunk_voices.update(lexical_chunks)
             doc_voices.update(lexical_docs)
         if mode in ("dense", "hybrid"):
             chunk_voices.update(self.dense_voices(query, filters))
-        docs = self._fuse(chunk_voices, doc_voices, k, {"kind": prefer_kind, "stage": prefer_stage})
-        return SearchResult(query, lang, mode, docs, concepts)
+        stages = frozenset([prefer_stage] if prefer_stage else [])
+        named = {"stage": (stages, stages), "industry": self.named_industries(concepts)}
+        docs = self._fuse(chunk_voices, doc_voices, k, {"kind": prefer_kind, "stage": prefer_stage}, named)
+        return SearchResult(query, lang, mode, docs, self.snapshot.bridge.concepts(query))
+
+    def named_industries(self, concepts: list[list[str]]) -> tuple[frozenset[str], frozenset[str]]:
+        """The case industries a question names (all the words of one, "fast_food": fast, food;
+        or a glossary term of its group, 快餐), and those it touches (any word of one: a question
+        naming "dental" touches "pediatric_dental")."""
+        stated = {form for forms in concepts for form in forms}
+        named = frozenset(
+            industry
+            for industry, (words, groups) in self._industry_terms.items()
+            if stated.issuperset(words) or not stated.isdisjoint(groups)
+        )
+        touched = frozenset(industry for industry, (words, _) in self._industry_terms.items() if not stated.isdisjoint(words))
+        return named, named | touched
 
     def _rrf(self, rank: int) -> float:
         return 1.0 / (self.rrf_k + rank + 1)
@@ -230,6 +266,7 @@ class Searcher:
         doc_voices: dict[str, list[str]],
         k: int,
         prefer: Mapping[str, str | None],
+        named: Mapping[str, tuple[frozenset[str], frozenset[str]]],
     ) -> list[DocHit]:
         doc_score: dict[str, float] = defaultdict(float)
         chunk_score: dict[int, float] = defaultdict(float)
@@ -257,8 +294,8 @@ class Searcher:
             for doc in doc_score:
                 if self._doc_filters[doc].get(attribute) == wanted:
                     doc_score[doc] += self.kind_boost * self._rrf(0)
-        if prefer.get("stage"):
-            self._named_stage_first(doc_score, str(prefer["stage"]))
+        for attribute, (values, spared) in named.items():
+            self._named_first(doc_score, attribute, values, spared)
         best = sorted(doc_score, key=lambda d: (-doc_score[d], d))[:k]
         by_doc: dict[str, list[ChunkHit]] = defaultdict(list)
         for position, score in chunk_score.items():
@@ -270,16 +307,20 @@ class Searcher:
             for doc in best
         ]
 
-    def _named_stage_first(self, doc_score: dict[str, float], stage: str) -> None:
-        """A question naming a stage is answered from that stage's guide: guides of other
-        stages (every guide has, say, exit criteria) stay well below it."""
-        named = max((score for doc, score in doc_score.items() if self._doc_filters[doc].get("stage") == stage), default=None)
+    def _named_first(
+        self, doc_score: dict[str, float], attribute: str, values: frozenset[str], spared: frozenset[str]
+    ) -> None:
+        """A question naming a stage is answered from that stage's guide, one naming an industry
+        from that industry's cases: documents with a value neither named nor `spared` (every
+        guide has, say, exit criteria; every case has figures) stay well below the best named
+        one. Documents without the attribute (playbooks have no stage) are left where they are."""
+        named = max((score for doc, score in doc_score.items() if self._doc_filters[doc].get(attribute) in values), default=None)
         if named is None:
             return
         for doc, score in doc_score.items():
-            other = self._doc_filters[doc].get("stage")
-            if other and other != stage:
-                doc_score[doc] = min(score, OTHER_STAGE_SHARE * named)
+            other = self._doc_filters[doc].get(attribute)
+            if other and other not in values and other not in spared:
+                doc_score[doc] = min(score, OTHER_VALUE_SHARE * named)
 
 
 def _ranked_docs(scores: Mapping[str, float], limit: int) -> list[str]:

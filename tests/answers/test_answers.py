@@ -209,6 +209,17 @@ def test_case_question_returns_the_hotpot_card_with_exact_metrics(
         assert line in answer.text
 
 
+def test_a_case_question_naming_an_industry_leads_with_that_industrys_case(engine: Engine) -> None:
+    # The brief's own question. Without the industry, English cases read closer to it than
+    # the Chinese hotpot case, and a dim-sum card led.
+    answer = engine.ask("Any hotpot customer with numbers?", today=TODAY)
+
+    assert answer.intent == "case"
+    assert not answer.abstained
+    assert [card.doc_id for card in answer.cards] == ["case-shuyu-hotpot"]
+    assert answer.sources[0].doc_id == "case-shuyu-hotpot"
+
+
 def test_cases_by_industry_lists_exactly_that_industry(engine: Engine, corpus: dict[str, SourceDocument]) -> None:
     expected = sorted(doc.id for doc in corpus.values() if doc.meta.kind == "case" and doc.meta.industry == "hotpot")
     answer = engine.cases(industry="hotpot", today=TODAY)

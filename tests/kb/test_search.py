@@ -11,7 +11,8 @@ import pytest
 from bot.kb.bridge import MAX_RELATED, related_terms
 from bot.kb.embeddings import Embedder
 from bot.kb.lexical import is_han, tokenize
-from bot.kb.search import OTHER_STAGE_SHARE, Filters, Searcher, detect_lang
+from bot.kb.search import OTHER_VALUE_SHARE, Filters, Searcher, detect_lang, product_pattern
+from bot.settings import PROJECT_ROOT
 from bot.kb.store import CHROMA_DIR, Snapshot, chroma_client, collection_name, open_snapshot
 
 BROAD = "food cost waste kitchen staff training 成本 培训 上线"
@@ -253,7 +254,66 @@ def test_the_named_stage_guide_comes_first(searcher: Searcher, snapshot: Snapsho
     assert meta(snapshot, named.doc_ids[0])["stage"] == "go_live"
     # ... and the guide that led is held well below it.
     rival_score = next(doc.score for doc in named.docs if doc.doc_id == rival)
-    assert rival_score <= OTHER_STAGE_SHARE * named.docs[0].score
+    assert rival_score <= OTHER_VALUE_SHARE * named.docs[0].score
+
+
+def test_a_named_industrys_case_comes_before_other_cases(searcher: Searcher, snapshot: Snapshot) -> None:
+    # Only the hotpot case (Chinese) is in that industry; English cases read closer to an English
+    # question, and did lead it.
+    result = searcher.search("Any hotpot customer with numbers?", prefer_kind="case")
+    cases = [doc for doc in result.docs if meta(snapshot, doc.doc_id)["kind"] == "case"]
+
+    assert meta(snapshot, cases[0].doc_id)["industry"] == "hotpot"
+    assert meta(snapshot, cases[0].doc_id)["lang"] == "zh"
+    assert all(doc.score <= OTHER_VALUE_SHARE * cases[0].score for doc in cases[1:])
+
+
+@pytest.mark.parametrize(
+    ("question", "named", "spared"),
+    [
+        ("fast food chains", {"fast_food"}, {"fast_food"}),
+        ("快餐连锁", {"fast_food"}, {"fast_food"}),  # through the glossary's 快餐 = fast food
+        # "dining" alone names neither dining industry; it spares both.
+        ("fine dining guests", {"fine_dining"}, {"fine_dining", "casual_dining"}),
+        ("dining room staff", set(), {"fine_dining", "casual_dining"}),
+        ("store opening checklist", set(), set()),
+    ],
+)
+def test_industries_a_question_names_and_touches(
+    searcher: Searcher, snapshot: Snapshot, question: str, named: set[str], spared: set[str]
+) -> None:
+    assert searcher.named_industries(snapshot.bridge.concepts(question)) == (named, spared)
+
+
+def test_the_product_name_does_not_rank_documents(snapshot: Snapshot, embedders: dict[str, Embedder]) -> None:
+    # Three documents name the product (all English); every document is about it.
+    question = "Can ChefOS handle pre-orders for a corporate canteen?"
+    naming = {
+        doc_id
+        for doc_id, record in snapshot.documents.items()
+        if "ChefOS" in (PROJECT_ROOT / record["path"]).read_text(encoding="utf-8")
+    }
+    plain = Searcher(snapshot, embedders).search(question)
+    aware = Searcher(snapshot, embedders, product_names=["chefos"]).search(question)
+
+    assert plain.doc_ids[0] in naming  # the product's name outweighed the question's subject
+    assert aware.doc_ids[0] not in naming
+    assert aware.doc_ids[0] in {"pb-canteen-preorder", "case-tuojing-canteen"}
+    # Answerability and quoting still read the whole question.
+    assert aware.concepts == plain.concepts and ["chefo"] in aware.concepts
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("Does ChefOS do X?", "Does _ do X?"),
+        ("chefos 能对接吗", "_ 能对接吗"),
+        ("ChefOSX and MyChefOS", "ChefOSX and MyChefOS"),  # other words that contain the name
+    ],
+)
+def test_product_pattern_matches_the_name_as_a_whole_word(text: str, left: str) -> None:
+    pattern = product_pattern(["ChefOS"])
+    assert pattern is not None and pattern.sub("_", text) == left
 
 
 @pytest.mark.parametrize(
