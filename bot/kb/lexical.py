@@ -62,9 +62,9 @@ def tokenize(text: str) -> list[str]:
             word = piece.lower().strip("'-").removesuffix("'s")  # "Redline's" is "redline"
             if word and word not in EN_STOPWORDS:
                 tokens.append(_stem(word))
-                if "-" in word:
-                    # "go-live" also matches "go live" and "live".
-                    tokens.extend(_stem(part) for part in word.split("-") if part and part not in EN_STOPWORDS)
+                if "-" in word or "_" in word:
+                    # "go-live" also matches "go live" and "live"; a slug ("fast_food") its words.
+                    tokens.extend(_stem(part) for part in re.split(r"[-_]", word) if part and part not in EN_STOPWORDS)
     return tokens
 
 

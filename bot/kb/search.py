@@ -240,22 +240,38 @@ class Searcher:
         if mode in ("dense", "hybrid"):
             chunk_voices.update(self.dense_voices(query, filters))
         stages = frozenset([prefer_stage] if prefer_stage else [])
-        named = {"stage": (stages, stages), "industry": self.named_industries(concepts)}
-        docs = self._fuse(chunk_voices, doc_voices, k, {"kind": prefer_kind, "stage": prefer_stage}, named)
+        industries = self.named_industries(concepts)
+        named = {"stage": (stages, stages), "industry": industries}
+        docs = self._fuse(chunk_voices, doc_voices, k, self._lifts(prefer_kind, prefer_stage, industries[0]), named)
         return SearchResult(query, lang, mode, docs, self.snapshot.bridge.concepts(query))
 
     def named_industries(self, concepts: list[list[str]]) -> tuple[frozenset[str], frozenset[str]]:
-        """The case industries a question names (all the words of one, "fast_food": fast, food;
-        or a glossary term of its group, 快餐), and those it touches (any word of one: a question
-        naming "dental" touches "pediatric_dental")."""
+        """The case industries a question names, and those it touches.
+
+        An industry is named by all its words ("fast_food": fast, food) or by a glossary term of
+        its group (快餐); when both "dental" and "pediatric_dental" are named, the question names
+        the narrower one. It touches every industry it shares a word with: a question naming
+        "dental" may well be answered by a "pediatric_dental" case."""
         stated = {form for forms in concepts for form in forms}
-        named = frozenset(
-            industry
-            for industry, (words, groups) in self._industry_terms.items()
-            if stated.issuperset(words) or not stated.isdisjoint(groups)
-        )
-        touched = frozenset(industry for industry, (words, _) in self._industry_terms.items() if not stated.isdisjoint(words))
+        terms = self._industry_terms
+        stating = {i for i, (words, groups) in terms.items() if stated.issuperset(words) or not stated.isdisjoint(groups)}
+        named = frozenset(i for i in stating if not any(terms[i][0] < terms[j][0] for j in stating))
+        touched = frozenset(i for i, (words, _) in terms.items() if not stated.isdisjoint(words))
         return named, named | touched
+
+    def _lifts(self, kind: str | None, stage: str | None, industries: frozenset[str]) -> dict[str, int]:
+        """How many times each document is lifted: for being of the kind the question's intent calls
+        for, of the stage it names, and for an industry it names when it is of that kind too (a
+        question asking for a hotpot customer wants the hotpot case; a pitch for hotpot chains
+        wants the playbook, not the case lifted past it)."""
+        lifts: dict[str, int] = {}
+        for doc, filters in self._doc_filters.items():
+            of_kind = kind is not None and filters.get("kind") == kind
+            count = of_kind + (stage is not None and filters.get("stage") == stage)
+            count += of_kind and filters.get("industry") in industries
+            if count:
+                lifts[doc] = count
+        return lifts
 
     def _rrf(self, rank: int) -> float:
         return 1.0 / (self.rrf_k + rank + 1)
@@ -265,7 +281,7 @@ class Searcher:
         chunk_voices: dict[str, Ranked],
         doc_voices: dict[str, list[str]],
         k: int,
-        prefer: Mapping[str, str | None],
+        lifts: Mapping[str, int],
         named: Mapping[str, tuple[frozenset[str], frozenset[str]]],
     ) -> list[DocHit]:
         doc_score: dict[str, float] = defaultdict(float)
@@ -288,12 +304,8 @@ class Searcher:
             weight = self.weights.get(name, 1.0)
             for rank, doc in enumerate(ranked_docs):
                 doc_score[doc] += weight * self._rrf(rank)
-        for attribute, wanted in prefer.items():
-            if not wanted:
-                continue
-            for doc in doc_score:
-                if self._doc_filters[doc].get(attribute) == wanted:
-                    doc_score[doc] += self.kind_boost * self._rrf(0)
+        for doc in doc_score:
+            doc_score[doc] += lifts.get(doc, 0) * self.kind_boost * self._rrf(0)
         for attribute, (values, spared) in named.items():
             self._named_first(doc_score, attribute, values, spared)
         best = sorted(doc_score, key=lambda d: (-doc_score[d], d))[:k]

@@ -220,6 +220,16 @@ def test_a_case_question_naming_an_industry_leads_with_that_industrys_case(engin
     assert answer.sources[0].doc_id == "case-shuyu-hotpot"
 
 
+def test_a_case_industry_is_found_by_its_words(engine: Engine, corpus: dict[str, SourceDocument]) -> None:
+    # The front matter says `industry: casual_dining`; both playbooks' titles say "dining" too.
+    answer = engine.ask("Any casual dining customer with numbers?", today=TODAY)
+    casual = [doc.id for doc in corpus.values() if doc.meta.kind == "case" and doc.meta.industry == "casual_dining"]
+
+    assert answer.intent == "case"
+    assert not answer.abstained
+    assert [card.doc_id for card in answer.cards][:1] == casual
+
+
 def test_cases_by_industry_lists_exactly_that_industry(engine: Engine, corpus: dict[str, SourceDocument]) -> None:
     expected = sorted(doc.id for doc in corpus.values() if doc.meta.kind == "case" and doc.meta.industry == "hotpot")
     answer = engine.cases(industry="hotpot", today=TODAY)

@@ -744,3 +744,29 @@ def test_a_broken_glossary_is_reported_by_line_and_the_last_valid_one_keeps_serv
     assert report.changed is True and sorted(report.kept) == ["src/glossary.yaml", "src/pb-alpha.md"]
     forms = {concept[0]: concept for concept in open_snapshot(clone.data).bridge.concepts("skewer-gram")}
     assert "串品克重" in forms["skewer-gram"]
+
+
+# --- industries a question names -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "named", "spared"),
+    [
+        # Both industries' words are stated: the narrower one is named, the broader only touched.
+        ("Any korean bbq customer?", {"korean_bbq"}, {"korean_bbq", "bbq"}),
+        # A question naming the broader one may be answered by a narrower case: it is spared.
+        ("Any bbq customer?", {"bbq"}, {"bbq", "korean_bbq"}),
+    ],
+)
+def test_a_question_names_the_narrowest_industry_and_spares_narrower_ones(
+    clone: Base, counter: CountingEmbedders, question: str, named: set[str], spared: set[str]
+) -> None:
+    korean = CASE_BETA.replace("id: case-beta", "id: case-korean").replace("industry: bbq", "industry: korean_bbq")
+    (clone.corpus / "case-korean.md").write_text(korean, encoding="utf-8")
+    assert ingestor(clone.data, counter).run([clone.corpus]).ok
+    snapshot = open_snapshot(clone.data)
+
+    searcher = Searcher(snapshot, {})
+    assert searcher.named_industries(snapshot.bridge.concepts(question)) == (named, spared)
+    result = searcher.search(question, mode="lexical", prefer_kind="case")
+    assert snapshot.documents[result.doc_ids[0]]["meta"]["industry"] in named

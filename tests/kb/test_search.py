@@ -322,9 +322,11 @@ def test_product_pattern_matches_the_name_as_a_whole_word(text: str, left: str) 
         ("Redline's stores", ["redline", "store"]),
         ("the dentists' commission", ["dentist", "commission"]),
         ("what's the client's go-live", ["client", "go-live", "go", "live"]),
+        # A front-matter slug is also its words: "fast_food" is found by "fast food".
+        ("fast_food, multi_store", ["fast_food", "fast", "food", "multi_store", "multi", "store"]),
     ],
 )
-def test_possessives_tokenize_to_the_word(text: str, tokens: list[str]) -> None:
+def test_tokens_of_possessives_compounds_and_slugs(text: str, tokens: list[str]) -> None:
     assert tokenize(text) == tokens
 
 
