@@ -218,9 +218,9 @@ class Searcher:
 
         `prefer_kind` and `prefer_stage` lift documents of that kind (the kind the
         question's intent calls for) or stage (one the question names) without
-        hiding the others; so does a case industry the question names. A named
-        stage's guides and a named industry's cases also come before those of
-        other stages and industries."""
+        hiding the others; so does a case industry the question names, when it
+        asks for cases. A named stage's guides and a named industry's cases also
+        come before those of other stages and industries."""
         filters = filters or Filters()
         lang = detect_lang(query)
         # Every document is about the product: naming it says nothing about which one answers,
@@ -240,10 +240,14 @@ class Searcher:
         if mode in ("dense", "hybrid"):
             chunk_voices.update(self.dense_voices(query, filters))
         stages = frozenset([prefer_stage] if prefer_stage else [])
-        industries = self.named_industries(concepts)
-        named = {"stage": (stages, stages), "industry": industries}
-        docs = self._fuse(chunk_voices, doc_voices, k, self._lifts(prefer_kind, prefer_stage, industries[0]), named)
-        return SearchResult(query, lang, mode, docs, self.snapshot.bridge.concepts(query))
+        industries, touched = self.named_industries(concepts)
+        named = {"stage": (stages, stages), "industry": (industries, touched)}
+        docs = self._fuse(chunk_voices, doc_voices, k, self._lifts(prefer_kind, prefer_stage, industries), named)
+        # Answerability and quoting read the whole question, the product's name included: they
+        # were calibrated on it, and leaving it out of them too made the eval set answer one
+        # unanswerable question and refuse one answerable one, for no gain.
+        asked = concepts if terms == query else self.snapshot.bridge.concepts(query)
+        return SearchResult(query, lang, mode, docs, asked)
 
     def named_industries(self, concepts: list[list[str]]) -> tuple[frozenset[str], frozenset[str]]:
         """The case industries a question names, and those it touches.
