@@ -48,6 +48,7 @@ def detect_lang(text: str) -> str:
 
 def product_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
     """Matches any of the product's names as a whole word, in any case."""
+    names = [name.strip() for name in names if name.strip()]  # an empty name would match everywhere
     if not names:
         return None
     alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))

@@ -312,8 +312,9 @@ def test_the_product_name_does_not_rank_documents(snapshot: Snapshot, embedders:
     ],
 )
 def test_product_pattern_matches_the_name_as_a_whole_word(text: str, left: str) -> None:
-    pattern = product_pattern(["ChefOS"])
+    pattern = product_pattern(["ChefOS", " "])  # a blank name (a stray comma in the setting) matches nothing
     assert pattern is not None and pattern.sub("_", text) == left
+    assert product_pattern(["", " "]) is None
 
 
 @pytest.mark.parametrize(
