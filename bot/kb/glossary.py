@@ -140,6 +140,14 @@ class GlossaryIndex:
 
     def __init__(self, terms: Sequence[Sequence[Sequence[str]]] = ()) -> None:
         self.terms = [[list(term) for term in group] for group in terms]  # group → term → `term_tokens`
+        # A compound word is also spelled by its words: "third party logistics" states "third-party logistics".
+        self._parts = {
+            word: parts
+            for group in self.terms
+            for term in group
+            for word in term
+            if "-" in word and len(parts := tokenize(word.replace("-", " "))) >= 2
+        }
 
     @classmethod
     def build(cls, groups: Sequence[Sequence[str]]) -> "GlossaryIndex":
@@ -152,6 +160,17 @@ class GlossaryIndex:
             for term in group:
                 if all(word in spelled for word in term):
                     yield index, spelled[term[0]]
+                elif any(word in self._parts for word in term):
+                    standing = [self._spelling(word, spelled) for word in term]
+                    if all(standing):
+                        yield index, str(standing[0])
+
+    def _spelling(self, word: str, spelled: dict[str, str]) -> str | None:
+        """The text's token for a word of a term, a compound's first word standing for it."""
+        if word in spelled:
+            return spelled[word]
+        parts = self._parts.get(word, [])
+        return spelled[parts[0]] if parts and all(part in spelled for part in parts) else None
 
     def annotate(self, tokens: Iterable[str]) -> list[str]:
         """A document's group tokens: one per group whose term it states."""

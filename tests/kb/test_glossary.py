@@ -8,7 +8,7 @@ import pytest
 
 from bot.kb.bridge import Bridge
 from bot.kb.glossary import Glossary, GlossaryIndex, parse_glossary
-from bot.kb.lexical import LexicalIndex
+from bot.kb.lexical import LexicalIndex, tokenize
 from bot.kb.sources import load_corpus
 
 GOOD = """\
@@ -60,6 +60,24 @@ def test_a_question_term_counts_as_every_term_of_its_group() -> None:
     assert forms["hour"] == ["hour"] and forms["order"] == ["order"]
     # Half of a term of several words is not the term.
     assert "工时" not in {form for concept in bridge.concepts("opening hours") for form in concept}
+
+
+@pytest.mark.parametrize(
+    ("text", "states"),
+    [
+        ("third-party logistics", True),
+        ("third party logistics", True),  # a compound is also spelled by its words
+        ("third party", False),  # half of the term
+        ("man hours", True),
+    ],
+)
+def test_a_compound_term_is_stated_with_or_without_its_hyphen(text: str, states: bool) -> None:
+    index = GlossaryIndex.build([("3PL", "third-party logistics"), ("工时", "man-hour")])
+    groups = index.annotate(tokenize(text))
+    assert bool(groups) is states
+    # ... in a question too: it then counts as the group's other terms.
+    forms = {form for concept in Bridge({}, {}, glossary=index).concepts(text) for form in concept}
+    assert bool(forms & {"pl", "工时"}) is states
 
 
 def test_a_group_has_one_document_frequency_across_its_spellings() -> None:
