@@ -33,7 +33,7 @@ from pydantic import StringConstraints, TypeAdapter, ValidationError
 from pydantic.types import conlist
 from wordfreq import zipf_frequency
 
-from bot.kb.lexical import add_terms, is_han, lemma_candidates, tokenize
+from bot.kb.lexical import add_terms, is_han, lemma_candidates, tokenize, word_parts
 
 GLOSSARY_FILE = "glossary.yaml"
 GROUP_MARK = "≡"  # no tokenizer emits it: a group's token never collides with a word
@@ -65,12 +65,16 @@ def parse_glossary(raw: bytes) -> Glossary | list[GlossaryProblem]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         return [GlossaryProblem(raw[: error.start].count(b"\n") + 1, f"not UTF-8 (byte {error.start} cannot be decoded)")]
+    loader = yaml.SafeLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # One parse: the nodes give each group its line, the data is built from the same nodes.
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         return [GlossaryProblem(mark.line + 1 if mark else 1, f"malformed YAML: {getattr(error, 'problem', None) or error}")]
+    finally:
+        loader.dispose()
     if data is None:
         return Glossary(fingerprint=hashlib.sha256(raw).hexdigest())
     if not isinstance(root, yaml.SequenceNode):
@@ -146,7 +150,7 @@ class GlossaryIndex:
             for group in self.terms
             for term in group
             for word in term
-            if "-" in word and len(parts := tokenize(word.replace("-", " "))) >= 2
+            if "-" in word and len(parts := word_parts(word)) >= 2
         }
 
     @classmethod
@@ -158,12 +162,9 @@ class GlossaryIndex:
         """(group, text token standing for it) for each group term whose words are all in the text."""
         for index, group in enumerate(self.terms):
             for term in group:
-                if all(word in spelled for word in term):
-                    yield index, spelled[term[0]]
-                elif any(word in self._parts for word in term):
-                    standing = [self._spelling(word, spelled) for word in term]
-                    if all(standing):
-                        yield index, str(standing[0])
+                standing = [self._spelling(word, spelled) for word in term]
+                if all(standing):
+                    yield index, str(standing[0])
 
     def _spelling(self, word: str, spelled: dict[str, str]) -> str | None:
         """The text's token for a word of a term, a compound's first word standing for it."""

@@ -23,6 +23,7 @@ jieba.setLogLevel(logging.WARNING)
 _HAN_RANGES = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs, extension A and compatibility
 HAN_CHAR = re.compile(rf"[{_HAN_RANGES}]")
 HAN_RUN = re.compile(rf"[{_HAN_RANGES}]+")
+_COMPOUND = re.compile(r"[-_]")
 _TOKEN = re.compile(rf"[{_HAN_RANGES}]+|[A-Za-z][A-Za-z0-9_+#'-]*|\d+(?:\.\d+)?")
 EN_STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does doing for from had has have how i if in into is
@@ -62,10 +63,15 @@ def tokenize(text: str) -> list[str]:
             word = piece.lower().strip("'-").removesuffix("'s")  # "Redline's" is "redline"
             if word and word not in EN_STOPWORDS:
                 tokens.append(_stem(word))
-                if "-" in word or "_" in word:
+                if _COMPOUND.search(word):
                     # "go-live" also matches "go live" and "live"; a slug ("fast_food") its words.
-                    tokens.extend(_stem(part) for part in re.split(r"[-_]", word) if part and part not in EN_STOPWORDS)
+                    tokens.extend(word_parts(word))
     return tokens
+
+
+def word_parts(word: str) -> list[str]:
+    """The words of a compound ("go-live", a slug "fast_food") as search tokens."""
+    return [_stem(part) for part in _COMPOUND.split(word) if part and part not in EN_STOPWORDS]
 
 
 def lemma_candidates(word: str) -> list[str]:
