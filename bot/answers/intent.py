@@ -41,6 +41,12 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
         (r"案例|标杆|客户故事|成功故事|例子|实例|参考客户|证明", 2.0),
         (r"\b(any|do we have an?|is there an?|has any)\b.{0,60}\b(customer|client|chain|brand|restaurant|operator|place|group)s?\b", 1.5),
         (r"有没有.{0,20}(客户|品牌|连锁|门店|店)", 1.5),
+        # "Any numbers?" after a pitch question asks for proof; "data on churn" asks about a subject.
+        (
+            r"\b(any|got|have|with)\b.{0,12}\b(hard )?(numbers|figures|data|stats)\b(?! (on|about|for|from|of|to)\b)|"
+            r"有(没有)?(什么)?(数据|数字)(支撑|支持|佐证|证明)?(吗|么|[？?])|(数据|数字)(支撑|佐证)|拿得出.{0,6}(数据|数字)",
+            1.0,
+        ),
         (r"\bbefore (and|&|/) after\b|\bbefore/after\b|前后.{0,6}(分别|各)|上线前后.{0,10}(多少|数字|数据)", 1.0),
         (r"\b(what happened to|got shorter|went down|dropped to|went up|stopped|brought .{0,30} down)\b|\bdid\b.{0,50}\b(drop|fall|rise|go|improve|change)\b", 1.0),
         (r"(降|升|少|多|减少|提升|提高|增加|涨)了多少|降到多少了|涨了|变化", 1.0),

@@ -317,12 +317,22 @@ def test_proof_for_a_pitch_prefers_the_case_that_reads_like_the_pitched_playbook
     assert all(lifted.score >= doc.score for doc in ranked for lifted in backing if lifted.doc_id == doc.doc_id)
 
 
-def test_a_pitch_asking_for_a_reference_customer_gets_the_pitch_and_its_case(engine: Engine) -> None:
-    answer = engine.ask("What do we pitch to a bakery chain about waste? Any reference customer?", today=TODAY)
+@pytest.mark.parametrize(
+    ("question", "playbook", "case"),
+    [
+        ("What do we pitch to a bakery chain about waste? Any reference customer?", "pb-bakery-waste-daily-clear", "case-maixiang-bakery"),
+        # "有数据吗" asks for the proof as plainly as "Any proof with numbers?"
+        ("新茶饮品牌想提升会员复购，我们怎么讲？有数据吗？", "pb-tea-drinks-membership", "case-chayu-tea"),
+    ],
+)
+def test_a_pitch_asking_for_proof_gets_the_pitch_and_its_case(
+    engine: Engine, question: str, playbook: str, case: str
+) -> None:
+    answer = engine.ask(question, today=TODAY)
 
     assert answer.intent == "value"
-    assert answer.sources[0].doc_id == "pb-bakery-waste-daily-clear"
-    assert [card.doc_id for card in answer.cards] == ["case-maixiang-bakery"]
+    assert answer.sources[0].doc_id == playbook
+    assert [card.doc_id for card in answer.cards] == [case]
     assert answer.proof_headline
 
 

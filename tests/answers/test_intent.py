@@ -36,6 +36,8 @@ from bot.answers.intent import KIND_FOR_INTENT, asks_for_a_list, asks_for_questi
         ("What do we pitch to a bakery chain about waste? Any reference customer?", "value"),
         ("烘焙连锁的卖点是什么？有没有参考客户？", "value"),
         ("Any customer case where we won against a competitor?", "case"),
+        ("What do we pitch to a bakery chain about waste? Any numbers?", "value"),
+        ("新茶饮品牌想提升会员复购，我们怎么讲？有数据吗？", "value"),
         # what we do not do well, to say up front
         ("What are the known gaps in our recall offering I should be upfront about?", "value"),
         ("Any limitations of our delivery module a prospect should hear early?", "value"),
@@ -122,6 +124,22 @@ def test_a_stage_strengthens_a_weak_checklist_request() -> None:
     assert dict(with_stage.scores)["checklist"] == 2.0
     assert with_stage.intent == "checklist"
     assert with_stage.stage == "go_live"
+
+
+@pytest.mark.parametrize(
+    ("question", "asks_for_proof"),
+    [
+        ("What do we pitch to a bakery chain about waste? Any numbers?", True),
+        ("火锅连锁的卖点是什么？有没有数据支撑？", True),
+        ("新茶饮品牌想提升会员复购，我们怎么讲？有数据吗？", True),
+        # data as the subject, not as proof
+        ("Do we have data on member churn?", False),
+        ("Which data do we collect in the survey?", False),
+        ("数据迁移要注意什么？", False),
+    ],
+)
+def test_asking_for_numbers_asks_for_proof(question: str, asks_for_proof: bool) -> None:
+    assert (dict(classify(question).scores)["case"] > 0) is asks_for_proof
 
 
 def test_the_proper_name_cue_needs_a_proper_name() -> None:
