@@ -39,11 +39,20 @@ _CHANGE = re.compile(
     r"下降|降低|降到|降至|减少|压缩|提升|提高|增加|增长|节省|节约|缩短|翻倍|减半|升至|从.{1,30}(到|降|升|提)",
     re.IGNORECASE,
 )
+# A sentence stating what the product does not do (well): the answer to "what must I not promise?".
+_LIMIT = re.compile(
+    r"\b(weak(ness(es)?)?|limit(ation|ations|ed)|gaps?|shortcomings?|downsides?|caveats?|not (yet )?(support\w*|available|"
+    r"integrat\w*|native\w*|included)|(do|does|did) not|don't|doesn't|cannot|can't|only (works?|supports?)|"
+    r"semi-manual|manual(ly)?|workaround)\b|"
+    r"短板|劣势|不足|局限|缺点|不支持|暂不|尚不|尚未|无法|做不到|只能|偏基础|不对接|手工|人工",
+    re.IGNORECASE,
+)
 MAX_QUOTES = 6
 MAX_QUOTES_PER_DOC = 4
 RETRIEVED_PASSAGES = 6
 QUANTITY_BONUS = 0.5
 CHANGE_BONUS = 0.3  # on top: a number that is a change, when the question asks how much; calibrated on the eval set
+LIMIT_BONUS = 0.5  # a unit stating a limitation, when the question asks what we do not do well
 SEMANTIC_WEIGHT = 1.0
 REPEAT_SHARE = 0.5   # a question term a chosen quote already states counts half
 HEADING_SHARE = 0.5  # a term only the unit's section heading states counts half
@@ -126,6 +135,7 @@ class Scorer:
     quantity: bool
     statements_only: bool = False  # quote no unit that is itself a question (see `is_question`)
     listing: bool = False  # the question asks for a whole list (see `_candidates`)
+    weakness: bool = False  # the question asks what we do not do well (see `_LIMIT`)
     _lemmas: list[frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -140,10 +150,12 @@ class Scorer:
         return sum(self.weights[i] for i in concepts) / (sum(self.weights) or 1.0)
 
     def bonus(self, text: str) -> float:
-        """When the question asks for a magnitude: a unit with a number, more for a number that is a change."""
+        """When the question asks for a magnitude: a unit with a number, more for a number that is
+        a change. When it asks what we do not do well: a unit stating a limitation."""
+        limit = LIMIT_BONUS if self.weakness and _LIMIT.search(text) else 0.0
         if not self.quantity or not _DIGIT.search(text):
-            return 0.0
-        return QUANTITY_BONUS + (CHANGE_BONUS if _CHANGE.search(text) else 0.0)
+            return limit
+        return limit + QUANTITY_BONUS + (CHANGE_BONUS if _CHANGE.search(text) else 0.0)
 
     def score(self, text: str) -> float:
         return self.share(self.covered(text)) + self.bonus(text)

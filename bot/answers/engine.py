@@ -28,7 +28,16 @@ from bot.answers.compose import (
 )
 from bot.answers.evidence import AbstentionPolicy, Evidence, assess, concept_weights, content_weights
 from bot.answers.generate import Passage, generate, load_chat_model
-from bot.answers.intent import Intent, Route, asks_for_a_list, asks_for_questions, classify, pitch_question
+from bot.answers.intent import (
+    Intent,
+    Route,
+    asks_about_weaknesses,
+    asks_for_a_list,
+    asks_for_questions,
+    asks_where_we_stand,
+    classify,
+    pitch_question,
+)
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, SourceRef
 from bot.kb.chunking import Chunk
@@ -242,7 +251,13 @@ class Engine:
         # A pitch states what changes by how much, so its quotes should carry numbers, unless the
         # user also asks what to ask the customer: then the questions must not be crowded out.
         pitch = pitch_question(question) and not asks_for_questions(question)
-        return Scorer(result.concepts, weights, quantity_question(question) or pitch, listing=asks_for_a_list(question))
+        return Scorer(
+            result.concepts,
+            weights,
+            quantity_question(question) or pitch,
+            listing=asks_for_a_list(question),
+            weakness=asks_about_weaknesses(question),
+        )
 
     def _compose(
         self,
@@ -275,7 +290,7 @@ class Engine:
             answer.groups = quote_groups(self._passages(result.docs[:1]), scorer, citations, similarity, max_quotes=3)
         elif route.intent == "value" and top_kind == "playbook":
             playbooks = [d for d in self._relevant(result.docs) if self.documents[d.doc_id]["meta"]["kind"] == "playbook"][:2]
-            answer.headline = label(lang, "value")
+            answer.headline = label(lang, "position" if asks_where_we_stand(question) else "value")
             # A pitch is told to the customer, not asked of them. A discovery question shares the
             # user's question's shape and words, so it is closest in meaning to it and would crowd
             # out the value points that answer it.

@@ -20,13 +20,16 @@ KIND_FOR_INTENT: dict[str, str] = {"checklist": "stage_guide", "case": "case", "
 PITCH_CUE = (
     r"\b(pitch|sell|selling|value prop(osition)?|talk track|why us|strengths?)\b|卖点|价值|话术|怎么讲|怎么说服|打动|优势|强项"
 )
-# Asking where we stand: how to answer an objection, how we differ from a competitor, what we do
-# not do well (which sales should say up front).
-POSITION_CUE = (
-    r"\b(objections?|push ?back|competitors?|differentiat\w*|weak(ness|nesses| spots?)|gaps?|"
-    r"limitations?|shortcomings?|downsides?|caveats?|fall short|(be|being) up-?front)\b|"
-    r"异议|竞品|对手|怎么回应|怎么回答|短板|劣势|做不到|做得不好|不擅长|局限|缺点|不足之处|提前.{0,6}讲清楚"
+# Asking what we do not do well: what sales should say up front, and must not promise.
+WEAKNESS_CUE = (
+    r"\b(weak(ness|nesses| spots?)?|gaps?|limitations?|shortcomings?|downsides?|caveats?|fall short|"
+    r"(be|being) up-?front|over-?promis\w*|(not|never|n't|avoid|without) (over-?)?promis\w*|"
+    r"(not|n't) do (it |this |that )?well|not good at)\b|"
+    r"短板|劣势|做不到|做得不好|不擅长|局限|缺点|不足之处|提前.{0,6}讲清楚|"
+    r"(不能|不要|别|不可以|不敢)(随便|轻易)?.{0,4}承诺|承诺不了|过度承诺"
 )
+# Asking where we stand: how to answer an objection, how we differ from a competitor, or a weakness.
+POSITION_CUE = rf"\b(objections?|push ?back|competitors?|differentiat\w*)\b|异议|竞品|对手|怎么回应|怎么回答|{WEAKNESS_CUE}"
 # Each cue adds its weight to an intent; the strongest intent wins, general otherwise.
 CUES: dict[Intent, list[tuple[str, float]]] = {
     "checklist": [
@@ -56,7 +59,7 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
         (PITCH_CUE, 2.5),
         (POSITION_CUE, 2.5),
         (r"\bhow much (can|could|would|will|does|do)\b|\bhow much (faster|cheaper|better)\b|\bwhat (\w+ )?(gain|reduction|improvement|saving)s?\b|\brealistic(ally)?\b|\btypical(ly)?\b|\bworth\b", 1.5),
-        (r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b", 1.5),
+        (r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut(?!-?over)|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b", 1.5),
         (r"能(帮|把|降|提升|做到|改善|省)|一般能|大概能|能降|能提升|能做到|能省|到什么程度", 1.5),
         (r"\b(worried|concerned|struggl\w+|pain|prospect|deal)\b|担心|头疼|痛点|潜在客户", 1.0),
     ],
@@ -67,7 +70,7 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
 # Written as search tokens (lower case, singular), so the evidence can skip them.
 REQUEST_TERMS = frozenset(
     """pitch sell proof example case reference worried worry concerned prospect typical typically
-    realistic realistically checklist 案例 例子 实例 证明 标杆 话术 卖点 担心 头疼 痛点 清单""".split()
+    realistic realistically upfront promise checklist 案例 例子 实例 证明 标杆 话术 卖点 担心 头疼 痛点 清单""".split()
 )
 # A question asking what to ask the customer: then the sources' own questions are the answer.
 _ASKS_FOR_QUESTIONS = re.compile(
@@ -114,11 +117,20 @@ def detect_stage(question: str) -> str | None:
 
 def pitch_question(question: str) -> bool:
     """What to pitch: answered by the value points, which state what changes by how much."""
-    return bool(re.search(PITCH_CUE, question, re.IGNORECASE)) and not re.search(POSITION_CUE, question, re.IGNORECASE)
+    return bool(re.search(PITCH_CUE, question, re.IGNORECASE)) and not asks_where_we_stand(question)
 
 
 def asks_for_questions(question: str) -> bool:
     return bool(_ASKS_FOR_QUESTIONS.search(question))
+
+
+def asks_where_we_stand(question: str) -> bool:
+    """An objection, a competitor or a weakness: answered from the playbook, but not as a pitch."""
+    return bool(re.search(POSITION_CUE, question, re.IGNORECASE))
+
+
+def asks_about_weaknesses(question: str) -> bool:
+    return bool(re.search(WEAKNESS_CUE, question, re.IGNORECASE))
 
 
 def asks_for_a_list(question: str) -> bool:

@@ -20,11 +20,13 @@ from bot.kb.lexical import HAN_RUN
 from bot.kb.schema import CaseMeta, PlaybookMeta, StageGuideMeta, format_number
 from bot.kb.sources import SourceDocument
 
-CHUNKER_VERSION = "4"  # bump when chunks or their tokens change
+CHUNKER_VERSION = "5"  # bump when chunks, their tokens or their quotable units change
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 SECTION_SEPARATOR = " > "
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)")
 MAX_ROMANIZED_CHARS = 4
+# "> — Vivian Chow, General Manager" under a customer quote says who spoke, nothing by itself.
+_ATTRIBUTION = re.compile(r"^(?:—{1,2}|―|–|--)\s*\S")
 _SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
 SYNTHETIC_SECTIONS = {
     "overview": {"zh": "概要", "en": "Overview"},
@@ -143,7 +145,7 @@ def _units(text: str) -> Iterator[tuple[str, bool]]:
             continue
         if _LIST_MARKER.match(line) or stripped.startswith((">", "|")):
             unit = _LIST_MARKER.sub("", stripped).lstrip("> ").strip()
-            if unit:
+            if unit and not (stripped.startswith(">") and _ATTRIBUTION.match(unit)):
                 yield unit, bool(_LIST_MARKER.match(line))
             continue
         yield from ((s.strip(), False) for s in _SENTENCE_END.split(stripped) if s and s.strip())

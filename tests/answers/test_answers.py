@@ -317,6 +317,20 @@ def test_proof_for_a_pitch_prefers_the_case_that_reads_like_the_pitched_playbook
     assert all(lifted.score >= doc.score for doc in ranked for lifted in backing if lifted.doc_id == doc.doc_id)
 
 
+@pytest.mark.parametrize("question", ["What should I not promise a bakery customer?", "跟烘焙客户不能承诺什么？"])
+def test_what_not_to_promise_quotes_the_playbooks_weaknesses(
+    engine: Engine, corpus: dict[str, SourceDocument], question: str
+) -> None:
+    answer = engine.ask(question, today=TODAY)
+    doc = corpus["pb-bakery-waste-daily-clear"]
+    weak = [line[len("- ") :] for line in doc.body.splitlines() if line.startswith("- 短板：")]
+    quotes = [quote.text for group in answer.groups for quote in group.quotes]
+
+    assert answer.intent == "value" and answer.sources[0].doc_id == doc.id
+    assert answer.headline == LABELS[answer.lang]["position"]
+    assert len(weak) == 1 and weak[0] in quotes
+
+
 @pytest.mark.parametrize(
     ("question", "playbook", "case"),
     [

@@ -217,6 +217,23 @@ def test_number_bonus_only_when_the_question_asks_for_a_magnitude() -> None:
     assert not_asking.bonus(change) == not_asking.bonus(number) == 0.0
 
 
+def test_limitation_bonus_only_when_the_question_asks_what_we_do_not_do_well() -> None:
+    asking = Scorer([["peak"]], [1.0], quantity=False, weakness=True)
+    not_asking = Scorer([["peak"]], [1.0], quantity=False)
+    limits = [
+        "Weak: we do not integrate natively with drive-thru sensors.",
+        "短板：不支持按面团合批计算。",
+        "Lens ordering only works with three lab networks.",
+    ]
+    plain = ["Strong: one product for POS and KDS.", "优势：数据同源。"]
+
+    assert all(asking.bonus(text) > 0.0 == not_asking.bonus(text) for text in limits)
+    assert all(asking.bonus(text) == 0.0 for text in plain)
+    # With a magnitude asked too, the two add up.
+    both = replace(asking, quantity=True)
+    assert both.bonus("短板：新店首月建议量偏差 20%。") > both.bonus("优势：新店首月即可上线，误差 5%。") > 0.0
+
+
 def test_a_single_source_is_not_cut_to_the_per_document_cap() -> None:
     lines = [f"Peak rule {n} keeps the line moving." for n in "ABCDEF"]
     chunks = [chunk("Rules", "\n".join(f"- {line}" for line in lines))]

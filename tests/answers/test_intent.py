@@ -6,7 +6,16 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.answers.intent import KIND_FOR_INTENT, asks_for_a_list, asks_for_questions, classify, detect_stage, pitch_question
+from bot.answers.intent import (
+    KIND_FOR_INTENT,
+    asks_about_weaknesses,
+    asks_for_a_list,
+    asks_for_questions,
+    asks_where_we_stand,
+    classify,
+    detect_stage,
+    pitch_question,
+)
 
 
 @pytest.mark.parametrize(
@@ -43,10 +52,14 @@ from bot.answers.intent import KIND_FOR_INTENT, asks_for_a_list, asks_for_questi
         ("Any limitations of our delivery module a prospect should hear early?", "value"),
         ("我们的会员方案有哪些做不到的地方，要提前跟客户讲清楚？", "value"),
         ("排班模块有什么局限？", "value"),
+        ("What should I not promise a bakery customer?", "value"),
+        ("跟火锅客户不能承诺什么？", "value"),
         # general
         ("What is the baseline period for the food cost ratio?", "general"),
         ("Tell me about menu sync", "general"),
         ("门店的网络要求是什么？", "general"),
+        # "cut-over" is a moment, not a cut in cost
+        ("What can't I do during cut-over?", "general"),
         ("调研时为什么一定要先锁定食材成本率的口径？", "general"),
     ],
 )
@@ -173,6 +186,17 @@ def test_the_proper_name_cue_needs_a_proper_name() -> None:
         (pitch_question, "How do we handle objections about price from a prospect?", False),
         (pitch_question, "What are our weak spots to be upfront about when we pitch to optical chains?", False),
         (pitch_question, "竞品对比我们的优势和短板是什么？", False),
+        # what we do not do well, which sales must say up front and must not promise
+        (asks_about_weaknesses, "What should I not promise a bakery customer?", True),
+        (asks_about_weaknesses, "What do we not do well for dental groups?", True),
+        (asks_about_weaknesses, "我们的会员方案有哪些做不到的地方？", True),
+        (asks_about_weaknesses, "跟火锅客户不能承诺什么？", True),
+        (asks_about_weaknesses, "How do we handle objections about price?", False),
+        (asks_about_weaknesses, "What do we pitch to a bakery chain about waste?", False),
+        # where we stand (objection, competitor, weakness) is not a pitch
+        (asks_where_we_stand, "How do we handle objections about price?", True),
+        (asks_where_we_stand, "跟火锅客户不能承诺什么？", True),
+        (asks_where_we_stand, "What do we pitch to a bakery chain about waste?", False),
     ],
 )
 def test_what_shape_of_answer_a_question_asks_for_is_told(

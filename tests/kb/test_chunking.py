@@ -306,3 +306,20 @@ def test_a_sentence_ending_in_a_colon_introduces_the_list_after_it() -> None:
     assert [units[i] for i in lists[1]] == ["three days pass with no open P1 issue;", "sales reconcile within 0.5%."]
     assert [units[i] for i in lists[5]] == ["收银差异为 0"]
     assert set(lists) == {1, 5}  # "Bring these on the day:" is followed by prose, not a list
+
+
+def test_a_quote_attribution_is_not_a_unit_of_its_own() -> None:
+    text = (
+        "> “Every batch now has a reason behind it.”\n"
+        ">\n"
+        "> — Vivian Chow, General Manager\n"
+        "> —— 罗晓敏，运营副总\n"
+        "- — a list item that starts with a dash stays\n"
+        "A sentence — with a dash inside — stays too."
+    )
+
+    assert quotable_units(text) == [
+        "“Every batch now has a reason behind it.”",
+        "— a list item that starts with a dash stays",
+        "A sentence — with a dash inside — stays too.",
+    ]
