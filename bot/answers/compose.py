@@ -172,6 +172,8 @@ class _Candidate:
     doc: DocHit
     section: str
     introduces: tuple[int, ...] = ()  # positions of the list items this unit leads into
+    led: bool = False  # a list item after a lead-in: quoted only with it
+    heading_share: float = HEADING_SHARE  # what the concepts only its heading names count for
 
     def gain(self, scorer: Scorer, said: frozenset[int]) -> float:
         """Score given what the quotes chosen so far already say: a concept already
@@ -182,7 +184,7 @@ class _Candidate:
             self.base
             + scorer.share(fresh)
             + REPEAT_SHARE * scorer.share(repeated)
-            + HEADING_SHARE * scorer.share(context)
+            + self.heading_share * scorer.share(context)
         )
 
 
@@ -198,15 +200,21 @@ def _candidates(
             # heading counts: "Risks, tips and exit criteria" above it names all three lists.
             heading = scorer.covered(_own_heading(chunk))
             lists = {at: items for at, items in introduced_lists(chunk.text).items() if len(items) <= MAX_INTRODUCED}
+            # "there have been 3 trading days with no open P1 issue;" alone drops the condition its
+            # lead-in states ("Go-live is complete for a store when:"): such an item comes with it.
+            led = {i for items in lists.values() for i in items}
             units = []
             for position, unit in enumerate(quotable_units(chunk.text)):
                 meaning = float(similarities[position]) if position < len(similarities) else 0.0
                 units.append((SEMANTIC_WEIGHT * meaning + prior + scorer.bonus(unit), scorer.covered(unit), unit))
             # "What are the risks?" asks for the whole "Risks" list: a short list under a heading of its
             # own that names what the question asks for comes whole, each item bringing the others.
+            # Its heading then names what the whole list is, so it counts in full.
+            heading_share = HEADING_SHARE
             if scorer.listing and scorer.share(heading) and not lists and len(units) <= MAX_INTRODUCED + 1 and is_list(chunk.text):
                 members = [i for i, (_, _, unit) in enumerate(units) if not (scorer.statements_only and is_question(unit))]
                 lists = {at: [i for i in members if i != at] for at in members}
+                heading_share = 1.0
             for position, (base, own, unit) in enumerate(units):
                 introduces = tuple(lists.get(position, ()))
                 # A lead-in into a list of questions ("Ask the owner:") goes with its list.
@@ -217,7 +225,11 @@ def _candidates(
                     block = [units[position], *(units[i] for i in introduces)]
                     base = max(b for b, _, _ in block)
                     own = frozenset().union(*(o for _, o, _ in block))
-                out.append(_Candidate(base, own, heading - own, chunk.order, position, unit, doc, chunk.section, introduces))
+                out.append(
+                    _Candidate(
+                        base, own, heading - own, chunk.order, position, unit, doc, chunk.section, introduces, position in led, heading_share
+                    )
+                )
     return out
 
 
@@ -234,10 +246,19 @@ def _choose(candidates: list[_Candidate], scorer: Scorer, max_quotes: int, per_d
     said: frozenset[int] = frozenset()
     pool = list(candidates)
     while pool and len(chosen) < max_quotes:
-        pool = [c for c in pool if c.text not in seen and per_doc.get(c.doc.doc_id, 0) < per_doc_cap]
-        if not pool:
+        room = max_quotes - len(chosen)
+        # A lead-in comes with its list: once other quotes are taken, only a list that still fits.
+        pool = [
+            c
+            for c in pool
+            if c.text not in seen
+            and per_doc.get(c.doc.doc_id, 0) < per_doc_cap
+            and (not chosen or 1 + len(c.introduces) <= room)
+        ]
+        eligible = [c for c in pool if not c.led]
+        if not eligible:
             break
-        best = max(pool, key=lambda c: c.gain(scorer, said))
+        best = max(eligible, key=lambda c: c.gain(scorer, said))
         # A lead-in ("Go-live is complete for a store when:") says nothing without its list.
         listed = [c for c in pool if c.doc is best.doc and c.order == best.order and c.position in best.introduces]
         for taken in (best, *listed):

@@ -129,6 +129,36 @@ def test_a_lead_in_is_worth_what_its_list_says() -> None:
     assert picked == [lead, item]
 
 
+def test_an_item_after_a_lead_in_is_never_quoted_without_it() -> None:
+    # The item matches best, but alone it drops the condition its lead-in states.
+    lead = "Go-live is complete for a store when:"
+    items = ["sales reconcile within 0.5%;", "no P1 issue is open."]
+    risk = "Reconcile stored value before opening."
+    chunks = [chunk("Exit criteria", f"{lead}\n" + "".join(f"- {item}\n" for item in items)), chunk("Risks", f"- {risk}", 1)]
+    meaning = {lead: 0.1, items[0]: 0.9, items[1]: 0.1, risk: 0.3}
+
+    assert quoted(chunks, [["reconcile"]], meaning, max_quotes=6) == [lead, *items, risk]
+    # Once another quote is taken, a lead-in whose list no longer fits in the answer is left out,
+    # rather than its items quoted without it or the answer running past its length.
+    meaning[risk] = 2.0
+    assert quoted(chunks, [["reconcile"]], meaning, max_quotes=3) == [risk]
+
+
+def test_asked_for_a_list_the_list_its_heading_names_comes_first() -> None:
+    # "What are the risks on go-live day?": the exit criteria say "day" in each item, but the
+    # list headed "Risks" is what was asked for.
+    lead = "Go-live is complete when:"
+    criteria = ["three days pass with no P1 issue;", "the day's sales reconcile."]
+    risks = ["Going live before a weekend hides errors.", "Unrouted dishes never reach the kitchen."]
+    chunks = [
+        chunk("Risks", "".join(f"- {item}\n" for item in risks), 1),
+        chunk("Exit criteria", f"{lead}\n" + "".join(f"- {item}\n" for item in criteria), 0),
+    ]
+    meaning = {lead: 0.3, **{item: 0.3 for item in criteria}, **{item: 0.35 for item in risks}}
+
+    assert quoted(chunks, [["day"], ["risk"]], meaning, max_quotes=3, listing=True) == risks
+
+
 def test_a_lead_in_to_a_long_list_is_quoted_alone() -> None:
     lead = "Bring the following:"
     items = [f"item number {i}" for i in range(MAX_INTRODUCED + 1)]
