@@ -233,6 +233,8 @@ def test_a_magnitude_question_prefers_a_stated_change_over_any_number() -> None:
         ("能把报损率降到多少？", True),
         ("Who signs off the acceptance report?", False),
         ("后厨师傅没耐心坐下来听课，有什么好办法？", False),
+        ("What's the ROI for a 40-store hotpot chain?", True),
+        ("火锅连锁上这套系统多久能回本？", True),
     ],
 )
 def test_a_question_asking_for_a_magnitude_is_told(question: str, magnitude: bool) -> None:

@@ -53,6 +53,8 @@ from bot.answers.intent import (
         ("我们的会员方案有哪些做不到的地方，要提前跟客户讲清楚？", "value"),
         ("排班模块有什么局限？", "value"),
         ("What should I not promise a bakery customer?", "value"),
+        ("What's the ROI for a 40-store hotpot chain?", "value"),
+        ("What payback period can a bakery chain expect?", "value"),
         ("跟火锅客户不能承诺什么？", "value"),
         # general
         ("What is the baseline period for the food cost ratio?", "general"),
@@ -146,6 +148,8 @@ def test_a_stage_strengthens_a_weak_checklist_request() -> None:
         ("火锅连锁的卖点是什么？有没有数据支撑？", True),
         ("新茶饮品牌想提升会员复购，我们怎么讲？有数据吗？", True),
         # data as the subject, not as proof
+        # what a customer's numbers did
+        ("How did Redline Burger cut ticket times?", True),
         ("Do we have data on member churn?", False),
         ("Which data do we collect in the survey?", False),
         ("数据迁移要注意什么？", False),
