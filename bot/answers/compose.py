@@ -42,7 +42,8 @@ _CHANGE = re.compile(
 # A sentence stating what the product does not do (well): the answer to "what must I not promise?".
 _LIMIT = re.compile(
     r"\b(weak(ness(es)?)?|limit(ation|ations|ed)|gaps?|shortcomings?|downsides?|caveats?|not (yet )?(support\w*|available|"
-    r"integrat\w*|native\w*|included)|(do|does|did) not|don't|doesn't|cannot|can't|only (works?|supports?)|"
+    r"integrat\w*|native\w*|included)|we (do not|don't|cannot|can't|have no)|only (works?|supports?)|"
+    r"(does not|doesn't|do not|don't|cannot|can't) (yet )?(support|integrate|offer|handle|include|cover|provide|connect)\w*|"
     r"semi-manual|manual(ly)?|workaround)\b|"
     r"短板|劣势|不足|局限|缺点|不支持|暂不|尚不|尚未|无法|做不到|只能|偏基础|不对接|手工|人工",
     re.IGNORECASE,

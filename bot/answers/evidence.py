@@ -58,7 +58,23 @@ def content_weights(concepts: Sequence[Sequence[str]], doc_terms: DocTerms) -> l
     for a shape of answer ("pitch", "proof", "案例") weighs nothing. The routing has used it, and
     no source needs to say "pitch" to hold one. Retrieval keeps it: there it still ranks better."""
     weights = concept_weights(concepts, doc_terms)
-    return [0.0 if forms[0] in REQUEST_TERMS else weight for forms, weight in zip(concepts, weights)]
+    terms = {forms[0] for forms in concepts}
+    return [
+        0.0 if forms[0] in REQUEST_TERMS or _repeats_its_parts(forms, terms, doc_terms) else weight
+        for forms, weight in zip(concepts, weights)
+    ]
+
+
+def _repeats_its_parts(forms: Sequence[str], terms: set[str], doc_terms: DocTerms) -> bool:
+    """A Chinese compound the corpus never uses, made of two of the question's other terms.
+
+    jieba's search mode yields "数据完整性" beside "数据" and "完整性": the parts already
+    count, so counting the whole as well would call the question half unknown for saying
+    the same thing twice."""
+    word = forms[0]
+    if not is_han(word) or any(doc_terms.df.get(form) for form in forms):
+        return False
+    return any(word.startswith(head) and word[len(head) :] in terms for head in terms if 2 <= len(head) < len(word) - 1)
 
 
 @dataclass(frozen=True)

@@ -300,6 +300,23 @@ def test_words_asking_for_a_shape_of_answer_weigh_nothing_in_a_sources_words() -
     assert content == [0.0, general[1], 0.0, general[3]]
 
 
+def test_an_unknown_compound_of_two_question_terms_is_not_counted_again() -> None:
+    # jieba's search mode yields 数据完整性 beside 数据 and 完整性.
+    doc_terms = DocTerms({DOC: {"验收": 2, "数据": 3, "完整性": 1, "牙科": 1}, "doc-b": {"数据": 1, "诊所": 2}})
+    concepts = [["验收"], ["数据", "data"], ["完整性"], ["数据完整性"], ["牙科诊所"], ["诊所"], ["摸清楚"], ["清楚"]]
+    general, content = concept_weights(concepts, doc_terms), content_weights(concepts, doc_terms)
+
+    assert general[3] > 0.0 and content[3] == 0.0
+    # The parts must both be question terms: 牙科 is the corpus's, but the question never says it alone.
+    assert content[4] == general[4] > 0.0
+    # A one-character part (摸) is too loose a split to trust.
+    assert content[6] == general[6] > 0.0
+    assert [content[i] for i in (0, 1, 2, 5, 7)] == [general[i] for i in (0, 1, 2, 5, 7)]
+    # A compound the corpus itself uses is a term of its own.
+    used = DocTerms({DOC: {"数据": 1, "完整性": 1, "数据完整性": 1}, "doc-b": {"诊所": 1}})
+    assert content_weights([["数据"], ["完整性"], ["数据完整性"]], used)[2] > 0.0
+
+
 def evidence_for(subject: frozenset[str]):
     doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
     result = SearchResult("acme waste", "en", "hybrid", [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])],
