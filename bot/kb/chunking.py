@@ -20,7 +20,7 @@ from bot.kb.lexical import HAN_RUN
 from bot.kb.schema import CaseMeta, PlaybookMeta, StageGuideMeta, format_number
 from bot.kb.sources import SourceDocument
 
-CHUNKER_VERSION = "5"  # bump when chunks, their tokens or their quotable units change
+CHUNKER_VERSION = "6"  # bump when chunks, their tokens or their quotable units change
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 SECTION_SEPARATOR = " > "
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)")

@@ -69,9 +69,16 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+# A plural phrasal compound ("check-ins", "follow-ups") ends in a particle plus "s": as a word of
+# its own, "ins" or "ups" would read as a rare term no source uses.
+_PLURAL_PARTICLES = frozenset("ins ons ups offs outs downs backs".split())
+
+
 def word_parts(word: str) -> list[str]:
     """The words of a compound ("go-live", a slug "fast_food") as search tokens."""
-    return [_stem(part) for part in _COMPOUND.split(word) if part and part not in EN_STOPWORDS]
+    return [
+        _stem(part) for part in _COMPOUND.split(word) if part and part not in EN_STOPWORDS and part not in _PLURAL_PARTICLES
+    ]
 
 
 def lemma_candidates(word: str) -> list[str]:

@@ -325,6 +325,9 @@ def test_product_pattern_matches_the_name_as_a_whole_word(text: str, left: str) 
         ("what's the client's go-live", ["client", "go-live", "go", "live"]),
         # A front-matter slug is also its words: "fast_food" is found by "fast food".
         ("fast_food, multi_store", ["fast_food", "fast", "food", "multi_store", "multi", "store"]),
+        # A plural phrasal compound's particle ("ins", "ups") is no word of its own.
+        ("remote check-ins, follow-ups", ["remote", "check-in", "check", "follow-up", "follow"]),
+        ("sign-off", ["sign-off", "sign", "off"]),
     ],
 )
 def test_tokens_of_possessives_compounds_and_slugs(text: str, tokens: list[str]) -> None:
