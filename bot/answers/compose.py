@@ -45,7 +45,7 @@ _LIMIT = re.compile(
     r"integrat\w*|native\w*|included)|we (do not|don't|cannot|can't|have no)|only (works?|supports?)|"
     r"(does not|doesn't|do not|don't|cannot|can't) (yet )?(support|integrate|offer|handle|include|cover|provide|connect)\w*|"
     r"semi-manual|manual(ly)?|workaround)\b|"
-    r"短板|劣势|不足|局限|缺点|不支持|暂不|尚不|尚未|无法|做不到|只能|偏基础|不对接|手工|人工",
+    r"短板|劣势|不足|局限|缺点|不支持|暂不|尚不|尚未|无法|做不到|只能|偏基础|不对接|手工",
     re.IGNORECASE,
 )
 MAX_QUOTES = 6

@@ -294,10 +294,10 @@ def test_a_pitch_quotes_statements_not_the_playbooks_own_questions() -> None:
 
 def test_words_asking_for_a_shape_of_answer_weigh_nothing_in_a_sources_words() -> None:
     doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
-    concepts = [["pitch"], ["acme"], ["proof", "证明"], ["waste"]]
+    concepts = [["pitch"], ["acme"], ["proof", "证明"], ["waste"], ["upfront"], ["promise"]]
     general, content = concept_weights(concepts, doc_terms), content_weights(concepts, doc_terms)
-    assert general[0] > 0.0 and general[2] > 0.0  # retrieval still ranks with them
-    assert content == [0.0, general[1], 0.0, general[3]]
+    assert general[0] > 0.0 and general[2] > 0.0 and general[4] > 0.0  # retrieval still ranks with them
+    assert content == [0.0, general[1], 0.0, general[3], 0.0, 0.0]
 
 
 def test_an_unknown_compound_of_two_question_terms_is_not_counted_again() -> None:
