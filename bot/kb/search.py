@@ -243,7 +243,7 @@ class Searcher:
         stages = frozenset([prefer_stage] if prefer_stage else [])
         industries, touched = self.named_industries(concepts)
         named = {"stage": (stages, stages), "industry": (industries, touched)}
-        docs = self._fuse(chunk_voices, doc_voices, k, self._lifts(prefer_kind, prefer_stage, industries), named)
+        docs = self._fuse(chunk_voices, doc_voices, k, lambda doc: self._lift(doc, prefer_kind, prefer_stage, industries), named)
         # Answerability and quoting read the whole question, the product's name included: they
         # were calibrated on it, and leaving it out of them too made the eval set answer one
         # unanswerable question and refuse one answerable one, for no gain.
@@ -264,19 +264,14 @@ class Searcher:
         touched = frozenset(i for i, (words, _) in terms.items() if not stated.isdisjoint(words))
         return named, named | touched
 
-    def _lifts(self, kind: str | None, stage: str | None, industries: frozenset[str]) -> dict[str, int]:
-        """How many times each document is lifted: for being of the kind the question's intent calls
+    def _lift(self, doc: str, kind: str | None, stage: str | None, industries: frozenset[str]) -> int:
+        """How many times a document is lifted: for being of the kind the question's intent calls
         for, of the stage it names, and for an industry it names when it is of that kind too (a
         question asking for a hotpot customer wants the hotpot case; a pitch for hotpot chains
         wants the playbook, not the case lifted past it)."""
-        lifts: dict[str, int] = {}
-        for doc, filters in self._doc_filters.items():
-            of_kind = kind is not None and filters.get("kind") == kind
-            count = of_kind + (stage is not None and filters.get("stage") == stage)
-            count += of_kind and filters.get("industry") in industries
-            if count:
-                lifts[doc] = count
-        return lifts
+        filters = self._doc_filters[doc]
+        of_kind = kind is not None and filters.get("kind") == kind
+        return of_kind + (stage is not None and filters.get("stage") == stage) + (of_kind and filters.get("industry") in industries)
 
     def _rrf(self, rank: int) -> float:
         return 1.0 / (self.rrf_k + rank + 1)
@@ -286,7 +281,7 @@ class Searcher:
         chunk_voices: dict[str, Ranked],
         doc_voices: dict[str, list[str]],
         k: int,
-        lifts: Mapping[str, int],
+        lift: Callable[[str], int],
         named: Mapping[str, tuple[frozenset[str], frozenset[str]]],
     ) -> list[DocHit]:
         doc_score: dict[str, float] = defaultdict(float)
@@ -310,7 +305,7 @@ class Searcher:
             for rank, doc in enumerate(ranked_docs):
                 doc_score[doc] += weight * self._rrf(rank)
         for doc in doc_score:
-            doc_score[doc] += lifts.get(doc, 0) * self.kind_boost * self._rrf(0)
+            doc_score[doc] += lift(doc) * self.kind_boost * self._rrf(0)
         for attribute, (values, spared) in named.items():
             self._named_first(doc_score, attribute, values, spared)
         best = sorted(doc_score, key=lambda d: (-doc_score[d], d))[:k]
