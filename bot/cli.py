@@ -111,7 +111,7 @@ def open_engine(settings: Settings) -> "Engine":
 
 def filters_from(args: argparse.Namespace) -> Any:
     from bot.kb.schema import KINDS, STAGES
-    from bot.kb.search import Filters
+    from bot.kb.filters import Filters
 
     kind = getattr(args, "kind", None)
     stage = getattr(args, "stage", None)
@@ -201,22 +201,29 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import format_table, load_questions, run_eval, save_report
+    from bot.evaluation import format_table, load_questions, run_eval, save_reports
 
-    try:
-        questions = load_questions(args.questions)
-    except (OSError, ValueError) as error:
-        raise CliError(f"cannot load eval questions from {args.questions}: {error}") from error
-    if not questions:
-        raise CliError(f"no eval questions in {args.questions}")
+    paths = args.questions or [Path("tests/eval")]
+    sets = []
+    for path in paths:
+        try:
+            questions = load_questions(path)
+        except (OSError, ValueError) as error:
+            raise CliError(f"cannot load eval questions from {path}: {error}") from error
+        if not questions:
+            raise CliError(f"no eval questions in {path}")
+        sets.append((path, questions))
     engine = open_engine(settings)
     engine.records = None  # eval questions are not knowledge gaps
-    reports = run_eval(engine, questions)
-    table = format_table(reports, questions, str(args.questions))
+    tables = []
+    for path, questions in sets:
+        reports, noisy = run_eval(engine, questions, noisy_runs=args.nudged_runs)
+        table = format_table(reports, questions, str(path), noisy)
+        tables.append((str(path), table, reports))
+        out.print(table + "\n", markup=False)
     target = args.out or (settings.data_dir / "eval" / "latest.md")
-    save_report(table, reports, target)
-    out.print(table, markup=False)
-    out.print(f"\nsaved to {target}", markup=False)
+    save_reports(tables, target)
+    out.print(f"saved to {target}", markup=False)
     return 0
 
 
@@ -287,8 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="interactive terminal chat")
     add_data_dir(chat)
 
-    evaluation = sub.add_parser("eval", help="run the golden-set evaluation")
-    evaluation.add_argument("--questions", type=Path, default=Path("tests/eval"), help="a YAML file or a folder of them")
+    evaluation = sub.add_parser("eval", help="measure the answers on sets of eval questions")
+    evaluation.add_argument(
+        "--questions", type=Path, action="append", help="a YAML file or a folder of them, one table each (default: tests/eval)"
+    )
+    evaluation.add_argument(
+        "--nudged-runs", type=int, default=2, help="hybrid runs with nudged query vectors, for each figure's spread"
+    )
     evaluation.add_argument("--out", type=Path, help="where to save the table (default: DATA_DIR/eval/latest.md)")
     add_data_dir(evaluation)
 

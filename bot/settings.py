@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     # The product the knowledge base is about, by every name it goes by: questions name it
     # ("before and after ChefOS") but that says nothing about which document answers.
     product_names: list[str] = Field(default_factory=list)
+    # Labelled example questions per intent: a question is routed by its nearest examples.
+    intent_examples: Path = PROJECT_ROOT / "config" / "intent_examples.yaml"
+    # Questions nobody would ask the assistant: what they score is the yardstick for "the sources are about this".
+    unrelated_questions: Path = PROJECT_ROOT / "config" / "unrelated_questions.yaml"
+    # What is computed once and reused across runs (the examples' vectors); default: DATA_DIR/cache.
+    cache_dir: Path | None = None
     llm: str | None = None
 
     # Slack (the usual variable names, no prefix)
@@ -95,6 +101,11 @@ class Settings(BaseSettings):
             YamlConfigSettingsSource(settings_cls),
             file_secret_settings,
         )
+
+
+    @property
+    def cache_path(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
 
 
 def load_settings(**overrides: object) -> Settings:

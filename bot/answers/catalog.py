@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Literal
 
-from bot.answers.compose import is_stale, source_url, visible
-from bot.kb.schema import STAGES
-from bot.kb.search import Filters
+from bot.answers.citations import source_url
+from bot.kb.filters import Filters
+from bot.kb.schema import STAGES, CaseMeta, IndexedDocument, PlaybookMeta, StageGuideMeta
 
 Role = Literal["sales", "implementation", "new_hire"]
 ROLES: tuple[Role, ...] = ("sales", "implementation", "new_hire")
@@ -39,39 +40,39 @@ class DocSummary:
     changed: str | None = None
 
 
+Documents = Mapping[str, IndexedDocument]
+
+
 def summarize(
-    documents: dict[str, dict[str, Any]],
-    today: dt.date,
-    base_url: str | None,
-    changed: dict[str, str] | None = None,
+    documents: Documents, today: dt.date, base_url: str | None, changed: dict[str, str] | None = None
 ) -> list[DocSummary]:
     out = []
-    for doc_id, record in sorted(documents.items(), key=lambda item: item[1]["path"]):
-        meta = record["meta"]
+    for document in sorted(documents.values(), key=lambda d: d.path):
+        meta = document.meta
         out.append(
             DocSummary(
-                doc_id=doc_id,
-                title=meta["title"],
-                kind=meta["kind"],
-                lang=meta["lang"],
-                owner=meta["owner"],
-                verified=str(meta["verified"]),
-                stale=is_stale(meta, today),
-                url=source_url(base_url, record["path"]),
-                stage=meta.get("stage"),
-                changed=(changed or {}).get(doc_id),
+                doc_id=meta.id,
+                title=meta.title,
+                kind=meta.kind,
+                lang=meta.lang,
+                owner=meta.owner,
+                verified=meta.verified.isoformat(),
+                stale=meta.is_stale(today),
+                url=source_url(base_url, document.path),
+                stage=getattr(meta, "stage", None),
+                changed=(changed or {}).get(meta.id),
             )
         )
     return out
 
 
-def _for_audience(documents: dict[str, dict[str, Any]], audience: str | None) -> set[str]:
-    wanted = Filters(audience=audience).as_dict()  # the rule search and checklists apply
-    return {doc_id for doc_id, record in documents.items() if visible(record, wanted)}
+def _for_audience(documents: Documents, audience: str | None) -> set[str]:
+    filters = Filters(audience=audience)  # the rule search and checklists apply
+    return {doc_id for doc_id, document in documents.items() if filters.admits(document.meta)}
 
 
 def onboarding_path(
-    documents: dict[str, dict[str, Any]], role: Role, today: dt.date, base_url: str | None
+    documents: Documents, role: Role, today: dt.date, base_url: str | None
 ) -> list[DocSummary]:
     """What a newcomer in this role reads first: per kind, current documents before stale ones,
     the most recently verified first; stage guides in the order of the implementation."""
@@ -90,7 +91,7 @@ def onboarding_path(
 
 
 def recent_changes(
-    documents: dict[str, dict[str, Any]],
+    documents: Documents,
     changed: dict[str, str],
     today: dt.date,
     base_url: str | None,
@@ -106,27 +107,27 @@ def _readable(slug: str) -> str:
     return slug.replace("_", " ")
 
 
-def example_questions(documents: dict[str, dict[str, Any]], role: Role, limit: int = 4) -> list[str]:
+def example_questions(documents: Documents, role: Role, limit: int = 4) -> list[str]:
     """Questions this corpus can answer, phrased the way the role asks, in each document's language."""
     visible = _for_audience(documents, ROLE_AUDIENCE[role])
-    metas = [documents[doc_id]["meta"] for doc_id in sorted(visible, key=lambda d: documents[d]["path"])]
+    metas = [documents[doc_id].meta for doc_id in sorted(visible, key=lambda d: documents[d].path)]
     questions: list[str] = []
 
     def add(question: str) -> None:
         if question not in questions:
             questions.append(question)
 
-    stages = [m["stage"] for m in metas if m["kind"] == "stage_guide" and m.get("stage")]
+    stages = [m.stage for m in metas if isinstance(m, StageGuideMeta)]
     stages.sort(key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
-    cases = [m for m in metas if m["kind"] == "case"]
-    playbooks = [m for m in metas if m["kind"] == "playbook" and m.get("segments")]
+    cases = [m for m in metas if isinstance(m, CaseMeta)]
+    playbooks = [m for m in metas if isinstance(m, PlaybookMeta) and m.segments]
     if role != "sales":
         for stage in stages[:2]:
             add(f"/relay checklist {stage}")
     for meta in playbooks[:2]:
-        segment = meta["segments"][0]
-        add(f"面向{segment}，我们主推什么价值？" if meta["lang"] == "zh" else f"What do we pitch to {segment}?")
+        segment = meta.segments[0]
+        add(f"面向{segment}，我们主推什么价值？" if meta.lang == "zh" else f"What do we pitch to {segment}?")
     for meta in cases[:2]:
-        industry = _readable(meta["industry"])
-        add(f"有没有{industry}客户的案例和数据？" if meta["lang"] == "zh" else f"Any {industry} customer with numbers?")
+        industry = _readable(meta.industry)
+        add(f"有没有{industry}客户的案例和数据？" if meta.lang == "zh" else f"Any {industry} customer with numbers?")
     return questions[:limit]

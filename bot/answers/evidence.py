@@ -27,30 +27,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from wordfreq import zipf_frequency
-
-from bot.answers.intent import REQUEST_TERMS
-from bot.kb.lexical import DocTerms, is_han
+from bot.answers.cues import REQUEST_TERMS
+from bot.answers.model import Status
+from bot.kb.lexical import DocTerms, concept_weights, is_han
 from bot.kb.search import SearchResult
 
-COMMON_ZIPF = 6.5  # a word this frequent (zipf scale) says nothing about the topic
 ANCHOR_WEIGHT = 0.6  # calibrated on the eval set with the policy threshold below
 # The vocabulary size (distinct terms) at and above which the unknown share counts in full;
 # below it, in proportion. Just under the eval corpus's 3,904, where the penalty was calibrated.
 REFERENCE_VOCABULARY = 3500
-
-
-@lru_cache(maxsize=8192)
-def specificity(term: str) -> float:
-    """How much a term narrows the topic: 0 for the commonest words, up to 6.5 for unknown ones."""
-    return max(0.0, COMMON_ZIPF - zipf_frequency(term, "zh" if is_han(term) else "en"))
-
-
-def concept_weights(concepts: Sequence[Sequence[str]], doc_terms: DocTerms) -> list[float]:
-    """Each question term's weight: specific in general language, and not in every document."""
-    return [specificity(forms[0]) * doc_terms.rarity(forms) for forms in concepts]
+# Bump when what `Evidence.relevance` measures changes: cached baselines are then measured again.
+RELEVANCE_VERSION = "2"
+MIN_SPREAD = 0.02  # a corpus whose unrelated questions all score alike still has some spread
 
 
 def content_weights(concepts: Sequence[Sequence[str]], doc_terms: DocTerms) -> list[float]:
@@ -86,6 +75,14 @@ class Evidence:
     passage: float               # best passage similarity of the top document, summed over the dense models
     uncovered: tuple[str, ...]   # the question's most specific terms the top document lacks
     anchored: float = 0.0        # specificity-weighted share of question terms naming the top document's subject
+
+    @property
+    def relevance(self) -> tuple[float, float]:
+        """How much the top document is about the question: in meaning (its best sentence and passage
+        similarity) and in words (the weighted share of the question's terms it holds, less the
+        share no source uses). A question in the other language than its answer is often close in
+        words (through the dictionaries) but not in meaning; a paraphrase the other way round."""
+        return self.semantic + self.passage, self.coverage - self.unknown
 
     @property
     def score(self) -> float:
@@ -130,16 +127,42 @@ def assess(
 
 
 @dataclass(frozen=True)
-class AbstentionPolicy:
-    """Answer when coverage + sentence and passage similarity − unknown share
-    + the weighted subject share reaches the threshold (calibrated on the eval set)."""
+class Baseline:
+    """What unrelated questions score on this index: the mean and spread of their relevance, in
+    meaning and in words. A question is about something the sources cover when its own relevance
+    stands well above theirs on either, whatever the corpus, its languages or its size."""
+
+    means: tuple[float, float]
+    spreads: tuple[float, float]
+
+    def margin(self, evidence: Evidence) -> float:
+        """How many spreads the question's relevance stands above the unrelated questions', at best."""
+        return max(
+            (value - mean) / max(spread, MIN_SPREAD)
+            for value, mean, spread in zip(evidence.relevance, self.means, self.spreads)
+        )
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    """Three outcomes. `answered` when coverage + sentence and passage similarity − unknown share
+    + the weighted subject share reaches the threshold (calibrated on the eval set) and the
+    sources are about the question; `closest` when they are about it but do not state what it
+    asks; `declined` when nothing is about it."""
 
     threshold: float = 1.25
+    # Margins over unrelated questions: an answer needs its sources to stand out from what they
+    # retrieve; showing the closest passages without an answer needs them to stand out clearly.
+    answer_margin: float = 1.0
+    closest_margin: float = 2.0
     floor: float = 0.7     # evidence score mapped to confidence 0
     ceiling: float = 2.0   # evidence score mapped to confidence 1
 
-    def answerable(self, evidence: Evidence) -> bool:
-        return evidence.score >= self.threshold
+    def status(self, evidence: Evidence, baseline: Baseline) -> Status:
+        margin = baseline.margin(evidence)
+        if evidence.score >= self.threshold and margin >= self.answer_margin:
+            return "answered"
+        return "closest" if margin >= self.closest_margin else "declined"
 
     def confidence(self, evidence: Evidence) -> float:
         return max(0.0, min(1.0, (evidence.score - self.floor) / (self.ceiling - self.floor)))

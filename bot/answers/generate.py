@@ -4,13 +4,18 @@ inline citations, and the guard decides whether the user sees it."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.answers.citations import Citations
+from bot.answers.compose.context import Context, relevant
 from bot.answers.guard import GuardResult, check
+from bot.answers.model import Answer, CaseCard, Paragraph, Part, QuoteGroup
 
 log = logging.getLogger(__name__)
+PASSAGES_PER_DOC = 3
 
 SYSTEM_PROMPT = """You answer questions from a SaaS company's field teams using ONLY the numbered sources given.
 Rules:
@@ -66,3 +71,40 @@ def generate(chat_model: Any, question: str, passages: Sequence[Passage], lang: 
     if not verdict.ok:
         log.warning("generated answer rejected by the guard: %s", "; ".join(verdict.problems))
     return Generation(text.strip(), verdict)
+
+
+def rewrite(answer: Answer, ctx: Context, chat_model: Any) -> None:
+    """Replace the quoted passages with a generated answer if, and only if, it passes the guard.
+
+    Sources are numbered again in reading order: cards that lead the answer, then the passages
+    the model is given (where the quotes stood), then cards shown after them (a pitch's proof)."""
+    citations = Citations(ctx.index.documents, ctx.today, ctx.index.settings.source_base_url)
+    body: list[Part] = []
+    passages: list[Passage] = []
+    at = None
+    for part in answer.body:
+        if isinstance(part, QuoteGroup):
+            if at is None:
+                at, passages = len(body), _numbered_passages(ctx, citations)
+            continue
+        body.append(replace(part, citation=citations.cite(part.doc_id, "")) if isinstance(part, CaseCard) else part)
+    if at is None:
+        at, passages = len(body), _numbered_passages(ctx, citations)
+    generation = generate(chat_model, answer.question, passages, answer.lang)
+    if generation is None or not generation.guard.ok:
+        answer.guard_problems = generation.guard.problems if generation else ["the model failed"]
+        return
+    answer.generated = generation.text
+    answer.body = [*body[:at], Paragraph(generation.text), *body[at:]]
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", generation.text)} | {p.citation for p in body if isinstance(p, CaseCard)}
+    answer.citations = citations.cited(cited)
+    answer.sources = ctx.sources(answer.citations)
+
+
+def _numbered_passages(ctx: Context, citations: Citations) -> list[Passage]:
+    passages = []
+    for doc, chunks in ctx.index.passages(relevant(ctx.docs)):
+        for chunk in chunks[:PASSAGES_PER_DOC]:
+            number = citations.cite(doc.doc_id, chunk.section, doc.score)
+            passages.append(Passage(number, chunk.title, chunk.section, chunk.text))
+    return passages

@@ -1,11 +1,20 @@
-"""What an answer is, independent of where it is shown (CLI, JSON, Slack)."""
+"""What an answer is, independent of where it is shown (CLI, JSON, Slack).
+
+An answer is a list of parts in reading order. A composer builds the body once;
+`Answer.parts` adds the notes and the sources after it, so the layout lives
+here and the text and Block Kit renderers only walk the parts.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Union
 
 from bot.answers.quantify import MetricChange
+
+Status = Literal["answered", "closest", "declined"]
+STATUSES: tuple[Status, ...] = ("answered", "closest", "declined")
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,20 @@ class Citation:
     stale: bool
     url: str | None = None
     score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A line that frames what follows: the answer's headline, or the heading of its proof."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Text of the bot's own: a reply to small talk, or a generated answer that passed the guard."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,33 @@ class CaseCard:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """One document in a catalog: a line written from its front matter."""
+
+    text: str
+    citation: int
+
+
+@dataclass(frozen=True)
+class Listing:
+    heading: str
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+@dataclass(frozen=True)
+class Sources:
+    citations: tuple[Citation, ...]
+
+
+Part = Union[Heading, Paragraph, QuoteGroup, ChecklistGroup, CaseCard, Listing, Note, Sources]
+
+
+@dataclass(frozen=True)
 class SourceRef:
     """A ranked source document for the JSON contract."""
 
@@ -72,28 +122,56 @@ class Answer:
     question: str
     intent: str
     lang: str
-    abstained: bool
+    status: Status
     confidence: float
-    headline: str = ""
-    groups: list[QuoteGroup] = field(default_factory=list)
-    checklist: list[ChecklistGroup] = field(default_factory=list)
-    stage: str | None = None
-    module: str | None = None
-    cards: list[CaseCard] = field(default_factory=list)
-    # Set when the cards back up a pitch: they follow the quotes, under this heading,
-    # instead of leading the answer as they do when the question asks for cases.
-    proof_headline: str = ""
+    body: list[Part] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     sources: list[SourceRef] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    generated: str | None = None  # an LLM answer that passed the guard
+    stage: str | None = None
+    module: str | None = None
+    generated: str | None = None  # an LLM answer that passed the guard, shown instead of the quotes
     guard_problems: list[str] = field(default_factory=list)  # why a generated answer was not shown
     uncovered: tuple[str, ...] = ()  # question terms the sources did not cover (for gap reports)
-    text: str = ""
+
+    @property
+    def abstained(self) -> bool:
+        return self.status != "answered"
+
+    @property
+    def parts(self) -> Iterator[Part]:
+        """Everything shown, in reading order: the body, then the notes, then the sources."""
+        yield from self.body
+        yield from (Note(note) for note in self.notes)
+        if self.citations:
+            yield Sources(tuple(self.citations))
+
+    @property
+    def headline(self) -> str:
+        return next((part.text for part in self.body if isinstance(part, Heading)), "")
+
+    @property
+    def groups(self) -> list[QuoteGroup]:
+        return [part for part in self.body if isinstance(part, QuoteGroup)]
+
+    @property
+    def checklist(self) -> list[ChecklistGroup]:
+        return [part for part in self.body if isinstance(part, ChecklistGroup)]
+
+    @property
+    def cards(self) -> list[CaseCard]:
+        return [part for part in self.body if isinstance(part, CaseCard)]
+
+    @property
+    def text(self) -> str:
+        from bot.answers.render import render_text
+
+        return render_text(self)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "intent": self.intent,
+            "status": self.status,
             "answer": self.text,
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),

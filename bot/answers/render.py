@@ -1,9 +1,24 @@
-"""Plain-text (Markdown-flavoured) rendering of an answer, for the CLI and the JSON contract."""
+"""Plain-text (Markdown-flavoured) rendering of an answer, for the CLI and the JSON contract:
+one walk over the answer's parts, in their order."""
 
 from __future__ import annotations
 
+from functools import singledispatch
+
 from bot.answers.labels import label
-from bot.answers.model import Answer, CaseCard, Citation
+from bot.answers.model import (
+    Answer,
+    CaseCard,
+    ChecklistGroup,
+    Citation,
+    Heading,
+    Listing,
+    Note,
+    Paragraph,
+    Part,
+    QuoteGroup,
+    Sources,
+)
 
 
 def citation_line(citation: Citation, lang: str) -> str:
@@ -19,40 +34,55 @@ def citation_line(citation: Citation, lang: str) -> str:
     return " · ".join(parts)
 
 
-def card_lines(card: CaseCard, lang: str) -> list[str]:
-    lines = [
-        f"*{card.customer}* [{card.citation}] — {card.industry} · {label(lang, 'size')}: {card.size}"
-        f" · {label(lang, 'modules')}: {', '.join(card.modules)}"
-    ]
-    lines.extend(f"  • {metric.render(lang)}" for metric in card.metrics)
-    if card.quote:
-        lines.append(f"  > {card.quote}")
-    return lines
+@singledispatch
+def lines(part: Part, lang: str) -> list[str]:
+    raise TypeError(f"no text rendering for {type(part).__name__}")
+
+
+@lines.register
+def _(part: Heading, lang: str) -> list[str]:
+    return [part.text]
+
+
+@lines.register
+def _(part: Paragraph, lang: str) -> list[str]:
+    return [part.text]
+
+
+@lines.register
+def _(part: Note, lang: str) -> list[str]:
+    return [part.text]
+
+
+@lines.register
+def _(part: QuoteGroup, lang: str) -> list[str]:
+    return [f"*{part.heading}*", *(f"• {quote.text} [{quote.citation}]" for quote in part.quotes)]
+
+
+@lines.register
+def _(part: ChecklistGroup, lang: str) -> list[str]:
+    return [f"*{part.section}* [{part.citation}]", *(f"- [ ] {item}" for item in part.items)]
+
+
+@lines.register
+def _(part: CaseCard, lang: str) -> list[str]:
+    head = (
+        f"*{part.customer}* [{part.citation}] — {part.industry} · {label(lang, 'size')}: {part.size}"
+        f" · {label(lang, 'modules')}: {', '.join(part.modules)}"
+    )
+    quote = [f"  > {part.quote}"] if part.quote else []
+    return [head, *(f"  • {metric.render(lang)}" for metric in part.metrics), *quote]
+
+
+@lines.register
+def _(part: Listing, lang: str) -> list[str]:
+    return [f"*{part.heading}*", *(f"• {entry.text} [{entry.citation}]" for entry in part.entries)]
+
+
+@lines.register
+def _(part: Sources, lang: str) -> list[str]:
+    return ["", f"{label(lang, 'sources')}:", *(citation_line(citation, lang) for citation in part.citations)]
 
 
 def render_text(answer: Answer) -> str:
-    lang = answer.lang
-    lines: list[str] = []
-    if answer.headline:
-        lines.append(answer.headline)
-    for group in answer.checklist:
-        lines.append(f"*{group.section}* [{group.citation}]")
-        lines.extend(f"- [ ] {item}" for item in group.items)
-    cards = [line for card in answer.cards for line in card_lines(card, lang)]
-    if not answer.proof_headline:
-        lines.extend(cards)
-    if answer.generated:
-        lines.append(answer.generated)
-    else:
-        for group in answer.groups:
-            lines.append(f"*{group.heading}*")
-            lines.extend(f"• {quote.text} [{quote.citation}]" for quote in group.quotes)
-    if answer.proof_headline:
-        lines.append(answer.proof_headline)
-        lines.extend(cards)
-    lines.extend(answer.notes)
-    if answer.citations:
-        lines.append("")
-        lines.append(f"{label(lang, 'sources')}:")
-        lines.extend(citation_line(citation, lang) for citation in answer.citations)
-    return "\n".join(lines).strip()
+    return "\n".join(line for part in answer.parts for line in lines(part, answer.lang)).strip()

@@ -20,6 +20,7 @@ from bot.kb.chunking import CHUNKER_VERSION, Chunk, Chunker, quotable_units
 from bot.kb.glossary import Glossary, GlossaryIndex
 from bot.kb.lexical import LexicalIndex
 from bot.kb.models import model_info
+from bot.kb.schema import IndexedDocument
 from bot.kb.sources import Corpus, Rejection, SourceDocument, load_corpus
 from bot.kb.store import (
     CHROMA_DIR,
@@ -69,7 +70,7 @@ class Entry:
     path: str
     fingerprint: str
     chunks: list[Chunk]
-    record: dict[str, Any]
+    record: IndexedDocument
 
 
 @dataclass
@@ -113,15 +114,13 @@ def first_block_quote(body: str) -> str | None:
     return text or None
 
 
-def document_record(document: SourceDocument) -> dict[str, Any]:
-    return {
-        "meta": document.meta.model_dump(mode="json"),
-        "path": document.rel_path,
-        "quote": first_block_quote(document.body),
-        "checklist": [
-            {"text": item.text, "section": item.section, "line": item.line} for item in document.checklist
-        ],
-    }
+def document_record(document: SourceDocument) -> IndexedDocument:
+    return IndexedDocument(
+        path=document.rel_path,
+        meta=document.meta,
+        quote=first_block_quote(document.body),
+        checklist=list(document.checklist),
+    )
 
 
 @contextmanager
@@ -250,7 +249,13 @@ class Ingestor:
                 chunks.setdefault(chunk.doc_id, []).append(chunk)
         report.kept.extend(sorted(old_docs[doc_id]["path"] for doc_id in keep))
         return [
-            Entry(doc_id, old_docs[doc_id]["path"], old_docs[doc_id]["fingerprint"], chunks.get(doc_id, []), records[doc_id])
+            Entry(
+                doc_id,
+                old_docs[doc_id]["path"],
+                old_docs[doc_id]["fingerprint"],
+                chunks.get(doc_id, []),
+                IndexedDocument.model_validate(records[doc_id]),
+            )
             for doc_id in sorted(keep)
         ]
 
@@ -309,10 +314,7 @@ class Ingestor:
                     f"{model} index holds {collection.count()} chunks but the corpus has {len(all_chunks)}; aborted"
                 )
         terms = {
-            term
-            for entry in entries
-            for key in ("tags", "segments", "modules")
-            for term in entry.record["meta"].get(key) or []
+            term for entry in entries for key in ("tags", "segments", "modules") for term in getattr(entry.record.meta, key, [])
         }
         terms.update(term for group in glossary.groups for term in group)
         groups = GlossaryIndex.build(glossary.groups)
@@ -324,7 +326,7 @@ class Ingestor:
         embed_terms = self._term_embedder(staging, previous if old_docs else None)
         Bridge.build(zh_vocab, en_vocab, embed_terms, groups).save(staging / LEXICAL_DIR)
         write_chunks(staging / CHUNKS_FILE, all_chunks)
-        write_json(staging / DOCUMENTS_FILE, {entry.doc_id: entry.record for entry in entries})
+        write_json(staging / DOCUMENTS_FILE, {entry.doc_id: entry.record.model_dump(mode="json") for entry in entries})
         created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         changed_ids = {entry.doc_id for entry in changed}
         write_json(

@@ -17,6 +17,7 @@ import bm25s
 import jieba
 import numpy as np
 import simplemma
+from wordfreq import zipf_frequency
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -37,6 +38,7 @@ ZH_STOPWORDS = frozenset(
     一个 一家 一下 什么 怎么 怎么样 如何 哪些 哪个 为什么 可以 能 能否 是否 请 有没有 没有 有个 这么 那么 这个 那个
     还是 还有 应该 需要 一些 之类 时候 的话 里 上 下 中 等 个 得 地 着 过 吗 么 哪 谁 多少""".split()
 )
+COMMON_ZIPF = 6.5  # a word this frequent (zipf scale) says nothing about the topic
 BM25_DIR = "bm25"
 INFO_FILE = "lexical.json"
 
@@ -141,6 +143,17 @@ class DocTerms:
         for doc in self.doc_ids if docs is None else docs:
             out[doc] = sum(max(self.term_score(doc, form) for form in forms) for forms in concepts)
         return out
+
+
+@functools.lru_cache(maxsize=8192)
+def specificity(term: str) -> float:
+    """How much a term narrows the topic: 0 for the commonest words, up to 6.5 for unknown ones."""
+    return max(0.0, COMMON_ZIPF - zipf_frequency(term, "zh" if is_han(term) else "en"))
+
+
+def concept_weights(concepts: Sequence[Sequence[str]], doc_terms: DocTerms) -> list[float]:
+    """Each question term's weight: specific in general language, and not in every document."""
+    return [specificity(forms[0]) * doc_terms.rarity(forms) for forms in concepts]
 
 
 class LexicalIndex:

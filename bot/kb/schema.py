@@ -56,6 +56,10 @@ class DocumentMeta(BaseModel):
     def review_due(self) -> dt.date:
         return review_due(self.verified, self.review_days)
 
+    def is_stale(self, today: dt.date) -> bool:
+        """Past its review date: the one staleness rule, for citations, notes and catalogs alike."""
+        return today > self.review_due()
+
 
 class PlaybookMeta(DocumentMeta):
     kind: Literal["playbook"]
@@ -106,12 +110,48 @@ class CaseMeta(DocumentMeta):
         return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
-AnyMeta = Union[PlaybookMeta, StageGuideMeta, CaseMeta]
+AnyMeta = Annotated[Union[PlaybookMeta, StageGuideMeta, CaseMeta], Field(discriminator="kind")]
 META_BY_KIND: dict[str, type[DocumentMeta]] = {
     "playbook": PlaybookMeta,
     "stage_guide": StageGuideMeta,
     "case": CaseMeta,
 }
+
+
+class ChecklistItem(BaseModel):
+    """A `- [ ] ` line of a stage guide: its text as written, its section path and its line in the file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    section: str
+    line: int
+
+
+class IndexedDocument(BaseModel):
+    """A document as the index holds it: its front matter, where it came from, and what
+    answers show whole (a case's customer quote, a guide's checklist)."""
+
+    path: str
+    meta: AnyMeta
+    quote: str | None = None
+    checklist: list[ChecklistItem] = Field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def kind(self) -> str:
+        return self.meta.kind
+
+    @property
+    def modules(self) -> set[str]:
+        """Every product module the document names, in its front matter or for one of its sections."""
+        named = set(getattr(self.meta, "modules", []))
+        for section_modules in getattr(self.meta, "section_modules", {}).values():
+            named.update(section_modules)
+        return named
 
 
 def format_number(value: int | float) -> str:

@@ -29,13 +29,13 @@ import numpy as np
 
 from bot.kb.chunking import Chunk
 from bot.kb.glossary import is_group_token
-from bot.kb.lexical import HAN_CHAR, DocTerms, tokenize
-from bot.kb.store import LIST_FILTERS, Snapshot, chroma_where
+from bot.kb.lexical import HAN_CHAR, concept_weights, tokenize
+from bot.kb.filters import Filters
+from bot.kb.store import Snapshot
 
 Mode = Literal["lexical", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 LANGS = ("zh", "en")
-FILTER_KEYS = ("kind", "stage", "lang", "audience", "modules", "industry", "segments")
 OTHER_VALUE_SHARE = 0.8  # of the best named stage's or industry's document score: ranked after it, and not quoted beside it
 
 
@@ -53,40 +53,6 @@ def product_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
         return None
     alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
     return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Filters:
-    kind: str | None = None
-    stage: str | None = None
-    lang: str | None = None
-    audience: str | None = None
-    modules: str | None = None
-    industry: str | None = None
-    segments: str | None = None
-    kinds: tuple[str, ...] = ()  # allowed kinds, e.g. a channel's scope
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {key: getattr(self, key) for key in FILTER_KEYS if getattr(self, key)}
-        if self.audience:
-            # A document for everyone is visible to every audience.
-            out["audience"] = [self.audience, "all"]
-        if self.kinds:
-            allowed = [k for k in self.kinds if not self.kind or k == self.kind]
-            out["kind"] = allowed or ["__none__"]
-        return out
-
-
-def _matches(chunk: Chunk, wanted: Mapping[str, Any]) -> bool:
-    for key, value in wanted.items():
-        values = {str(v).lower() for v in (value if isinstance(value, (list, tuple)) else [value])}
-        have = chunk.filters.get(key)
-        if key in LIST_FILTERS:
-            if not values & {str(v).lower() for v in (have or [])}:
-                return False
-        elif have is None or str(have).lower() not in values:
-            return False
-    return True
 
 
 @dataclass
@@ -129,7 +95,6 @@ class Searcher:
         rrf_k: int = 60,
         kind_boost: float = 1.0,
         weights: Mapping[str, float] | None = None,
-        weigh: Callable[[list[list[str]], DocTerms], list[float]] = lambda concepts, _: [1.0] * len(concepts),
         product_names: Sequence[str] = (),
     ) -> None:
         self.snapshot = snapshot
@@ -138,14 +103,17 @@ class Searcher:
         self.rrf_k = rrf_k
         self.kind_boost = kind_boost
         self.weights = dict(weights or {})
-        self.weigh = weigh  # how much each question term counts in the coverage voice
         self._product = product_pattern(product_names)
-        self._doc_filters = {c.doc_id: c.filters for c in snapshot.chunks}
+        self._meta = {doc_id: document.meta for doc_id, document in snapshot.documents.items()}
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
+        self._noise, self._rng = 0.0, np.random.default_rng(0)
         self._lang = np.array([c.lang for c in snapshot.chunks])
         self._doc_of = [c.doc_id for c in snapshot.chunks]
         self._doc_lang = {c.doc_id: c.lang for c in snapshot.chunks}
-        industries = {c.filters["industry"] for c in snapshot.chunks if c.filters.get("industry")}
+        self._doc_ids = sorted(snapshot.documents)
+        number = {doc_id: i for i, doc_id in enumerate(self._doc_ids)}
+        self._chunk_doc = np.array([number[c.doc_id] for c in snapshot.chunks], dtype=np.int64)
+        industries = {industry for meta in self._meta.values() if (industry := getattr(meta, "industry", None))}
         self._industry_terms = {
             industry: (tokens, frozenset(snapshot.bridge.glossary.annotate(tokens)))
             for industry in industries
@@ -153,8 +121,12 @@ class Searcher:
         }
 
     def mask(self, filters: Filters) -> np.ndarray:
-        wanted = filters.as_dict()
-        return np.array([_matches(c, wanted) for c in self.snapshot.chunks], dtype=bool)
+        """Which chunks the filters admit, decided once per document."""
+        admitted = np.array([filters.admits(self._meta[doc_id]) for doc_id in self._doc_ids], dtype=bool)
+        return admitted[self._chunk_doc] if len(self._chunk_doc) else np.zeros(0, dtype=bool)
+
+    def _attribute(self, doc: str, name: str) -> str | None:
+        return getattr(self._meta[doc], name, None)
 
     def _top(self, scores: np.ndarray, allowed: np.ndarray) -> Ranked:
         order = np.argsort(-scores, kind="stable")
@@ -175,7 +147,7 @@ class Searcher:
         allowed = {self._doc_of[i] for i in np.flatnonzero(mask)}
         other_docs = sorted(d for d in allowed if self._doc_lang[d] == other)
         bridge = doc_terms.scores(concepts, other_docs)
-        weights = self.weigh(concepts, doc_terms)
+        weights = concept_weights(concepts, doc_terms)  # how much each question term counts
         total = sum(weights) or 1.0
         coverage = {
             doc: sum(w for forms, w in zip(concepts, weights) if any(f in doc_terms.counts[doc] for f in forms)) / total
@@ -193,14 +165,27 @@ class Searcher:
         if key not in self._vectors:
             if len(self._vectors) >= 256:
                 self._vectors.pop(next(iter(self._vectors)))
-            self._vectors[key] = self.embedders[model].embed_query(query)
+            self._vectors[key] = self._nudged(self.embedders[model].embed_query(query))
         return self._vectors[key]
 
     def clear_cache(self) -> None:
         self._vectors.clear()
 
+    def perturb(self, noise: float, seed: int = 0) -> None:
+        """From now on, nudge every query vector at random by `noise` (its norm; 0 for none), to see
+        which outcomes rest on near-ties. Only the eval does this."""
+        self._noise, self._rng = noise, np.random.default_rng(seed)
+        self.clear_cache()
+
+    def _nudged(self, vector: np.ndarray) -> np.ndarray:
+        if not self._noise:
+            return vector
+        step = self._rng.normal(size=vector.shape)
+        moved = vector + self._noise * step / np.linalg.norm(step)
+        return (moved / np.linalg.norm(moved)).astype(vector.dtype)
+
     def dense_voices(self, query: str, filters: Filters) -> dict[str, Ranked]:
-        where = chroma_where(filters.as_dict())
+        where = filters.where()
         return {
             f"dense:{name}": self.snapshot.dense(name, self.query_vector(name, query), self.candidates, where)
             for name in self.embedders
@@ -269,9 +254,9 @@ class Searcher:
         for, of the stage it names, and for an industry it names when it is of that kind too (a
         question asking for a hotpot customer wants the hotpot case; a pitch for hotpot chains
         wants the playbook, not the case lifted past it)."""
-        filters = self._doc_filters[doc]
-        of_kind = kind is not None and filters.get("kind") == kind
-        return of_kind + (stage is not None and filters.get("stage") == stage) + (of_kind and filters.get("industry") in industries)
+        of_kind = kind is not None and self._attribute(doc, "kind") == kind
+        named_stage = stage is not None and self._attribute(doc, "stage") == stage
+        return of_kind + named_stage + (of_kind and self._attribute(doc, "industry") in industries)
 
     def _rrf(self, rank: int) -> float:
         return 1.0 / (self.rrf_k + rank + 1)
@@ -326,11 +311,11 @@ class Searcher:
         from that industry's cases: documents with a value neither named nor `spared` (every
         guide has, say, exit criteria; every case has figures) stay well below the best named
         one. Documents without the attribute (playbooks have no stage) are left where they are."""
-        named = max((score for doc, score in doc_score.items() if self._doc_filters[doc].get(attribute) in values), default=None)
+        named = max((score for doc, score in doc_score.items() if self._attribute(doc, attribute) in values), default=None)
         if named is None:
             return
         for doc, score in doc_score.items():
-            other = self._doc_filters[doc].get(attribute)
+            other = self._attribute(doc, attribute)
             if other and other not in values and other not in spared:
                 doc_score[doc] = min(score, OTHER_VALUE_SHARE * named)
 

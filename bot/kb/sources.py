@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.kb.glossary import GLOSSARY_FILE, Glossary, read_glossary
-from bot.kb.schema import META_BY_KIND, KINDS, AnyMeta, StageGuideMeta
+from bot.kb.schema import META_BY_KIND, KINDS, AnyMeta, ChecklistItem, StageGuideMeta
 
 FRONT_MATTER_FENCE = "---"
 IGNORED_NAMES = {"readme.md"}
@@ -34,13 +34,6 @@ class Rejection:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
         return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class ChecklistItem:
-    text: str
-    section: str
-    line: int
 
 
 @dataclass(frozen=True)
@@ -165,7 +158,7 @@ def parse_checklist(body: str, first_line: int) -> tuple[ChecklistItem, ...]:
         item = CHECKLIST_ITEM.match(line)
         if item:
             section = " > ".join(title for level, title in headings if level >= 2)
-            items.append(ChecklistItem(item.group("text"), section, first_line + offset))
+            items.append(ChecklistItem(text=item.group("text"), section=section, line=first_line + offset))
     return tuple(items)
 
 

@@ -28,6 +28,7 @@ from chromadb.config import Settings as ChromaSettings
 from bot.kb.bridge import Bridge
 from bot.kb.chunking import Chunk
 from bot.kb.lexical import LexicalIndex
+from bot.kb.schema import IndexedDocument
 
 # Bump when what a snapshot holds changes shape: older snapshots are then rebuilt, not patched.
 INDEX_FORMAT = 6
@@ -41,7 +42,6 @@ CHROMA_DIR = "chroma"
 LEXICAL_DIR = "lexical"
 UNITS_FILE = "units.npz"
 TERMS_FILE = "terms.npz"  # vocabulary vectors of the unit model, in LEXICAL_DIR
-LIST_FILTERS = ("audience", "modules", "segments", "tags")
 
 
 class IndexMissing(RuntimeError):
@@ -74,24 +74,6 @@ def chroma_metadata(chunk: Chunk) -> dict[str, Any]:
         elif value is not None:
             meta[key] = value
     return meta
-
-
-def chroma_where(filters: dict[str, Any]) -> dict[str, Any] | None:
-    """Translate {field: value or [values]} into a Chroma where clause."""
-    clauses: list[dict[str, Any]] = []
-    for key, wanted in filters.items():
-        values = wanted if isinstance(wanted, (list, tuple, set)) else [wanted]
-        values = [v for v in values if v is not None]
-        if not values:
-            continue
-        if key in LIST_FILTERS:
-            options = [{key: {"$contains": str(v)}} for v in values]
-        else:
-            options = [{key: str(v)} for v in values]
-        clauses.append(options[0] if len(options) == 1 else {"$or": options})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 @dataclass(frozen=True)
@@ -176,7 +158,9 @@ class Snapshot:
         self.path = path
         self.name = path.name
         self.manifest: dict[str, Any] = read_json(path / MANIFEST_FILE)
-        self.documents: dict[str, dict[str, Any]] = read_json(path / DOCUMENTS_FILE)
+        self.documents: dict[str, IndexedDocument] = {
+            doc_id: IndexedDocument.model_validate(record) for doc_id, record in read_json(path / DOCUMENTS_FILE).items()
+        }
         self.chunks: list[Chunk] = read_chunks(path / CHUNKS_FILE)
         self.position = {chunk.id: i for i, chunk in enumerate(self.chunks)}
         self._by_doc: dict[str, list[Chunk]] = {}

@@ -11,11 +11,24 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import singledispatch
 from typing import Any
 
 from bot.answers.catalog import DocSummary
 from bot.answers.labels import label, localized
-from bot.answers.model import Answer, CaseCard, Citation
+from bot.answers.model import (
+    Answer,
+    CaseCard,
+    ChecklistGroup,
+    Citation,
+    Heading,
+    Listing,
+    Note,
+    Paragraph,
+    Part,
+    QuoteGroup,
+    Sources,
+)
 from bot.kb.schema import STAGES
 
 Block = dict[str, Any]
@@ -155,59 +168,71 @@ def citation_line(citation: Citation, lang: str) -> str:
     return " · ".join(parts)
 
 
-def card_blocks(card: CaseCard, lang: str) -> list[Block]:
+@singledispatch
+def part_blocks(part: Part, lang: str) -> list[Block]:
+    raise TypeError(f"no Block Kit rendering for {type(part).__name__}")
+
+
+@part_blocks.register
+def _(part: Heading, lang: str) -> list[Block]:
+    return sections([f"*{escape(part.text)}*"])
+
+
+@part_blocks.register
+def _(part: Paragraph, lang: str) -> list[Block]:
+    return sections(escape(part.text).splitlines())
+
+
+@part_blocks.register
+def _(part: Note, lang: str) -> list[Block]:
+    return context(escape(part.text))
+
+
+@part_blocks.register
+def _(part: QuoteGroup, lang: str) -> list[Block]:
+    lines = [f"*{escape(part.heading)}*"] if part.heading else []
+    return sections([*lines, *(f"• {escape(quote.text)} [{quote.citation}]" for quote in part.quotes)])
+
+
+@part_blocks.register
+def _(part: ChecklistGroup, lang: str) -> list[Block]:
+    return sections([f"*{escape(part.section)}* [{part.citation}]", *(f"☐ {escape(item)}" for item in part.items)])
+
+
+@part_blocks.register
+def _(part: Listing, lang: str) -> list[Block]:
+    entries = [f"• {escape(entry.text)} [{entry.citation}]" for entry in part.entries]
+    return sections([f"*{escape(part.heading)}*", *entries])
+
+
+@part_blocks.register
+def _(part: CaseCard, lang: str) -> list[Block]:
     head = (
-        f"*{escape(card.customer)}* [{card.citation}] — {escape(card.industry)} · {label(lang, 'size')}: "
-        f"{escape(card.size)} · {label(lang, 'modules')}: {escape(', '.join(card.modules))}"
+        f"*{escape(part.customer)}* [{part.citation}] — {escape(part.industry)} · {label(lang, 'size')}: "
+        f"{escape(part.size)} · {label(lang, 'modules')}: {escape(', '.join(part.modules))}"
     )
     blocks = sections([head])
-    if card.metrics:
+    if part.metrics:
         header = [label(lang, key) for key in ("metric", "before", "after", "change", "period")]
         rows = [
-            [
-                m.name,
-                m.format_value(m.before),
-                m.format_value(m.after),
-                m.describe_change(lang),
-                m.period or "",
-            ]
-            for m in card.metrics
+            [m.name, m.format_value(m.before), m.format_value(m.after), m.describe_change(lang), m.period or ""]
+            for m in part.metrics
         ]
         blocks += code_sections(table_rows(header, rows))
-    if card.quote:
-        blocks += sections([f"> {escape(card.quote)}"])
+    if part.quote:
+        blocks += sections([f"> {escape(part.quote)}"])
     return blocks
+
+
+@part_blocks.register
+def _(part: Sources, lang: str) -> list[Block]:
+    lines = [f"*{label(lang, 'sources')}*", *(citation_line(c, lang) for c in part.citations)]
+    return [{"type": "divider"}, *sections(lines)]
 
 
 def answer_body(answer: Answer) -> list[Block]:
     """Everything but the feedback buttons, in reading order."""
-    lang = answer.lang
-    blocks: list[Block] = []
-    if answer.headline:
-        blocks += sections([f"*{escape(answer.headline)}*"])
-    for group in answer.checklist:
-        lines = [f"*{escape(group.section)}* [{group.citation}]"]
-        lines += [f"☐ {escape(item)}" for item in group.items]
-        blocks += sections(lines)
-    cards = [block for card in answer.cards for block in card_blocks(card, lang)]
-    if not answer.proof_headline:
-        blocks += cards
-    if answer.generated:
-        blocks += sections(escape(answer.generated).splitlines())
-    else:
-        for group in answer.groups:
-            lines = [f"*{escape(group.heading)}*"] if group.heading else []
-            lines += [f"• {escape(quote.text)} [{quote.citation}]" for quote in group.quotes]
-            blocks += sections(lines)
-    if answer.proof_headline:
-        blocks += sections([f"*{escape(answer.proof_headline)}*"])
-        blocks += cards
-    for note in answer.notes:
-        blocks += context(escape(note))
-    if answer.citations:
-        blocks.append({"type": "divider"})
-        blocks += sections([f"*{label(lang, 'sources')}*", *(citation_line(c, lang) for c in answer.citations)])
-    return blocks
+    return [block for part in answer.parts for block in part_blocks(part, answer.lang)]
 
 
 def feedback_actions(answer_id: int, lang: str) -> Block:

@@ -16,10 +16,12 @@ from typing import Any
 
 from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes
 from bot.answers.engine import Engine
-from bot.answers.intent import Intent, detect_stage
+from bot.answers.cues import detect_stage
 from bot.answers.model import Answer
+from bot.answers.request import Intent
+from bot.answers.router import named_module
 from bot.kb.schema import STAGES
-from bot.kb.search import Filters
+from bot.kb.filters import Filters
 from bot.records import Records
 from bot.settings import Settings
 from bot.slack import blocks
@@ -92,7 +94,6 @@ class Relay:
     def checklist(self, stage: str, module: str | None, where: Where) -> list[Message]:
         with self._engine() as engine:
             found = engine.checklist(stage, module, self.filters(where.channel, where.channel_name))
-        found.answer.question = f"checklist {stage}" + (f" {module}" if module else "")
         return self._deliver(found.answer, where)
 
     def cases(self, query: str, where: Where) -> list[Message]:
@@ -142,14 +143,14 @@ class Relay:
         stage = named[0] if named else detect_stage(rest)
         if stage is None:
             return [blocks.notice(blocks.text("en", "need_stage", stages=", ".join(STAGES)))]
-        return self.checklist(stage, self.engine.detect_module(rest), where)
+        return self.checklist(stage, named_module(rest, self.engine.index.modules), where)
 
     # --- home ------------------------------------------------------------------
     def home(self, today: dt.date | None = None) -> dict[str, Any]:
         today = today or dt.date.today()
         base = self.settings.source_base_url
         with self._engine() as engine:
-            documents, changed = engine.documents, engine.changed
+            documents, changed = engine.index.documents, engine.index.changed
         paths = {role: onboarding_path(documents, role, today, base) for role in ROLES}
         examples = {role: example_questions(documents, role) for role in ROLES}
         return blocks.home_view(paths, examples, recent_changes(documents, changed, today, base))

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.answers.engine import AnswerError, Engine
-from bot.answers.intent import INTENTS
+from bot.answers.request import INTENTS
 from bot.answers.labels import LABELS
-from bot.answers.model import Answer, Citation
+from bot.answers.model import Answer, Citation, Heading
 from bot.kb.schema import STAGES
 from bot.kb.sources import SourceDocument
 from bot.settings import PROJECT_ROOT
@@ -141,7 +141,7 @@ def test_checklist_for_a_module_no_section_is_mapped_to_gives_the_general_sectio
 
 
 def test_a_module_no_document_names_is_an_error_not_a_quietly_shorter_list(engine: Engine) -> None:
-    assert "kds" in engine.modules
+    assert "kds" in engine.index.modules
     with pytest.raises(AnswerError, match=r"unknown module 'kdss' \(modules in the index: .*\bkds\b"):
         engine.checklist("go_live", module="kdss", today=TODAY)
     assert engine.checklist("go_live", module="KDS", today=TODAY).items  # case does not matter
@@ -257,10 +257,12 @@ def test_value_question_quotes_the_hotpot_playbook_first(engine: Engine) -> None
     assert [card.doc_id for card in answer.cards] == ["case-shuyu-hotpot"]
     assert citation(answer, answer.cards[0].citation).doc_id == "case-shuyu-hotpot"
     # The proof follows the pitch under its own heading, and is numbered after it: reading order.
-    assert answer.proof_headline == LABELS["en"]["cases"].format(n=1)
+    proof_heading = Heading(LABELS["en"]["cases"].format(n=1))
+    assert answer.body.index(proof_heading) > answer.body.index(answer.groups[-1])
+    assert answer.body.index(answer.cards[0]) == answer.body.index(proof_heading) + 1
     assert answer.cards[0].citation > max(q.citation for q in quotes)
     text = answer.text
-    assert text.index(quotes[-1].text) < text.index(answer.proof_headline) < text.index(answer.cards[0].customer)
+    assert text.index(quotes[-1].text) < text.index(proof_heading.text) < text.index(answer.cards[0].customer)
 
 
 @pytest.mark.parametrize(
@@ -307,11 +309,15 @@ def test_a_plain_pitch_question_gets_the_playbooks_value_with_its_numbers(
 
 
 def test_proof_for_a_pitch_prefers_the_case_that_reads_like_the_pitched_playbook(engine: Engine) -> None:
+    from bot.answers.compose.case import backing as back
+    from bot.answers.compose.context import Context
+    from bot.answers.router import route
+    from bot.kb.filters import Filters
     from bot.kb.search import DocHit
 
     # The question's wording put an unrelated case a little ahead of the hotpot one.
     ranked = [DocHit("case-alder-vine-fine-dining", 1.0), DocHit("case-shuyu-hotpot", 0.9)]
-    backing = engine._backing("pb-hotpot-food-cost", ranked)
+    backing = back(Context(route("hotpot pitch"), engine.index, Filters(), TODAY), "pb-hotpot-food-cost", ranked)
 
     assert [doc.doc_id for doc in backing] == ["case-shuyu-hotpot", "case-alder-vine-fine-dining"]
     assert all(lifted.score >= doc.score for doc in ranked for lifted in backing if lifted.doc_id == doc.doc_id)
@@ -347,7 +353,7 @@ def test_a_pitch_asking_for_proof_gets_the_pitch_and_its_case(
     assert answer.intent == "value"
     assert answer.sources[0].doc_id == playbook
     assert [card.doc_id for card in answer.cards] == [case]
-    assert answer.proof_headline
+    assert answer.body.index(answer.cards[0]) > answer.body.index(answer.groups[-1])  # proof after the pitch
 
 
 def test_each_part_of_a_long_question_gets_its_own_best_quote(engine: Engine) -> None:
@@ -453,7 +459,7 @@ def test_every_quote_is_verbatim_from_the_cited_document_and_section(
         for group in answer.groups:
             for quote in group.quotes:
                 cited = citation(answer, quote.citation)
-                passages = [c for c in engine.snapshot.chunks_of(cited.doc_id) if c.role == "body"]
+                passages = [c for c in engine.index.snapshot.chunks_of(cited.doc_id) if c.role == "body"]
                 assert any(quote.text in c.text for c in passages if c.section == cited.section), (question, quote)
                 assert quote.text in corpus[cited.doc_id].body, (question, quote)
                 assert group.heading.startswith(cited.title)
@@ -702,7 +708,8 @@ def test_json_contract(engine: Engine, corpus: dict[str, SourceDocument], questi
     answer = engine.ask(question, today=TODAY, record=False)
     data = json.loads(json.dumps(answer.to_json(), ensure_ascii=False))
 
-    assert set(data) == {"intent", "answer", "abstained", "confidence", "sources"}
+    assert set(data) == {"intent", "status", "answer", "abstained", "confidence", "sources"}
+    assert data["status"] == answer.status and data["abstained"] is (data["status"] != "answered")
     assert data["intent"] in INTENTS and data["intent"] == answer.intent
     assert data["answer"] == answer.text and data["answer"].strip()
     assert data["abstained"] is answer.abstained
@@ -733,16 +740,15 @@ def test_empty_question_raises_answer_error(engine: Engine, question: str) -> No
 def test_general_question_after_a_cases_figures_gets_its_card_with_exact_metrics(
     engine: Engine, corpus: dict[str, SourceDocument]
 ) -> None:
-    from bot.answers.compose import quantity_question
-    from bot.answers.intent import classify
+    from bot.answers.router import route
     from bot.kb.schema import format_number
 
     doc = corpus["case-tuojing-canteen"]
     question = f"At {doc.meta.customer}, how much did each metric change?"
-    assert quantity_question(question)
+    assert route(question).flags.how_much
     answer = engine.ask(question, today=TODAY, record=False)
     assert not answer.abstained
-    assert [card.doc_id for card in answer.cards][:1] == [doc.id], classify(question)
+    assert [card.doc_id for card in answer.cards][:1] == [doc.id], route(question)
     for metric in doc.meta.metrics:
         assert f"{format_number(metric.before)}" in answer.text
         assert f"{format_number(metric.after)}" in answer.text

@@ -6,13 +6,18 @@ import datetime as dt
 from typing import Any
 
 from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes
-from bot.kb.schema import STAGES
+from bot.kb.schema import STAGES, IndexedDocument
 
 TODAY = dt.date(2026, 11, 25)
 
 
-def record(doc_id: str, kind: str, verified: str, audience: list[str], **meta: Any) -> dict[str, Any]:
-    return {
+CASE_FIELDS = {"size": "12 sites", "modules": ["scheduling"], "metrics": [{"name": "No-shows", "before": 9, "after": 5}]}
+
+
+def record(doc_id: str, kind: str, verified: str, audience: list[str], **meta: Any) -> IndexedDocument:
+    if kind == "case":
+        meta = {**CASE_FIELDS, **meta}
+    return IndexedDocument.model_validate({
         "path": f"src/{doc_id}.md",
         "meta": {
             "id": doc_id,
@@ -25,7 +30,7 @@ def record(doc_id: str, kind: str, verified: str, audience: list[str], **meta: A
             "audience": audience,
             **meta,
         },
-    }
+    })
 
 
 CORPUS = {

@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+from bot.answers.compose.context import Context
 from bot.answers.engine import Engine
-from bot.answers.generate import Passage, build_messages
+from bot.answers.generate import Passage, build_messages, rewrite
 from bot.answers.guard import check, sentences
 from bot.answers.model import Answer
 from bot.answers.quantify import numbers_in
+from bot.answers.router import route
 from bot.kb.chunking import quotable_units
+from bot.kb.filters import Filters
 from bot.kb.search import ChunkHit, DocHit, SearchResult
 from bot.settings import Settings
 
@@ -382,7 +385,7 @@ def test_each_passage_of_a_long_section_is_checked_against_its_own_text(
 ) -> None:
     probe = make_engine(FakeListChatModel(responses=["(probe)"]))
     doc_id = "case-alder-vine-fine-dining"
-    results = [c for c in probe.snapshot.chunks_of(doc_id) if c.role == "body" and c.section == "Results"]
+    results = [c for c in probe.index.snapshot.chunks_of(doc_id) if c.role == "body" and c.section == "Results"]
     assert len(results) == 2
     first, second = results
     unit = next(
@@ -391,17 +394,17 @@ def test_each_passage_of_a_long_section_is_checked_against_its_own_text(
         if re.search(r"\d", u) and len(sentences(u)) == 1 and not numbers_in(u) <= numbers_in(second.text)
     )
     # Retrieval found both passages of the section, best first.
-    result = SearchResult(
+    ctx = Context(route("results"), probe.index, Filters(), TODAY)
+    ctx.result = SearchResult(
         "results", "en", "hybrid", [DocHit(doc_id, 1.0, [ChunkHit(first, 1.0), ChunkHit(second, 0.9)])]
     )
-    probe._generate(Answer("results", "general", "en", False, 1.0), result, TODAY)
+    rewrite(Answer("results", "general", "en", "answered", 1.0), ctx, probe.chat_model)
     number = next(p.number for p in passages_seen[0] if p.text == first.text)
     assert [p.number for p in passages_seen[0]].count(number) == 2  # the shared number
     text = cite(unit, number)
-    engine = make_engine(FakeListChatModel(responses=[text]))
-    answer = Answer("results", "general", "en", False, 1.0)
+    answer = Answer("results", "general", "en", "answered", 1.0)
 
-    engine._generate(answer, result, TODAY)
+    rewrite(answer, ctx, FakeListChatModel(responses=[text]))
 
     assert answer.guard_problems == []
     assert answer.generated == text

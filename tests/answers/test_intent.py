@@ -6,16 +6,24 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.answers.intent import (
-    KIND_FOR_INTENT,
-    asks_about_weaknesses,
-    asks_for_a_list,
-    asks_for_questions,
-    asks_where_we_stand,
-    classify,
-    detect_stage,
-    pitch_question,
-)
+from bot.answers.cues import detect_stage
+from bot.answers.request import KIND_FOR_INTENT, Request
+from bot.answers.router import route
+
+
+def classify(question: str) -> Request:
+    return route(question)
+
+
+def flag(name: str) -> Callable[[str], bool]:
+    return lambda question: getattr(route(question).flags, name)
+
+
+asks_about_weaknesses = flag("weakness")
+asks_for_a_list = flag("listing")
+asks_for_questions = flag("asks_questions")
+asks_where_we_stand = flag("position")
+pitch_question = flag("pitch")
 
 
 @pytest.mark.parametrize(

@@ -276,7 +276,7 @@ def test_first_ingest_publishes_a_complete_snapshot(base: Base) -> None:
     snapshot = Snapshot(path)
     assert len(snapshot.chunks) == TOTAL
     assert chroma_counts(path) == {model: TOTAL for model in MODELS}
-    assert [item["text"] for item in snapshot.documents["sg-gamma"]["checklist"]] == [
+    assert [item.text for item in snapshot.documents["sg-gamma"].checklist] == [
         "Freeze menu changes 48 hours before go-live",
         "Print a test receipt on every POS terminal",
         "Put one implementer on site per store",
@@ -369,7 +369,7 @@ def test_renaming_a_file_publishes_without_embedding(clone: Base, counter: Count
     assert (report.added, report.updated, report.removed, report.skipped) == (0, 0, 0, TOTAL)
     snapshot = open_snapshot(clone.data)
     assert snapshot.manifest["documents"]["sg-gamma"]["path"] == "src/guides/go-live.md"
-    assert snapshot.documents["sg-gamma"]["path"] == "src/guides/go-live.md"
+    assert snapshot.documents["sg-gamma"].path == "src/guides/go-live.md"
     assert chroma_counts(snapshot.path) == {model: TOTAL for model in MODELS}
 
 
@@ -610,7 +610,7 @@ def test_cli_valid_corpus_exits_0_with_a_summary(clone: Base) -> None:
     assert lines[2] == f"index: published snapshot {published} in {clone.data}"
     assert "rejected" not in result.stderr
     snapshot = open_snapshot(clone.data)
-    assert snapshot.documents["sg-gamma"]["path"] == "src/sg-gamma-go-live.md"
+    assert snapshot.documents["sg-gamma"].path == "src/sg-gamma-go-live.md"
     assert chroma_counts(snapshot.path) == {model: TOTAL for model in MODELS}
 
 
@@ -660,15 +660,15 @@ def test_a_file_that_turns_invalid_keeps_serving_its_last_valid_version(
     clone: Base, counter: CountingEmbedders
 ) -> None:
     before = open_snapshot(clone.data)
-    victim = next(doc_id for doc_id in before.documents if before.documents[doc_id]["path"].endswith(".md"))
-    path = clone.corpus / Path(before.documents[victim]["path"]).name
+    victim = next(doc_id for doc_id in before.documents if before.documents[doc_id].path.endswith(".md"))
+    path = clone.corpus / Path(before.documents[victim].path).name
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("owner:", "owner_typo:", 1), encoding="utf-8")
 
     report = ingestor(clone.data, counter).run([clone.corpus])
 
     assert [r.field for r in report.rejections] == ["owner"]
-    assert report.kept == [before.documents[victim]["path"]]
+    assert report.kept == [before.documents[victim].path]
     assert counter.calls == []  # nothing to embed: the kept version's vectors are reused
     after = open_snapshot(clone.data)
     assert after.documents[victim] == before.documents[victim]
@@ -680,14 +680,14 @@ def test_the_last_valid_version_survives_a_rebuild_triggered_by_another_change(
 ) -> None:
     before = open_snapshot(clone.data)
     victim, other = sorted(before.documents)[:2]
-    victim_path = clone.corpus / Path(before.documents[victim]["path"]).name
-    other_path = clone.corpus / Path(before.documents[other]["path"]).name
+    victim_path = clone.corpus / Path(before.documents[victim].path).name
+    other_path = clone.corpus / Path(before.documents[other].path).name
     victim_path.write_text("---\nid: [unclosed\n---\nbody\n", encoding="utf-8")
     other_path.write_text(other_path.read_text(encoding="utf-8") + "\nOne more line of prose.\n", encoding="utf-8")
 
     report = ingestor(clone.data, counter).run([clone.corpus])
 
-    assert report.changed is True and report.kept == [before.documents[victim]["path"]]
+    assert report.changed is True and report.kept == [before.documents[victim].path]
     after = open_snapshot(clone.data)
     assert after.name != before.name
     assert after.documents[victim] == before.documents[victim]
@@ -769,4 +769,4 @@ def test_a_question_names_the_narrowest_industry_and_spares_narrower_ones(
     searcher = Searcher(snapshot, {})
     assert searcher.named_industries(snapshot.bridge.concepts(question)) == (named, spared)
     result = searcher.search(question, mode="lexical", prefer_kind="case")
-    assert snapshot.documents[result.doc_ids[0]]["meta"]["industry"] in named
+    assert snapshot.documents[result.doc_ids[0]].meta.industry in named

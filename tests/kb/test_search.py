@@ -11,7 +11,8 @@ import pytest
 from bot.kb.bridge import MAX_RELATED, related_terms
 from bot.kb.embeddings import Embedder
 from bot.kb.lexical import is_han, tokenize
-from bot.kb.search import OTHER_VALUE_SHARE, Filters, Searcher, detect_lang, product_pattern
+from bot.kb.filters import Filters
+from bot.kb.search import OTHER_VALUE_SHARE, Searcher, detect_lang, product_pattern
 from bot.settings import PROJECT_ROOT
 from bot.kb.store import CHROMA_DIR, Snapshot, chroma_client, collection_name, open_snapshot
 
@@ -29,7 +30,7 @@ def searcher(snapshot: Snapshot, embedders: dict[str, Embedder]) -> Searcher:
 
 
 def meta(snapshot: Snapshot, doc_id: str) -> dict[str, Any]:
-    return snapshot.documents[doc_id]["meta"]
+    return snapshot.documents[doc_id].meta.model_dump(mode="json")
 
 
 # --- same language -------------------------------------------------------------------
@@ -99,7 +100,7 @@ FILTER_CASES: list[tuple[Filters, Callable[[dict[str, Any]], bool]]] = [
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "lexical"])
-@pytest.mark.parametrize(("filters", "allowed"), FILTER_CASES, ids=lambda v: repr(v.as_dict()) if isinstance(v, Filters) else "")
+@pytest.mark.parametrize(("filters", "allowed"), FILTER_CASES, ids=lambda v: repr(v) if isinstance(v, Filters) else "")
 def test_filters_restrict_results(
     searcher: Searcher, snapshot: Snapshot, filters: Filters, allowed: Callable[[dict[str, Any]], bool], mode: str
 ) -> None:
@@ -207,7 +208,7 @@ def test_related_terms_carry_lexical_search_across_languages(snapshot: Snapshot,
         (w, n) for w, n in sorted(snapshot.bridge.related.items()) if is_han(w) and w in tokenize(w)
     )
     result = searcher.search(word, mode="lexical")
-    english = [doc.doc_id for doc in result.docs if snapshot.documents[doc.doc_id]["meta"]["lang"] == "en"]
+    english = [doc.doc_id for doc in result.docs if snapshot.documents[doc.doc_id].meta.lang == "en"]
     assert english, (word, near)
     for doc_id in english:
         assert set(near) & set(doc_terms.counts[doc_id]), doc_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Quote, QuoteGroup
+from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Heading, Quote, QuoteGroup
 from bot.answers.quantify import MetricChange
 from bot.slack import blocks
 from bot.slack.blocks import (
@@ -49,10 +49,13 @@ def test_a_huge_checklist_is_split_over_messages_and_sections_and_nothing_is_cut
         question="go-live checklist",
         intent="checklist",
         lang="en",
-        abstained=False,
+        status="answered",
         confidence=1.0,
-        headline="Go-live checklist (1500 items)",
-        checklist=[ChecklistGroup("Cut-over", items[:700], 1), ChecklistGroup("Day one", items[700:], 1)],
+        body=[
+            Heading("Go-live checklist (1500 items)"),
+            ChecklistGroup("Cut-over", items[:700], 1),
+            ChecklistGroup("Day one", items[700:], 1),
+        ],
         citations=[citation(1)],
     )
     messages = answer_messages(answer, answer_id=42)
@@ -77,10 +80,9 @@ def test_answer_blocks_quote_cite_and_flag_stale_sources() -> None:
         question="q",
         intent="general",
         lang="en",
-        abstained=False,
+        status="answered",
         confidence=0.8,
-        headline="From 1 source(s):",
-        groups=[QuoteGroup("Cut-over", (Quote("Freeze menu changes 48 h before <go-live>.", 1),))],
+        body=[Heading("From 1 source(s):"), QuoteGroup("Cut-over", (Quote("Freeze menu changes 48 h before <go-live>.", 1),))],
         citations=[citation(1, stale=True, url="https://kb.example.com/knowledge/stages/go-live.md")],
         notes=["⚠ Go-live guide is past its review date"],
     )
@@ -107,7 +109,7 @@ def test_case_card_metrics_table_lines_up_chinese_and_english() -> None:
         quote="以前月底才知道亏在哪。",
         citation=1,
     )
-    answer = Answer("q", "case", "zh", False, 1.0, headline="客户案例（1 个）：", cards=[card], citations=[citation(1)])
+    answer = Answer("q", "case", "zh", "answered", 1.0, body=[Heading("客户案例（1 个）："), card], citations=[citation(1)])
     [message] = answer_messages(answer, answer_id=7)
     tables = [t for t in section_texts([message]) if t.startswith("```")]
     assert len(tables) == 1
@@ -125,11 +127,11 @@ def card_for(customer: str, number: int) -> CaseCard:
     return CaseCard("case-1", customer, "hotpot", "42 stores", ("food_cost",), metrics, None, number)
 
 
-def test_proof_cards_follow_the_pitch_under_their_heading_and_case_cards_lead() -> None:
+def test_blocks_follow_the_parts_in_their_order() -> None:
     pitch = QuoteGroup("Value points", (Quote("Food cost usually falls 2-3 points.", 1),))
+    proof = [Heading("Customer proof (1 case(s)):"), card_for("Shuyu Hotpot", 2)]
     value = Answer(
-        "q", "value", "en", False, 1.0, headline="What to pitch:", groups=[pitch],
-        cards=[card_for("Shuyu Hotpot", 2)], proof_headline="Customer proof (1 case(s)):",
+        "q", "value", "en", "answered", 1.0, body=[Heading("What to pitch:"), pitch, *proof],
         citations=[citation(1), citation(2)],
     )
     texts = section_texts(answer_messages(value, answer_id=None))
@@ -137,7 +139,7 @@ def test_proof_cards_follow_the_pitch_under_their_heading_and_case_cards_lead() 
              ("What to pitch:", "Food cost usually falls", "Customer proof (1 case(s)):", "Shuyu Hotpot")]
     assert order == sorted(order) and len(set(order)) == len(order)
 
-    case = replace(value, intent="case", headline="Customer proof (1 case(s)):", proof_headline="")
+    case = replace(value, intent="case", body=[*proof, pitch])
     texts = section_texts(answer_messages(case, answer_id=None))
     assert texts.index(next(t for t in texts if "Shuyu Hotpot" in t)) < texts.index(
         next(t for t in texts if "Food cost usually falls" in t)

@@ -25,6 +25,7 @@ from slack_payloads import (
 )
 
 from bot.answers.engine import Engine
+from bot.kb.schema import DocumentMeta
 from bot.records import Records
 from bot.settings import ChannelScope, Settings
 from bot.slack.app import build_app
@@ -93,13 +94,9 @@ def test_edits_joins_and_the_bots_own_posts_are_not_questions(inline_app: App, s
     assert slack.received("chat.postMessage") == []
 
 
-def restricted_document(engine: Engine, audience: str) -> dict[str, Any]:
+def restricted_document(engine: Engine, audience: str) -> DocumentMeta:
     """A document of the corpus whose audience excludes `audience` (whichever it is)."""
-    return next(
-        record
-        for record in engine.documents.values()
-        if not {audience, "all"} & set(record["meta"].get("audience") or ["all"])
-    )
+    return next(doc.meta for doc in engine.index.documents.values() if not {audience, "all"} & set(doc.meta.audience))
 
 
 def test_a_channel_scope_hides_documents_its_audience_may_not_see(
@@ -111,16 +108,16 @@ def test_a_channel_scope_hides_documents_its_audience_may_not_see(
     )
     app = build_app(settings, Relay(settings, engine, records), listener_executor=InlineExecutor())
     hidden = restricted_document(engine, "sales")
-    question = hidden["meta"]["title"]
+    question = hidden.title
     send(app, mention_event(question, OPEN_CHANNEL, "1712000000.001200"))
     send(app, mention_event(question, audience_only, "1712000000.001300"))
     open_sources, scoped_sources = cited_docs(records)
-    assert hidden["meta"]["id"] in open_sources  # findable where unscoped...
-    assert scoped_sources and hidden["meta"]["id"] not in scoped_sources  # ...never where the audience is sales
+    assert hidden.id in open_sources  # findable where unscoped...
+    assert scoped_sources and hidden.id not in scoped_sources  # ...never where the audience is sales
     [scoped_answer] = posted(slack, audience_only)
-    assert escape(hidden["meta"]["title"]) not in blocks_text(as_blocks(scoped_answer))
+    assert escape(hidden.title) not in blocks_text(as_blocks(scoped_answer))
     for doc_id in scoped_sources:
-        assert {"sales", "all"} & set(engine.documents[doc_id]["meta"]["audience"])
+        assert {"sales", "all"} & set(engine.index.documents[doc_id].meta.audience)
 
 
 def test_a_channel_scope_limits_the_kinds(inline_app: App, engine: Engine, records: Records) -> None:
@@ -128,7 +125,7 @@ def test_a_channel_scope_limits_the_kinds(inline_app: App, engine: Engine, recor
     send(inline_app, mention_event("What do we pitch to hotpot chains about food cost?", SALES_CHANNEL, "1712000000.001360"))
     checklist_sources, pitch_sources = cited_docs(records)
     assert pitch_sources
-    kinds = {engine.documents[doc_id]["meta"]["kind"] for doc_id in checklist_sources + pitch_sources}
+    kinds = {engine.index.documents[doc_id].meta.kind for doc_id in checklist_sources + pitch_sources}
     assert kinds <= {"playbook", "case"}
 
 
@@ -137,7 +134,7 @@ def test_a_scope_keyed_by_channel_name_limits_the_kinds(
 ) -> None:
     send(inline_app, mention_event("What do we pitch to hotpot chains about food cost?", DELIVERY_CHANNEL, "1712000000.001400"))
     [sources] = cited_docs(records)
-    assert sources and {engine.documents[d]["meta"]["kind"] for d in sources} == {"stage_guide"}
+    assert sources and {engine.index.documents[d].meta.kind for d in sources} == {"stage_guide"}
     [info] = slack.received("conversations.info")
     assert info.params["channel"] == DELIVERY_CHANNEL
 

@@ -25,7 +25,7 @@ from slack_payloads import (
 )
 
 from bot.answers.engine import Engine
-from bot.kb.schema import STAGES
+from bot.kb.schema import STAGES, CaseMeta, StageGuideMeta
 from bot.records import Records
 from bot.slack.blocks import VOTES, escape
 
@@ -203,10 +203,10 @@ def test_app_home_shows_onboarding_paths_from_the_corpus(endpoint: str, slack: F
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     text = blocks_text(view["blocks"])
     guides = sorted(
-        (d for d in engine.documents.values() if d["meta"]["kind"] == "stage_guide"),
-        key=lambda d: STAGES.index(d["meta"]["stage"]),
+        (d.meta for d in engine.index.documents.values() if isinstance(d.meta, StageGuideMeta)),
+        key=lambda meta: STAGES.index(meta.stage),
     )
-    positions = [text.index(escape(d["meta"]["title"])) for d in guides]
+    positions = [text.index(escape(meta.title)) for meta in guides]
     assert positions == sorted(positions)  # stage guides in the order of an implementation
     for role_heading in ("Sales", "Implementation", "New hire", "Recently changed"):
         assert role_heading in text
@@ -221,6 +221,6 @@ def test_relay_case_without_a_query_lists_every_case_within_slack_limits(
     assert all(len(p["blocks"]) <= 50 for p in sent)
     assert all(len(b["text"]["text"]) <= 3000 for p in sent for b in p["blocks"] if b["type"] == "section")
     text = "\n".join(blocks_text(p["blocks"]) for p in sent)
-    customers = [d["meta"]["customer"] for d in engine.documents.values() if d["meta"]["kind"] == "case"]
+    customers = [d.meta.customer for d in engine.index.documents.values() if isinstance(d.meta, CaseMeta)]
     assert customers and all(escape(customer) in text for customer in customers)
     assert sum(1 for p in sent for b in p["blocks"] if b["type"] == "actions") == 1

@@ -9,34 +9,31 @@ from dataclasses import replace
 
 import pytest
 
-from bot.answers.compose import (
-    MAX_INTRODUCED,
-    Citations,
-    Scorer,
-    quantity_question,
-    question_parts,
-    quote_groups,
-)
+from bot.answers.citations import Citations
+from bot.answers.cues import REQUEST_TERMS
 from bot.answers.evidence import (
     REFERENCE_VOCABULARY,
     AbstentionPolicy,
     Evidence,
     assess,
-    concept_weights,
     content_weights,
 )
+from bot.answers.quotes import MAX_INTRODUCED, Scorer, quote_groups
+from bot.answers.router import question_parts, route
 from bot.kb.chunking import Chunk, quotable_units
-from bot.answers.intent import REQUEST_TERMS
-from bot.kb.lexical import DocTerms, tokenize
+from bot.kb.lexical import DocTerms, concept_weights, tokenize
+from bot.kb.schema import IndexedDocument
 from bot.kb.search import ChunkHit, DocHit, SearchResult
 
 TODAY = dt.date(2026, 11, 25)
 DOC = "doc-a"
 DOCUMENTS = {
-    DOC: {
-        "path": "doc-a.md",
-        "meta": {"title": "Doc A", "kind": "playbook", "owner": "Owner", "verified": "2026-11-01", "review_days": 180},
-    }
+    DOC: IndexedDocument.model_validate(
+        {
+            "path": "doc-a.md",
+            "meta": {"id": DOC, "title": "Doc A", "kind": "playbook", "lang": "en", "owner": "Owner", "verified": "2026-11-01"},
+        }
+    )
 }
 
 
@@ -94,7 +91,7 @@ def test_a_question_with_two_parts_gets_both_parts_quoted() -> None:
     ],
 )
 def test_a_question_in_several_sentences_splits_into_them(question: str, parts: list[str]) -> None:
-    assert question_parts(question) == parts
+    assert list(question_parts(question)) == parts
 
 
 @pytest.mark.parametrize(
@@ -107,7 +104,7 @@ def test_a_question_in_several_sentences_splits_into_them(question: str, parts: 
     ],
 )
 def test_a_one_sentence_question_has_no_parts(question: str) -> None:
-    assert question_parts(question) == []
+    assert question_parts(question) == ()
 
 
 def test_a_lead_in_is_quoted_with_its_whole_list() -> None:
@@ -238,7 +235,7 @@ def test_a_magnitude_question_prefers_a_stated_change_over_any_number() -> None:
     ],
 )
 def test_a_question_asking_for_a_magnitude_is_told(question: str, magnitude: bool) -> None:
-    assert quantity_question(question) is magnitude
+    assert route(question).flags.how_much is magnitude
 
 
 def test_number_bonus_only_when_the_question_asks_for_a_magnitude() -> None:

@@ -1,20 +1,14 @@
-"""Route a question to the shape of answer the user needs: a checklist, case
-proof, value/pitch material, or the best passages.
-
-The cues describe how field teams ask (in Chinese and English), not any
-particular corpus: they name the four kinds of request and the four stages of
-the document format, nothing else.
+"""Cue words: how field teams ask (in Chinese and English) for a shape of answer, a stage,
+a pitch, proof, a list, a number. They name the kinds of request and the four stages of
+the document format, nothing of any particular corpus. The router reads them once per
+question, beside the nearest examples of each intent.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
 
-Intent = Literal["checklist", "case", "value", "general"]
-INTENTS: tuple[Intent, ...] = ("checklist", "case", "value", "general")
-KIND_FOR_INTENT: dict[str, str] = {"checklist": "stage_guide", "case": "case", "value": "playbook"}
+from bot.answers.request import Intent
 
 # Asking what to pitch: what the product is worth to the customer.
 PITCH_CUE = (
@@ -55,6 +49,14 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
         (r"(降|升|少|多|减少|提升|提高|增加|涨)了多少|降到多少了|涨了|变化", 1.0),
         (r"客户.{0,30}(了多少|到多少了|之后|以后|后.{0,10}多少)", 1.0),
     ],
+    # One fact (why, who, when, which day, how long): that fact, not a stage's whole list or a pitch.
+    "general": [
+        (
+            r"\b(why|who|whom|when|which|how (long|many|much|often|soon))\b|\bwhat time\b|"
+            r"为什么|为啥|谁|什么时候|哪天|几点|多久|多长时间|多少",
+            1.5,
+        ),
+    ],
     "value": [
         (PITCH_CUE, 2.5),
         (POSITION_CUE, 2.5),
@@ -73,11 +75,9 @@ REQUEST_TERMS = frozenset(
     realistic realistically upfront promise checklist 案例 例子 实例 证明 标杆 话术 卖点 担心 头疼 痛点 清单""".split()
 )
 # A question asking what to ask the customer: then the sources' own questions are the answer.
-_ASKS_FOR_QUESTIONS = re.compile(
-    r"\b(ask|asking|questions?)\b|问(什么|哪些|啥|些什么)|哪些问题|什么问题|提问", re.IGNORECASE
-)
+ASKS_FOR_QUESTIONS_CUE = r"\b(ask|asking|questions?)\b|问(什么|哪些|啥|些什么)|哪些问题|什么问题|提问"
 # Asking for the whole of something ("what are the risks", "有哪些风险"): a list, not its best item.
-_ASKS_FOR_A_LIST = re.compile(r"\bwhat(?: are|'re)\b|\blist\b|有哪些|都有什么|列出|哪几(个|条|项|点)", re.IGNORECASE)
+LIST_CUE = r"\bwhat(?: are|'re)\b|\blist\b|有哪些|都有什么|列出|哪几(个|条|项|点)"
 
 STAGE_CUES: dict[str, str] = {
     "survey": r"\bsurvey\b|discovery|kick-?off|site (visit|survey)|调研|摸底|需求调研|启动会",
@@ -85,17 +85,6 @@ STAGE_CUES: dict[str, str] = {
     "training": r"\btrain(ing)?\b|\bteach\b|onboard staff|培训|教.{0,10}(员工|店员|用)|上课|听课",
     "acceptance": r"acceptance|sign-?off|close out|handover|hand-over|验收|结项|签字确认",
 }
-
-
-@dataclass(frozen=True)
-class Route:
-    intent: Intent
-    stage: str | None = None
-    scores: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def kind(self) -> str | None:
-        return KIND_FOR_INTENT.get(self.intent)
 
 
 # A stage named as a point in time ("since kickoff", "上线以来") dates the question; it is not its subject.
@@ -115,38 +104,39 @@ def detect_stage(question: str) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def pitch_question(question: str) -> bool:
-    """What to pitch: answered by the value points, which state what changes by how much."""
-    return bool(re.search(PITCH_CUE, question, re.IGNORECASE)) and not asks_where_we_stand(question)
+# Questions about a magnitude: the answer should carry the sources' numbers.
+QUANTITY_CUE = (
+    r"\bhow (much|many|long|far|fast|often)\b|\bwhat (rate|ratio|percentage|share|level)\b|\bnumbers?\b|\bfigures?\b|"
+    r"\b(gains?|improve(ment)?s?|reduc(e|tion)s?|savings?|increases?|decreases?|faster|cheaper|lower|higher|"
+    r"per (hour|day|week|month|store|person|order|meal)|target|threshold|bar|rate|worth|roi|payback)\b|"
+    r"多少|几|比例|百分|多久|多长|降到|降了|提升|提高|降低|减少|节省|省下|改善|增加|数字|数据|标准|门槛|达标|回本|回报"
+)
 
 
-def asks_for_questions(question: str) -> bool:
-    return bool(_ASKS_FOR_QUESTIONS.search(question))
+def found(pattern: str, question: str) -> bool:
+    return bool(re.search(pattern, question, re.IGNORECASE))
 
 
-def asks_where_we_stand(question: str) -> bool:
-    """An objection, a competitor or a weakness: answered from the playbook, but not as a pitch."""
-    return bool(re.search(POSITION_CUE, question, re.IGNORECASE))
+def cue_scores(question: str) -> dict[str, float]:
+    """Each intent's summed cue weights."""
+    return {intent: sum(weight for pattern, weight in cues if found(pattern, question)) for intent, cues in CUES.items()}
 
 
-def asks_about_weaknesses(question: str) -> bool:
-    return bool(re.search(WEAKNESS_CUE, question, re.IGNORECASE))
+# Getting ready for something: with a value intent, a customer meeting (the playbook's questions,
+# value points and proof); with a checklist intent, a stage.
+PREP_CUE = r"\bprep(are|aring|ped)?\b|\bget(ting)? ready\b|准备|备课|做功课"
+# Thanks and acknowledgements, which small talk answers with "you're welcome" rather than a greeting.
+THANKS_CUE = (
+    r"\b(thanks?|thx|ty|cheers|appreciated?|great|helpful|perfect|got it|ok(ay)?|cool|nice)\b|谢|感谢|辛苦|收到|好的|明白|懂了|👍|🙏"
+)
+
+# The kinds of document an overview question names: our cases, our stage guides, or what we sell.
+KIND_CUES: dict[str, str] = {
+    "playbook": r"\b(playbooks?|sell|selling|offer(ing)?s?|products?|solutions?|segments?|pitch)\b|价值手册|手册|卖|产品|方案|解决方案",
+    "stage_guide": r"\b(stages?|phases?|implementation|implement|rollout|roll-out|onboarding|delivery|guides?)\b|阶段|实施|交付|上线|指南",
+    "case": r"\b(cases?|case stud(y|ies)|customers?|clients?|references?|industr(y|ies)|verticals?)\b|案例|客户|行业|标杆",
+}
 
 
-def asks_for_a_list(question: str) -> bool:
-    return bool(_ASKS_FOR_A_LIST.search(question))
-
-
-def classify(question: str) -> Route:
-    scores: dict[str, float] = {}
-    for intent, cues in CUES.items():
-        scores[intent] = sum(weight for pattern, weight in cues if re.search(pattern, question, re.IGNORECASE))
-    stage = detect_stage(question)
-    if stage and scores["checklist"] >= 1.0:
-        scores["checklist"] += 1.0
-    if pitch_question(question):
-        # "What do we pitch …? Any reference customer?": the value answer brings the proof along.
-        scores["value"] += scores["case"]
-    best = max(scores, key=lambda name: scores[name])
-    intent: Intent = best if scores[best] >= 1.5 else "general"  # type: ignore[assignment]
-    return Route(intent, stage, tuple(sorted(scores.items())))
+def named_kinds(question: str) -> tuple[str, ...]:
+    return tuple(kind for kind, pattern in KIND_CUES.items() if found(pattern, question))

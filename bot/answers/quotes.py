@@ -1,35 +1,20 @@
-"""Extractive answers: sentences and list items quoted verbatim from the
-retrieved passages, each with a numbered citation, in the shape the intent needs."""
+"""Quoting: the sentences and list items that answer a question, chosen greedily from the
+retrieved passages, copied verbatim and grouped by section with their citations."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from bot.answers.labels import label
-from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Quote, QuoteGroup
-from bot.answers.quantify import MetricChange
+from bot.answers.citations import Citations
+from bot.answers.model import Quote, QuoteGroup
 from bot.kb.chunking import SECTION_SEPARATOR, Chunk, introduced_lists, is_list, quotable_units
 from bot.kb.lexical import lemma, tokenize
-from bot.kb.schema import DEFAULT_REVIEW_DAYS, review_due
 from bot.kb.search import DocHit
 
-# Questions about a magnitude: the answer should carry the sources' numbers.
-_QUANTITY = re.compile(
-    r"\bhow (much|many|long|far|fast|often)\b|\bwhat (rate|ratio|percentage|share|level)\b|\bnumbers?\b|\bfigures?\b|"
-    r"\b(gains?|improve(ment)?s?|reduc(e|tion)s?|savings?|increases?|decreases?|faster|cheaper|lower|higher|"
-    r"per (hour|day|week|month|store|person|order|meal)|target|threshold|bar|rate|worth|roi|payback)\b|"
-    r"多少|几|比例|百分|多久|多长|降到|降了|提升|提高|降低|减少|节省|省下|改善|增加|数字|数据|标准|门槛|达标|回本|回报",
-    re.IGNORECASE,
-)
 _DIGIT = re.compile(r"\d")
-# Where a question breaks into parts: after a question mark or full stop (either script), or a semicolon.
-_PART_END = re.compile(r"(?<=[?？!！。；;])\s*|(?<=\.)\s+")
-MIN_PART_TERMS = 2
 # A sentence stating how much something changed: a number beside a word of change
 # (or an arrow / "from ... to"). Generic business language in both corpus languages.
 _CHANGE = re.compile(
@@ -58,61 +43,6 @@ SEMANTIC_WEIGHT = 1.0
 REPEAT_SHARE = 0.5   # a question term a chosen quote already states counts half
 HEADING_SHARE = 0.5  # a term only the unit's section heading states counts half
 MAX_INTRODUCED = 8   # a lead-in ("... when:") brings its list along when the list is no longer than this
-
-
-def is_stale(meta: dict[str, Any], today: dt.date) -> bool:
-    """`meta` as stored in the index (dates as ISO strings)."""
-    verified = dt.date.fromisoformat(str(meta["verified"]))
-    return today > review_due(verified, int(meta.get("review_days", DEFAULT_REVIEW_DAYS)))
-
-
-def visible(record: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    """Whether a document record passes `Filters.as_dict()`'s audience and kind conditions."""
-    meta = record["meta"]
-    audience = wanted.get("audience")
-    if audience and not set(audience) & set(meta.get("audience", ["all"])):
-        return False
-    kinds = wanted.get("kind")
-    if kinds and meta["kind"] not in (kinds if isinstance(kinds, list) else [kinds]):
-        return False
-    return True
-
-
-def source_url(base: str | None, path: str) -> str | None:
-    return f"{base.rstrip('/')}/{path}" if base else None
-
-
-class Citations:
-    """Numbers sources in the order they are first cited."""
-
-    def __init__(self, documents: dict[str, dict[str, Any]], today: dt.date, base_url: str | None) -> None:
-        self._documents = documents
-        self._today = today
-        self._base = base_url
-        self.items: list[Citation] = []
-        self._index: dict[tuple[str, str], int] = {}
-
-    def cite(self, doc_id: str, section: str, score: float = 0.0) -> int:
-        key = (doc_id, section)
-        if key not in self._index:
-            record = self._documents[doc_id]
-            meta = record["meta"]
-            self.items.append(
-                Citation(
-                    number=len(self.items) + 1,
-                    doc_id=doc_id,
-                    title=meta["title"],
-                    section=section,
-                    kind=meta["kind"],
-                    owner=meta["owner"],
-                    verified=str(meta["verified"]),
-                    stale=is_stale(meta, self._today),
-                    url=source_url(self._base, record["path"]),
-                    score=score,
-                )
-            )
-            self._index[key] = len(self.items)
-        return self._index[key]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -304,76 +234,9 @@ def quote_groups(
     return groups
 
 
-def case_card(doc_id: str, record: dict[str, Any], citation: int) -> CaseCard:
-    meta = record["meta"]
-    metrics = tuple(
-        MetricChange(m["name"], m["before"], m["after"], m.get("unit") or "", m.get("period")) for m in meta["metrics"]
-    )
-    return CaseCard(
-        doc_id=doc_id,
-        customer=meta["customer"],
-        industry=meta["industry"],
-        size=meta["size"],
-        modules=tuple(meta.get("modules", [])),
-        metrics=metrics,
-        quote=record.get("quote"),
-        citation=citation,
-    )
-
-
-def checklist_groups(
-    records: Iterable[tuple[str, dict[str, Any]]], module: str | None, citations: Citations
-) -> list[ChecklistGroup]:
-    """Every item of the given stage guides, verbatim, grouped by section, in document order."""
-    groups: list[ChecklistGroup] = []
-    for doc_id, record in records:
-        section_modules: dict[str, list[str]] = record["meta"].get("section_modules") or {}
-        for item in record["checklist"]:
-            top_section = item["section"].split(" > ")[0]
-            if module and top_section in section_modules and module.lower() not in {
-                m.lower() for m in section_modules[top_section]
-            }:
-                continue
-            if groups and groups[-1].section == item["section"] and citations.items[groups[-1].citation - 1].doc_id == doc_id:
-                last = groups[-1]
-                groups[-1] = ChecklistGroup(last.section, last.items + (item["text"],), last.citation)
-            else:
-                number = citations.cite(doc_id, item["section"])
-                groups.append(ChecklistGroup(item["section"], (item["text"],), number))
-    return groups
-
-
-def stale_notes(answer: Answer, documents: dict[str, dict[str, Any]]) -> list[str]:
-    notes = []
-    for doc_id in dict.fromkeys(c.doc_id for c in answer.citations if c.stale):
-        meta = documents[doc_id]["meta"]
-        notes.append(
-            label(
-                answer.lang,
-                "stale",
-                title=meta["title"],
-                verified=meta["verified"],
-                days=meta.get("review_days", 180),
-                owner=meta["owner"],
-            )
-        )
-    return notes
-
-
-def quantity_question(question: str) -> bool:
-    return bool(_QUANTITY.search(question))
-
-
 def is_question(unit: str) -> bool:
     """A unit that asks rather than states, such as a playbook's discovery question ("上个月的
     爽约率多少？"). A statement that quotes a question ('Ask: "How many …?"') is a statement."""
     return unit.rstrip().endswith(("?", "？"))
 
 
-def question_parts(question: str) -> list[str]:
-    """The sentences of a question asked in several ("Lunch lines are long. What gain is
-    realistic?"), or none for a one-sentence question. A sentence with fewer than two
-    search terms ("How would we do it?") means nothing alone and is no part."""
-    parts = [part.strip() for part in _PART_END.split(question)]
-    parts = [part for part in parts if len(unit_tokens(part)) >= MIN_PART_TERMS]
-    return parts if len(parts) > 1 else []

@@ -1,0 +1,63 @@
+"""What unrelated questions score on an index, measured once per snapshot and retrieval mode
+and cached: the yardstick for "the sources are about this question"."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import statistics
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import yaml
+from pydantic import RootModel, ValidationError
+
+from bot.answers.evidence import RELEVANCE_VERSION, Baseline, Evidence
+
+log = logging.getLogger(__name__)
+
+
+class _Questions(RootModel[dict[str, list[str]]]):
+    pass
+
+
+class BaselineError(ValueError):
+    """The file of unrelated questions cannot be used; the message names it and says why."""
+
+
+def read_unrelated(path: Path) -> list[str]:
+    """The questions of a YAML file of `language: [questions]`."""
+    try:
+        data = _Questions.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).root
+    except (OSError, yaml.YAMLError, ValidationError) as error:
+        raise BaselineError(f"{path}: cannot read the unrelated questions: {str(error).splitlines()[0]}") from error
+    questions = [q.strip() for items in data.values() for q in items if q.strip()]
+    if len(questions) < 2:
+        raise BaselineError(f"{path}: at least two unrelated questions are needed to measure a spread")
+    return questions
+
+
+def measure(questions: Sequence[str], evidence: Callable[[str], Evidence]) -> Baseline:
+    columns = list(zip(*(evidence(question).relevance for question in questions)))
+    means = tuple(statistics.fmean(column) for column in columns)
+    spreads = tuple(statistics.pstdev(column) for column in columns)
+    return Baseline(means, spreads)  # type: ignore[arg-type]
+
+
+def cached_baseline(
+    questions: Sequence[str], evidence: Callable[[str], Evidence], *, key: str, cache_dir: Path
+) -> Baseline:
+    """The baseline for `key` (a snapshot, a mode) and these questions, measured on first use."""
+    digest = hashlib.sha256("\n".join([RELEVANCE_VERSION, key, *questions]).encode()).hexdigest()[:16]
+    path = cache_dir / f"baseline-{digest}.json"
+    if path.exists():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        return Baseline(tuple(stored["means"]), tuple(stored["spreads"]))
+    baseline = measure(questions, evidence)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps({"means": baseline.means, "spreads": baseline.spreads}), encoding="utf-8")
+    partial.replace(path)
+    log.info("measured %d unrelated questions on %s: %s", len(questions), key, baseline)
+    return baseline

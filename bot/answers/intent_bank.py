@@ -1,0 +1,100 @@
+"""The labelled example questions the router classifies by: a YAML file of intents, each with
+examples per language, embedded once per model and cached beside the index."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+
+from bot.answers.request import INTENTS
+from bot.kb.models import model_info
+
+log = logging.getLogger(__name__)
+NEIGHBOURS = 5  # an intent's score is the mean similarity of its closest examples
+EmbedQueries = Callable[[str, Sequence[str]], np.ndarray]  # (model, texts) -> unit-normalised rows
+
+
+class BankError(ValueError):
+    """The example file cannot be used; the message names the file and what is wrong."""
+
+
+class _Examples(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    en: list[str] = Field(default_factory=list)
+    zh: list[str] = Field(default_factory=list)
+
+
+class _Bank(RootModel[dict[str, _Examples]]):
+    pass
+
+
+@dataclass(frozen=True)
+class IntentBank:
+    intents: tuple[str, ...]  # the intent of each example, row by row
+    vectors: Mapping[str, np.ndarray]  # per model: one unit-normalised row per example
+
+    def scores(self, question: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """Each intent's closeness to the question: the mean similarity of its NEIGHBOURS closest
+        examples, averaged over the models."""
+        labels = np.array(self.intents)
+        out = dict.fromkeys(dict.fromkeys(self.intents), 0.0)
+        for model, rows in self.vectors.items():
+            similarity = rows @ np.asarray(question[model], dtype=np.float32)
+            for intent in out:
+                closest = np.sort(similarity[labels == intent])[-NEIGHBOURS:]
+                out[intent] += float(closest.mean()) / len(self.vectors)
+        return out
+
+
+def read_examples(path: Path) -> list[tuple[str, str]]:
+    """(intent, example) pairs, refused with the file and the reason when the file is not usable."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        bank = _Bank.model_validate(data).root
+    except (OSError, yaml.YAMLError) as error:
+        raise BankError(f"{path}: cannot read the intent examples: {error}") from error
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise BankError(f"{path}: {where}: {problem['msg']}") from error
+    unknown = sorted(set(bank) - set(INTENTS))
+    if unknown:
+        raise BankError(f"{path}: unknown intent {unknown[0]!r} (expected one of {', '.join(INTENTS)})")
+    pairs = [(intent, t.strip()) for intent, examples in bank.items() for t in (*examples.en, *examples.zh) if t.strip()]
+    # Every intent needs examples: one without any could never be chosen.
+    missing = [intent for intent in INTENTS if not any(i == intent for i, _ in pairs)]
+    if missing:
+        raise BankError(f"{path}: {missing[0]}: no examples")
+    return pairs
+
+
+def load_bank(path: Path, models: Sequence[str], embed: EmbedQueries, cache_dir: Path) -> IntentBank:
+    """The bank with its vectors: read from the cache when the file and the models are unchanged."""
+    pairs = read_examples(path)
+    texts = [text for _, text in pairs]
+    key = hashlib.sha256("\n".join([*models, *(_model_version(m) for m in models), *texts]).encode()).hexdigest()[:16]
+    cached = cache_dir / f"intent-examples-{key}.npz"
+    if cached.exists():
+        with np.load(cached) as stored:
+            vectors = {model: stored[model] for model in models}
+    else:
+        vectors = {model: np.asarray(embed(model, texts), dtype=np.float32) for model in models}
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".tmp.npz")
+        np.savez(partial, **vectors)
+        partial.replace(cached)
+        log.info("embedded %d intent examples into %s", len(texts), cached)
+    return IntentBank(tuple(intent for intent, _ in pairs), vectors)
+
+
+def _model_version(model: str) -> str:
+    return version(model_info(model).package)

@@ -1,0 +1,54 @@
+"""A question as the router read it: one typed object, built once, that carries everything
+retrieval, assessment and composing need. Nothing downstream reads the question's words again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Intent = Literal["checklist", "case", "value", "general", "overview", "smalltalk"]
+INTENTS: tuple[Intent, ...] = ("checklist", "case", "value", "general", "overview", "smalltalk")
+KIND_FOR_INTENT: dict[str, str] = {"checklist": "stage_guide", "case": "case", "value": "playbook"}
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What the question asks for beyond its subject, read from its cue words."""
+
+    pitch: bool = False  # what to pitch: the value points, which state what changes by how much
+    position: bool = False  # an objection, a competitor or a weakness: where we stand
+    weakness: bool = False  # what we do not do well, what not to promise
+    proof: bool = False  # customer proof beside a pitch
+    how_much: bool = False  # a magnitude: quotes should carry the sources' numbers
+    listing: bool = False  # a whole list ("what are the risks"), not its best item
+    asks_questions: bool = False  # what to ask the customer: the sources' own questions answer it
+    prep: bool = False  # getting ready: for a customer meeting when the intent is value, else for a stage
+    thanks: bool = False  # thanks or an acknowledgement, when the message is small talk
+
+    @property
+    def wants_numbers(self) -> bool:
+        """A magnitude, or a pitch (which states what changes by how much) unless the user also asks
+        what to ask the customer: then the questions must not be crowded out by numbers."""
+        return self.how_much or (self.pitch and not self.asks_questions)
+
+
+@dataclass(frozen=True)
+class Request:
+    question: str  # as asked
+    query: str  # what retrieval reads: the question, with the thread's last turns when it is a short follow-up
+    lang: str  # the question's language, which the answer's framing follows
+    intent: Intent
+    flags: Flags = Flags()
+    stage: str | None = None  # an implementation stage the question names
+    module: str | None = None  # a product module the question names
+    kinds: tuple[str, ...] = ()  # the kinds of document the question names ("our cases", "the stages")
+    parts: tuple[str, ...] = ()  # the question's sentences, when it asks in several
+    scores: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # the routing evidence, per intent
+
+    @property
+    def kind(self) -> str | None:
+        """The kind of document the intent calls for."""
+        return KIND_FOR_INTENT.get(self.intent)
+
+    def score(self, intent: str) -> float:
+        return dict(self.scores).get(intent, 0.0)

@@ -1,0 +1,145 @@
+"""The knowledge base as the answering side holds it: the current snapshot, its searcher and
+the embedders, switched to a newer snapshot when an ingest publishes one."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from bot.kb.chunking import Chunk
+from bot.kb.filters import Filters
+from bot.kb.lexical import tokenize
+from bot.kb.schema import IndexedDocument
+from bot.kb.search import DocHit, Mode, SearchResult, Searcher
+from bot.kb.store import DataDir, Snapshot, open_snapshot
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+EmbedderLoader = Callable[[Sequence[str], int], dict[str, Any]]
+
+
+def load_embedders(names: Sequence[str], threads: int) -> dict[str, Any]:
+    from bot.kb.embeddings import Embedder
+
+    return {name: Embedder(name, threads) for name in names}
+
+
+class KnowledgeIndex:
+    def __init__(self, settings: Settings, *, loader: EmbedderLoader = load_embedders) -> None:
+        self.settings = settings
+        self._data = DataDir(settings.data_dir)
+        self._loader = loader
+        self._embedders: dict[str, Any] = {}
+        self._open(open_snapshot(settings.data_dir))
+
+    def _open(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        missing = [m for m in snapshot.embedding_models if m not in self._embedders]
+        if missing:
+            self._embedders.update(self._loader(missing, self.settings.embedding_threads))
+        self.searcher = Searcher(
+            snapshot,
+            {m: self._embedders[m] for m in snapshot.embedding_models},
+            candidates=self.settings.candidates_per_list,
+            rrf_k=self.settings.rrf_k,
+            kind_boost=self.settings.kind_boost,
+            weights=self.settings.voice_weights,
+            product_names=self.settings.product_names,
+        )
+        self.__dict__.pop("modules", None)
+        self.__dict__.pop("industries", None)
+
+    def refresh(self) -> bool:
+        """Switch to a newer snapshot if an ingest published one since (a cheap file read)."""
+        current = self._data.current_path()
+        if current is None or current.name == self.snapshot.name:
+            return False
+        self._open(Snapshot(current))
+        log.info("switched to index snapshot %s", current.name)
+        return True
+
+    # --- what the index holds -------------------------------------------------
+    @property
+    def documents(self) -> Mapping[str, IndexedDocument]:
+        return self.snapshot.documents
+
+    @property
+    def changed(self) -> dict[str, str]:
+        """When each document's current version entered the index."""
+        return self.snapshot.changed
+
+    @cached_property
+    def modules(self) -> frozenset[str]:
+        """Every product module a document names."""
+        return frozenset().union(*(document.modules for document in self.documents.values()))
+
+    @cached_property
+    def industries(self) -> frozenset[str]:
+        return frozenset(getattr(d.meta, "industry") for d in self.documents.values() if d.kind == "case")
+
+    def chosen(self, filters: Filters, kind: str | None = None) -> list[IndexedDocument]:
+        """The documents the filters admit (of one kind, if given), in path order."""
+        documents = sorted(self.documents.values(), key=lambda d: d.path)
+        return [d for d in documents if (kind is None or d.kind == kind) and filters.admits(d.meta)]
+
+    # --- searching --------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        filters: Filters,
+        *,
+        mode: Mode = "hybrid",
+        kind: str | None = None,
+        stage: str | None = None,
+    ) -> SearchResult:
+        return self.searcher.search(query, filters, mode=mode, k=self.settings.top_k, prefer_kind=kind, prefer_stage=stage)
+
+    def query_vector(self, model: str, text: str) -> np.ndarray:
+        return self.searcher.query_vector(model, text)
+
+    def embed_queries(self, model: str, texts: Sequence[str]) -> np.ndarray:
+        """Many texts as questions at once (unit-normalised rows), for what is embedded ahead of time."""
+        return self._embedders[model].embed_queries(texts)
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.snapshot.embedding_models)
+
+    def unit_similarity(self, query: str) -> Callable[[Chunk], np.ndarray]:
+        """Each quotable unit's closeness to `query`, per chunk (the unit model's vectors, stored at ingest)."""
+        vector = self.searcher.query_vector(self.snapshot.unit_model, query)
+        return lambda chunk: self.snapshot.unit_similarities(self.snapshot.position[chunk.id], vector)
+
+    def passages(self, docs: Sequence[DocHit]) -> list[tuple[DocHit, list[Chunk]]]:
+        """Each document's body passages: the retrieved ones best first, then the rest in order."""
+        out = []
+        for doc in docs:
+            retrieved = [hit.chunk for hit in doc.chunks if hit.chunk.role == "body"]
+            seen = {chunk.id for chunk in retrieved}
+            rest = [c for c in self.snapshot.chunks_of(doc.doc_id) if c.role == "body" and c.id not in seen]
+            out.append((doc, retrieved + rest))
+        return out
+
+    def subject_terms(self, doc_id: str) -> frozenset[str]:
+        """What a document is about, as tokens: its overview (title, customer, segments, modules, tags)."""
+        overview = (c.text for c in self.snapshot.chunks_of(doc_id) if c.role == "overview")
+        return frozenset(token for text in overview for token in tokenize(text))
+
+    def best_unit_similarity(self, query: str, doc_id: str) -> float:
+        """How close the closest sentence of a document is to the query."""
+        similarity = self.unit_similarity(query)
+        scores = [float(np.max(s)) for chunk in self.snapshot.chunks_of(doc_id) if len(s := similarity(chunk))]
+        return max(scores, default=0.0)
+
+    def document_similarity(self, a: str, b: str) -> float:
+        return self.snapshot.document_similarity(a, b)
+
+    def clear_cache(self) -> None:
+        self.searcher.clear_cache()
+
+    def perturb(self, noise: float, seed: int = 0) -> None:
+        self.searcher.perturb(noise, seed)
