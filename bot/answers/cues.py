@@ -7,8 +7,12 @@ question, beside the nearest examples of each intent.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from jieba import posseg
 
 from bot.answers.request import Intent
+from bot.kb.lexical import is_han
 
 # Asking what to pitch: what the product is worth to the customer.
 PITCH_CUE = (
@@ -24,6 +28,17 @@ WEAKNESS_CUE = (
 )
 # Asking where we stand: how to answer an objection, how we differ from a competitor, or a weakness.
 POSITION_CUE = rf"\b(objections?|push ?back|competitors?|differentiat\w*)\b|异议|竞品|对手|怎么回应|怎么回答|{WEAKNESS_CUE}"
+# Asking for the catalog itself: what there is, of everything or of a kind of document. Without
+# it a question is about something in the sources, however general it sounds.
+CATALOG_CUE = (
+    r"\b(everything|overview|rundown|run-?down|catalog(ue)?|portfolio|line-?up|knowledge ?base|docs|documents|"
+    r"what do we( \w+)? (have|offer|sell)|(which|what|all)( are| of)?( the| our)? (playbooks|guides|cases|case studies|stages|"
+    r"phases|steps|industries|verticals|segments|products|modules))\b|"
+    r"都有|全部|所有|目录|一览|总览|概览|盘点|知识库|资料库|"
+    r"(哪些|什么|哪几).{0,4}(资料|文档|手册|指南|案例|阶段|行业|产品|模块)|卖.{0,3}(什么|啥|哪些)|卖给"
+)
+
+
 # Each cue adds its weight to an intent; the strongest intent wins, general otherwise.
 CUES: dict[Intent, list[tuple[str, float]]] = {
     "checklist": [
@@ -49,6 +64,7 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
         (r"(降|升|少|多|减少|提升|提高|增加|涨)了多少|降到多少了|涨了|变化", 1.0),
         (r"客户.{0,30}(了多少|到多少了|之后|以后|后.{0,10}多少)", 1.0),
     ],
+    "overview": [(CATALOG_CUE, 2.0)],
     # One fact (why, who, when, which day, how long): that fact, not a stage's whole list or a pitch.
     "general": [
         (
@@ -74,6 +90,25 @@ REQUEST_TERMS = frozenset(
     """pitch sell proof example case reference worried worry concerned prospect typical typically
     realistic realistically upfront promise checklist 案例 例子 实例 证明 标杆 话术 卖点 担心 头疼 痛点 清单""".split()
 )
+# How people frame a question in chat, in any trade: when they ask (tomorrow, 下周), who is
+# talking (the boss, a client, ppl), what they do with the answer (ask, tell, 讲) and how they
+# hedge (actually, quick q). Like the request words above, no source needs to say them, and a
+# source that does not is no worse an answer. Written as search tokens (lower case, singular).
+FRAMING_TERMS = frozenset(
+    """today tomorrow tmrw tmr tonight yesterday morning afternoon evening night week weekend wk
+    monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
+    asap eod eow soon later now currently recently already yet ago next
+    whose someone anyone everyone something anything everything nothing stuff thing guy ppl folk
+    he she him his her hers mine yours theirs myself yourself themselves
+    actually basically really honestly quick quickly maybe probably pretty kinda sorta anyway btw fyi
+    pls plz please thank thanks thx hey hi hello ok okay lol hmm um uh q question
+    ask asked asking say said tell told answer reply respond explain know think wonder wondering want wanted
+    boss client prospect see seeing meet meeting visit visiting call prep prepare preparing ready
+    说 问 讲 聊 告诉 回答 回复 知道 觉得 想 想知道 搞 弄 发 发我 给我 帮我 一下 老板 客户 领导 同事 那种 这种 这块 那块
+    拜访 见 见面 准备 我该 该""".split()
+)
+# Chinese words of these classes are also found by their part of speech: time words and pronouns.
+FRAMING_POS = ("t", "r")
 # A question asking what to ask the customer: then the sources' own questions are the answer.
 ASKS_FOR_QUESTIONS_CUE = r"\b(ask|asking|questions?)\b|问(什么|哪些|啥|些什么)|哪些问题|什么问题|提问"
 # Asking for the whole of something ("what are the risks", "有哪些风险"): a list, not its best item.
@@ -113,6 +148,17 @@ QUANTITY_CUE = (
 )
 
 
+def framing_terms(question: str, tokens: Iterable[str]) -> frozenset[str]:
+    """The question's tokens that frame it rather than say what it is about (see FRAMING_TERMS),
+    and the words that only ask for a shape of answer (REQUEST_TERMS)."""
+    framed = {word for word, flag in posseg.lcut(question) if flag in FRAMING_POS and is_han(word)}
+    return frozenset(
+        token
+        for token in tokens
+        if token in FRAMING_TERMS or token in REQUEST_TERMS or any(token in word for word in framed)
+    )
+
+
 def found(pattern: str, question: str) -> bool:
     return bool(re.search(pattern, question, re.IGNORECASE))
 
@@ -140,3 +186,12 @@ KIND_CUES: dict[str, str] = {
 
 def named_kinds(question: str) -> tuple[str, ...]:
     return tuple(kind for kind, pattern in KIND_CUES.items() if found(pattern, question))
+
+# Asking what something costs the customer: answered only by a source that states a price.
+PRICE_CUE = (
+    r"\b(price[sd]?|pricing|subscription fees?|licen[cs]e fees?|how much (is|are|does|do)\b.{0,40}\b(cost|charge))\b|"
+    r"how much (is|are) (the |a |an |our |this |that )?[\w -]{0,30}(module|system|plan|licen[cs]e|seat|package|tier)\b|"
+    r"报价|价格|收费|年费|月费|定价|售价|怎么卖|卖多少"
+)
+# The words a source states a price in, as search tokens.
+PRICE_TERMS = frozenset("price pricing fee subscription 价格 报价 收费 定价 售价 年费 月费".split())

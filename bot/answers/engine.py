@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.answers.citations import stale_notes
+from bot.answers.cues import PRICE_TERMS
 from bot.answers.compose import checklist as checklists
 from bot.answers.compose import UNSEARCHED, composer_for
 from bot.answers.compose.case import case_card
@@ -135,7 +136,8 @@ class Engine:
         # A checklist comes from the stage guides alone: every guide is lifted alike, so none is.
         filters, kind = (replace(ctx.filters, kind="stage_guide"), None) if request.intent == "checklist" else (ctx.filters, request.kind)
         ctx.result = self.index.search(request.query, filters, mode=ctx.mode, kind=kind, stage=request.stage)
-        evidence = self._evidence(ctx.result)
+        required = PRICE_TERMS if request.flags.price else frozenset()
+        evidence = self._evidence(ctx.result, request.framing, required)
         ctx.confidence, ctx.uncovered = self.policy.confidence(evidence), evidence.uncovered
         # Naming a stage and asking for its checklist is all the evidence a checklist needs; a
         # checklist whose stage only retrieval suggests is judged like any answer.
@@ -157,18 +159,21 @@ class Engine:
         if key not in self._baselines:
 
             def evidence(question: str) -> Evidence:
-                return self._evidence(self.index.search(question, Filters(), mode=mode))
+                framing = self.router.route(question).framing
+                return self._evidence(self.index.search(question, Filters(), mode=mode), framing)
 
             cache = self.settings.cache_path
             self._baselines[key] = cached_baseline(self._unrelated, evidence, key=":".join(key), cache_dir=cache)
         return self._baselines[key]
 
-    def _evidence(self, result: SearchResult) -> Evidence:
+    def _evidence(
+        self, result: SearchResult, framing: frozenset[str], required: frozenset[str] = frozenset()
+    ) -> Evidence:
         top = result.docs[0].doc_id if result.docs else None
         semantic = self.index.best_unit_similarity(result.query, top) if top else 0.0
         subject = self.index.subject_terms(top) if top else frozenset()
         snapshot = self.index.snapshot
-        return assess(result, snapshot.lexical.doc_terms, semantic, snapshot.embedding_models, subject)
+        return assess(result, snapshot.lexical.doc_terms, semantic, snapshot.embedding_models, subject, framing, required)
 
     # --- checklists ------------------------------------------------------
     def checklist(

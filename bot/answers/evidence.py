@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.answers.cues import REQUEST_TERMS
 from bot.answers.model import Status
 from bot.kb.lexical import DocTerms, concept_weights, is_han
 from bot.kb.search import SearchResult
@@ -38,18 +37,21 @@ ANCHOR_WEIGHT = 0.6  # calibrated on the eval set with the policy threshold belo
 # below it, in proportion. Just under the eval corpus's 3,904, where the penalty was calibrated.
 REFERENCE_VOCABULARY = 3500
 # Bump when what `Evidence.relevance` measures changes: cached baselines are then measured again.
-RELEVANCE_VERSION = "2"
+RELEVANCE_VERSION = "4"
 MIN_SPREAD = 0.02  # a corpus whose unrelated questions all score alike still has some spread
 
 
-def content_weights(concepts: Sequence[Sequence[str]], doc_terms: DocTerms) -> list[float]:
-    """The weights for judging a source's words (answerability, quoting): a word that only asks
-    for a shape of answer ("pitch", "proof", "案例") weighs nothing. The routing has used it, and
-    no source needs to say "pitch" to hold one. Retrieval keeps it: there it still ranks better."""
+def content_weights(
+    concepts: Sequence[Sequence[str]], doc_terms: DocTerms, framing: frozenset[str] = frozenset()
+) -> list[float]:
+    """The weights for judging a source's words (answerability, quoting): a word that frames the
+    question or only asks for a shape of answer (`framing`: "tomorrow", "my boss", "pitch", "案例")
+    weighs nothing. No source needs to say "pitch" to hold one. Retrieval keeps them: there they
+    still rank better."""
     weights = concept_weights(concepts, doc_terms)
     terms = {forms[0] for forms in concepts}
     return [
-        0.0 if forms[0] in REQUEST_TERMS or _repeats_its_parts(forms, terms, doc_terms) else weight
+        0.0 if forms[0] in framing or _repeats_its_parts(forms, terms, doc_terms) else weight
         for forms, weight in zip(concepts, weights)
     ]
 
@@ -75,6 +77,7 @@ class Evidence:
     passage: float               # best passage similarity of the top document, summed over the dense models
     uncovered: tuple[str, ...]   # the question's most specific terms the top document lacks
     anchored: float = 0.0        # specificity-weighted share of question terms naming the top document's subject
+    unstated: bool = False       # the question asks for something (a price) the top document states nowhere
 
     @property
     def relevance(self) -> tuple[float, float]:
@@ -98,16 +101,21 @@ def assess(
     semantic: float,
     dense_models: Sequence[str],
     subject_terms: frozenset[str] = frozenset(),
+    framing: frozenset[str] = frozenset(),
+    required: frozenset[str] = frozenset(),
 ) -> Evidence:
-    """`subject_terms`: the tokens of the top document's overview (what the document is about)."""
+    """`subject_terms`: the tokens of the top document's overview (what the document is about);
+    `framing`: the question's words that say nothing about what it is about; `required`: words of
+    which the top document must hold one to answer at all (those a price is stated in)."""
     if not result.docs:
         return Evidence(0.0, 1.0, 0.0, 0.0, tuple(forms[0] for forms in result.concepts))
     hits = result.docs[0].chunks
     passage = sum(max((max(0.0, hit.raw.get(model, 0.0)) for hit in hits), default=0.0) for model in dense_models)
     counts = doc_terms.counts.get(result.docs[0].doc_id, {})
+    unstated = bool(required) and not any(term in counts for term in required)
     total = covered = unknown = anchored = 0.0
     missing: list[tuple[float, str]] = []
-    for forms, weight in zip(result.concepts, content_weights(result.concepts, doc_terms)):
+    for forms, weight in zip(result.concepts, content_weights(result.concepts, doc_terms, framing)):
         if not weight:
             continue  # says nothing about the topic: neither found nor missing
         total += weight
@@ -121,9 +129,9 @@ def assess(
             unknown += weight
     uncovered = tuple(term for _, term in sorted(missing, reverse=True)[:5])
     if not total:
-        return Evidence(1.0, 0.0, max(0.0, semantic), passage, uncovered)
+        return Evidence(1.0, 0.0, max(0.0, semantic), passage, uncovered, unstated=unstated)
     unknown *= min(1.0, len(doc_terms.df) / REFERENCE_VOCABULARY)
-    return Evidence(covered / total, unknown / total, max(0.0, semantic), passage, uncovered, anchored / total)
+    return Evidence(covered / total, unknown / total, max(0.0, semantic), passage, uncovered, anchored / total, unstated)
 
 
 @dataclass(frozen=True)
@@ -135,19 +143,21 @@ class Baseline:
     means: tuple[float, float]
     spreads: tuple[float, float]
 
-    def margin(self, evidence: Evidence) -> float:
-        """How many spreads the question's relevance stands above the unrelated questions', at best."""
-        return max(
+    def margins(self, evidence: Evidence) -> tuple[float, float]:
+        """How many spreads the question's relevance stands above the unrelated questions', in meaning and in words."""
+        meaning, words = (
             (value - mean) / max(spread, MIN_SPREAD)
             for value, mean, spread in zip(evidence.relevance, self.means, self.spreads)
         )
+        return meaning, words
 
 
 @dataclass(frozen=True)
 class AnswerPolicy:
     """Three outcomes. `answered` when coverage + sentence and passage similarity − unknown share
     + the weighted subject share reaches the threshold (calibrated on the eval set) and the
-    sources are about the question; `closest` when they are about it but do not state what it
+    sources are about the question, or when a document is far closer in meaning to it than to
+    any unrelated question; `closest` when the sources are about it but do not state what it
     asks; `declined` when nothing is about it."""
 
     threshold: float = 1.25
@@ -155,12 +165,17 @@ class AnswerPolicy:
     # retrieve; showing the closest passages without an answer needs them to stand out clearly.
     answer_margin: float = 1.0
     closest_margin: float = 2.0
+    # A question this much closer in meaning to a document than any unrelated question is asks what
+    # the document says, in other words than its own (a paraphrase, a colloquial turn).
+    paraphrase_margin: float = 4.0
     floor: float = 0.7     # evidence score mapped to confidence 0
     ceiling: float = 2.0   # evidence score mapped to confidence 1
 
     def status(self, evidence: Evidence, baseline: Baseline) -> Status:
-        margin = baseline.margin(evidence)
-        if evidence.score >= self.threshold and margin >= self.answer_margin:
+        meaning, words = baseline.margins(evidence)
+        margin = max(meaning, words)
+        stated = not evidence.unstated
+        if stated and ((evidence.score >= self.threshold and margin >= self.answer_margin) or meaning >= self.paraphrase_margin):
             return "answered"
         return "closest" if margin >= self.closest_margin else "declined"
 

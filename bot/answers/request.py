@@ -24,6 +24,7 @@ class Flags:
     asks_questions: bool = False  # what to ask the customer: the sources' own questions answer it
     prep: bool = False  # getting ready: for a customer meeting when the intent is value, else for a stage
     thanks: bool = False  # thanks or an acknowledgement, when the message is small talk
+    price: bool = False  # what something costs: only a source stating a price answers it
 
     @property
     def wants_numbers(self) -> bool:
@@ -43,6 +44,8 @@ class Request:
     module: str | None = None  # a product module the question names
     kinds: tuple[str, ...] = ()  # the kinds of document the question names ("our cases", "the stages")
     parts: tuple[str, ...] = ()  # the question's sentences, when it asks in several
+    # Words that frame the question or ask for a shape of answer, not what it is about: no evidence either way.
+    framing: frozenset[str] = frozenset()
     scores: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # the routing evidence, per intent
 
     @property

@@ -41,6 +41,7 @@ def read_flags(question: str) -> Flags:
         asks_questions=cues.found(cues.ASKS_FOR_QUESTIONS_CUE, question),
         prep=cues.found(cues.PREP_CUE, question),
         thanks=cues.found(cues.THANKS_CUE, question),
+        price=cues.found(cues.PRICE_CUE, question),
     )
 
 
@@ -94,6 +95,8 @@ class Router:
         # A short follow-up ("and for bakeries?") asks what the thread asked, about something else.
         query = " ".join([*history[-2:], question]) if follow_up else question
         scores = self.scores(query, cue_evidence(query, flags, stage))
+        if not cues.found(cues.CATALOG_CUE, question):
+            scores.pop("overview")  # nothing in the question asks for the catalog itself
         return Request(
             question=question,
             query=query,
@@ -104,5 +107,6 @@ class Router:
             module=named_module(question, modules),
             kinds=cues.named_kinds(question),
             parts=question_parts(question),
+            framing=cues.framing_terms(question, tokenize(question)),
             scores=tuple(sorted(scores.items())),
         )

@@ -17,6 +17,7 @@ import bm25s
 import jieba
 import numpy as np
 import simplemma
+from pypinyin import lazy_pinyin
 from wordfreq import zipf_frequency
 
 jieba.setLogLevel(logging.WARNING)
@@ -39,6 +40,8 @@ ZH_STOPWORDS = frozenset(
     还是 还有 应该 需要 一些 之类 时候 的话 里 上 下 中 等 个 得 地 着 过 吗 么 哪 谁 多少""".split()
 )
 COMMON_ZIPF = 6.5  # a word this frequent (zipf scale) says nothing about the topic
+MIN_RESPELLED = 5  # shorter words are too often one letter from another real word
+KNOWN_WORD_ZIPF = 2.0  # a word this frequent is a word of the language, not a typo
 BM25_DIR = "bm25"
 INFO_FILE = "lexical.json"
 
@@ -109,6 +112,19 @@ def add_terms(terms: Iterable[str]) -> None:
             jieba.add_word(term)
 
 
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether one insertion, deletion, substitution or swap of neighbours turns a into b."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
+    if len(a) < len(b):
+        return a[start:] == b[start + 1 :]
+    swapped = start + 1 < len(a) and a[start] == b[start + 1] and a[start + 1] == b[start]
+    return a[start + 1 :] == b[start + 1 :] or (swapped and a[start + 2 :] == b[start + 2 :])
+
+
 class DocTerms:
     """BM25-style document scores where each query concept (a term and its
     translations) counts once, by its best-matching form."""
@@ -130,6 +146,46 @@ class DocTerms:
         (a product name that is everywhere says nothing about which document answers)."""
         n = len(self.doc_ids) or 1
         return 1.0 - max((self.df.get(form, 0) / n for form in forms), default=0.0)
+
+    def respelling(self, word: str) -> str | None:
+        """The corpus word a question word misspells, if it plainly does: an English word that is no
+        word of the language and one edit (a letter added, dropped, changed or two swapped) from
+        exactly one corpus word ("inventroy", "trainng"); a Chinese word the corpus does not use,
+        written with the sound of exactly one corpus word of its length (招回 for 召回); a compound
+        written as one word that the corpus hyphenates ("walkthrough", "cutover")."""
+        if word in self.df:
+            return None
+        if word in self._joined:
+            return self._joined[word]
+        if is_han(word):
+            if len(word) < 2:
+                return None
+            found = self._by_sound.get((len(word), "".join(lazy_pinyin(word))), [])
+        else:
+            if len(word) < MIN_RESPELLED or not word.isalpha() or zipf_frequency(word, "en") >= KNOWN_WORD_ZIPF:
+                return None
+            found = [w for w in self._by_initial.get(word[0], ()) if one_edit_apart(word, w)]
+        return found[0] if len(found) == 1 else None
+
+    @functools.cached_property
+    def _joined(self) -> dict[str, str]:
+        return {word.replace("-", ""): word for word in self.df if "-" in word}
+
+    @functools.cached_property
+    def _by_initial(self) -> dict[str, list[str]]:
+        words: dict[str, list[str]] = {}
+        for word in self.df:
+            if word.isascii() and word.isalpha() and len(word) >= MIN_RESPELLED - 1:
+                words.setdefault(word[0], []).append(word)
+        return words
+
+    @functools.cached_property
+    def _by_sound(self) -> dict[tuple[int, str], list[str]]:
+        sounds: dict[tuple[int, str], list[str]] = {}
+        for word in self.df:
+            if len(word) >= 2 and all(HAN_CHAR.match(ch) for ch in word):
+                sounds.setdefault((len(word), "".join(lazy_pinyin(word))), []).append(word)
+        return sounds
 
     def term_score(self, doc: str, term: str) -> float:
         tf = self.counts[doc].get(term, 0)

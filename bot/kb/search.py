@@ -20,7 +20,7 @@ then passages within them.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -29,13 +29,16 @@ import numpy as np
 
 from bot.kb.chunking import Chunk
 from bot.kb.glossary import is_group_token
-from bot.kb.lexical import HAN_CHAR, concept_weights, tokenize
+from bot.kb.lexical import HAN_CHAR, DocTerms, concept_weights, specificity, tokenize
+from bot.kb.schema import PlaybookMeta
 from bot.kb.filters import Filters
 from bot.kb.store import Snapshot
 
 Mode = Literal["lexical", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 LANGS = ("zh", "en")
+SEGMENT_SPECIFICITY = 2.5  # and one this common in general language ("small", "chain", "大") names no one either
+SEGMENT_DOC_SHARE = 0.15  # a segment word more documents use ("menu", "delivery") names no one customer
 OTHER_VALUE_SHARE = 0.8  # of the best named stage's or industry's document score: ranked after it, and not quoted beside it
 
 
@@ -119,6 +122,7 @@ class Searcher:
             for industry in industries
             if (tokens := frozenset(tokenize(industry.replace("_", " "))))
         }
+        self._segment_terms = segment_terms(self._meta, snapshot.lexical.doc_terms)
 
     def mask(self, filters: Filters) -> np.ndarray:
         """Which chunks the filters admit, decided once per document."""
@@ -212,7 +216,8 @@ class Searcher:
         # Every document is about the product: naming it says nothing about which one answers,
         # yet as a rare word of a few documents it would outweigh the question's real terms.
         terms = self._product.sub(" ", query) if self._product else query
-        concepts = self.snapshot.bridge.concepts(terms)
+        concepts, respelled = self.concepts(terms)
+        terms = " ".join([terms, *respelled])
         mask = self.mask(filters)
         chunk_voices: dict[str, Ranked] = {}
         doc_voices: dict[str, list[str]] = {}
@@ -227,13 +232,27 @@ class Searcher:
             chunk_voices.update(self.dense_voices(query, filters))
         stages = frozenset([prefer_stage] if prefer_stage else [])
         industries, touched = self.named_industries(concepts)
+        stated = {form for forms in concepts for form in forms}
+        segments = frozenset(doc for doc, words in self._segment_terms.items() if not stated.isdisjoint(words))
         named = {"stage": (stages, stages), "industry": (industries, touched)}
-        docs = self._fuse(chunk_voices, doc_voices, k, lambda doc: self._lift(doc, prefer_kind, prefer_stage, industries), named)
+        docs = self._fuse(chunk_voices, doc_voices, k, lambda doc: self._lift(doc, prefer_kind, prefer_stage, industries | segments), named)
         # Answerability and quoting read the whole question, the product's name included: they
         # were calibrated on it, and leaving it out of them too made the eval set answer one
         # unanswerable question and refuse one answerable one, for no gain.
-        asked = concepts if terms == query else self.snapshot.bridge.concepts(query)
+        asked = concepts if terms == query else self.concepts(query)[0]
         return SearchResult(query, lang, mode, docs, asked)
+
+    def concepts(self, text: str) -> tuple[list[list[str]], list[str]]:
+        """The question's terms with their equivalents and translations (`Bridge.concepts`); a term
+        the corpus never uses that plainly misspells one of its words also counts as that word,
+        and those words are returned too, for the search of the question's own language."""
+        doc_terms = self.snapshot.lexical.doc_terms
+        concepts, respelled = self.snapshot.bridge.concepts(text), []
+        for forms in concepts:
+            if not any(form in doc_terms.df for form in forms) and (word := doc_terms.respelling(forms[0])):
+                forms.extend([word, *self.snapshot.bridge.concepts(word)[0][1:]])
+                respelled.append(word)
+        return concepts, respelled
 
     def named_industries(self, concepts: list[list[str]]) -> tuple[frozenset[str], frozenset[str]]:
         """The case industries a question names, and those it touches.
@@ -249,14 +268,16 @@ class Searcher:
         touched = frozenset(i for i, (words, _) in terms.items() if not stated.isdisjoint(words))
         return named, named | touched
 
-    def _lift(self, doc: str, kind: str | None, stage: str | None, industries: frozenset[str]) -> int:
+    def _lift(self, doc: str, kind: str | None, stage: str | None, named: frozenset[str]) -> int:
         """How many times a document is lifted: for being of the kind the question's intent calls
-        for, of the stage it names, and for an industry it names when it is of that kind too (a
-        question asking for a hotpot customer wants the hotpot case; a pitch for hotpot chains
-        wants the playbook, not the case lifted past it)."""
+        for, of the stage it names, and for the customer it names when it is of that kind too: a
+        case of the industry, a playbook written for the segment (a question asking for a hotpot
+        customer wants the hotpot case; a pitch for hotpot chains wants the hotpot playbook, not
+        the case lifted past it). `named`: the industries and the playbooks' ids named."""
         of_kind = kind is not None and self._attribute(doc, "kind") == kind
         named_stage = stage is not None and self._attribute(doc, "stage") == stage
-        return of_kind + named_stage + (of_kind and self._attribute(doc, "industry") in industries)
+        customer = self._attribute(doc, "industry") in named or doc in named
+        return of_kind + named_stage + (of_kind and customer)
 
     def _rrf(self, rank: int) -> float:
         return 1.0 / (self.rrf_k + rank + 1)
@@ -318,6 +339,22 @@ class Searcher:
             other = self._attribute(doc, attribute)
             if other and other not in values and other not in spared:
                 doc_score[doc] = min(score, OTHER_VALUE_SHARE * named)
+
+
+def segment_terms(metas: Mapping[str, object], doc_terms: DocTerms) -> dict[str, frozenset[str]]:
+    """Each playbook's words for the customers it is written for that no other playbook's segments
+    use and few documents use at all ("火锅", not "连锁", "menu" or "100")."""
+    words = {doc: frozenset(tokenize(" ".join(meta.segments))) for doc, meta in metas.items() if isinstance(meta, PlaybookMeta)}
+    uses = Counter(word for found in words.values() for word in found)
+    rare = max(1.0, SEGMENT_DOC_SHARE * len(doc_terms.doc_ids))
+    return {
+        doc: frozenset(w for w in found if uses[w] == 1 and _names_customers(w) and doc_terms.df.get(w, 0) <= rare)
+        for doc, found in words.items()
+    }
+
+
+def _names_customers(word: str) -> bool:
+    return word.isalpha() and len(word) >= 2 and specificity(word) >= SEGMENT_SPECIFICITY
 
 
 def _ranked_docs(scores: Mapping[str, float], limit: int) -> list[str]:

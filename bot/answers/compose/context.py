@@ -49,7 +49,7 @@ class Context:
         a whole list or our limitations."""
         assert self.result is not None
         flags = self.request.flags
-        weights = content_weights(self.result.concepts, self.index.snapshot.lexical.doc_terms)
+        weights = content_weights(self.result.concepts, self.index.snapshot.lexical.doc_terms, self.request.framing)
         return Scorer(
             self.result.concepts,
             weights,
