@@ -1,5 +1,7 @@
-"""What unrelated questions score on an index, measured once per snapshot and retrieval mode
-and cached: the yardstick for "the sources are about this question"."""
+"""What unrelated questions score on an index, measured once per snapshot, retrieval mode and
+question language, and cached: the yardstick for "the sources are about this question". A
+question in the other language than most of the corpus is less similar to everything; it is
+measured against unrelated questions in its own language."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import yaml
 from pydantic import RootModel, ValidationError
 
 from bot.answers.evidence import RELEVANCE_VERSION, Baseline, Evidence
+from bot.kb.search import LANGS
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +29,16 @@ class BaselineError(ValueError):
     """The file of unrelated questions cannot be used; the message names it and says why."""
 
 
-def read_unrelated(path: Path) -> list[str]:
-    """The questions of a YAML file of `language: [questions]`."""
+def read_unrelated(path: Path) -> dict[str, list[str]]:
+    """The questions of a YAML file of `language: [questions]`, for each language a question can be in."""
     try:
         data = _Questions.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).root
     except (OSError, yaml.YAMLError, ValidationError) as error:
         raise BaselineError(f"{path}: cannot read the unrelated questions: {str(error).splitlines()[0]}") from error
-    questions = [q.strip() for items in data.values() for q in items if q.strip()]
-    if len(questions) < 2:
-        raise BaselineError(f"{path}: at least two unrelated questions are needed to measure a spread")
+    questions = {lang: [q.strip() for q in data.get(lang, []) if q.strip()] for lang in LANGS}
+    for lang, found in questions.items():
+        if len(found) < 2:
+            raise BaselineError(f"{path}: {lang}: at least two unrelated questions are needed to measure a spread")
     return questions
 
 

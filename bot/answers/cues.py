@@ -31,11 +31,14 @@ POSITION_CUE = rf"\b(objections?|push ?back|competitors?|differentiat\w*)\b|异�
 # Asking for the catalog itself: what there is, of everything or of a kind of document. Without
 # it a question is about something in the sources, however general it sounds.
 CATALOG_CUE = (
-    r"\b(everything|overview|rundown|run-?down|catalog(ue)?|portfolio|line-?up|knowledge ?base|docs|documents|"
-    r"what do we( \w+)? (have|offer|sell)|(which|what|all)( are| of)?( the| our)? (playbooks|guides|cases|case studies|stages|"
-    r"phases|steps|industries|verticals|segments|products|modules))\b|"
-    r"都有|全部|所有|目录|一览|总览|概览|盘点|知识库|资料库|"
-    r"(哪些|什么|哪几).{0,4}(资料|文档|手册|指南|案例|阶段|行业|产品|模块)|卖.{0,3}(什么|啥|哪些)|卖给"
+    r"\b(everything|overview|rundown|run-?down|catalog(ue)?|portfolio|line-?up|product line|knowledge ?base|docs|documents|"
+    r"what do we( \w+)? (have|offer|sell)|(kinds?|types?|sorts?) of (businesses|customers|clients|companies|industries)|"
+    r"read first|where (do|should) i start|get up to speed|"
+    r"(which|what|all|list|how many)( \w+){0,3} (playbooks|guides|cases|case studies|stages|phases|steps|industries|"
+    r"verticals|segments|products|modules))\b|"
+    r"都有|全部|所有|目录|一览|总览|概览|盘点|知识库|资料库|产品线|先看|"
+    r"(哪些|什么|哪几|几个|几类).{0,6}(资料|文档|手册|指南|案例|阶段|行业|产品|模块|类型|playbook|guide|case)|"
+    r"(资料|文档|手册|指南|案例|阶段|行业|产品|模块|类型).{0,3}(有哪些|都有什么|有什么)|卖.{0,3}(什么|啥|哪些)|卖给"
 )
 
 

@@ -76,7 +76,7 @@ class Engine:
         self.index = KnowledgeIndex(settings, loader=embedder_loader)
         self.router = self._router()
         self._unrelated = read_unrelated(settings.unrelated_questions)
-        self._baselines: dict[tuple[str, str], Baseline] = {}
+        self._baselines: dict[tuple[str, str, str], Baseline] = {}
         self.records = records
         # Generated answers only when a model is configured (or handed in); extractive otherwise.
         self.chat_model = chat_model if chat_model is not None else (load_chat_model(settings.llm) if settings.llm else None)
@@ -139,10 +139,12 @@ class Engine:
         required = PRICE_TERMS if request.flags.price else frozenset()
         evidence = self._evidence(ctx.result, request.framing, required)
         ctx.confidence, ctx.uncovered = self.policy.confidence(evidence), evidence.uncovered
-        # Naming a stage and asking for its checklist is all the evidence a checklist needs; a
-        # checklist whose stage only retrieval suggests is judged like any answer.
-        named_checklist = request.intent == "checklist" and request.stage is not None
-        status = "answered" if named_checklist else self.policy.status(evidence, self.baseline(ctx.mode))
+        baseline = self.baseline(ctx.mode, request.lang)
+        status = (
+            self.policy.checklist_status(evidence, baseline, named=request.stage is not None)
+            if request.intent == "checklist"
+            else self.policy.status(evidence, baseline)
+        )
         if status != "answered":
             return closest(ctx) if status == "closest" else declined(ctx)
         answer = composer_for(ctx)(ctx)
@@ -153,17 +155,17 @@ class Engine:
         answer.notes = stale_notes(answer.citations, self.index.documents, answer.lang)
         return answer
 
-    def baseline(self, mode: Mode) -> Baseline:
-        """What unrelated questions score on the current snapshot in this mode (measured once)."""
-        key = (self.index.snapshot.name, mode)
+    def baseline(self, mode: Mode, lang: str) -> Baseline:
+        """What unrelated questions in this language score on the current snapshot in this mode (measured once)."""
+        key = (self.index.snapshot.name, mode, lang)
         if key not in self._baselines:
 
             def evidence(question: str) -> Evidence:
                 framing = self.router.route(question).framing
                 return self._evidence(self.index.search(question, Filters(), mode=mode), framing)
 
-            cache = self.settings.cache_path
-            self._baselines[key] = cached_baseline(self._unrelated, evidence, key=":".join(key), cache_dir=cache)
+            questions, cache = self._unrelated[lang], self.settings.cache_path
+            self._baselines[key] = cached_baseline(questions, evidence, key=":".join(key), cache_dir=cache)
         return self._baselines[key]
 
     def _evidence(

@@ -37,7 +37,7 @@ ANCHOR_WEIGHT = 0.6  # calibrated on the eval set with the policy threshold belo
 # below it, in proportion. Just under the eval corpus's 3,904, where the penalty was calibrated.
 REFERENCE_VOCABULARY = 3500
 # Bump when what `Evidence.relevance` measures changes: cached baselines are then measured again.
-RELEVANCE_VERSION = "4"
+RELEVANCE_VERSION = "5"
 MIN_SPREAD = 0.02  # a corpus whose unrelated questions all score alike still has some spread
 
 
@@ -178,6 +178,11 @@ class AnswerPolicy:
         if stated and ((evidence.score >= self.threshold and margin >= self.answer_margin) or meaning >= self.paraphrase_margin):
             return "answered"
         return "closest" if margin >= self.closest_margin else "declined"
+
+    def checklist_status(self, evidence: Evidence, baseline: Baseline, *, named: bool) -> Status:
+        """A checklist is a stage's list, whole or not at all. Naming the stage is evidence enough;
+        otherwise the guide retrieval found must be clearly about the question."""
+        return "answered" if named or max(baseline.margins(evidence)) >= self.closest_margin else "declined"
 
     def confidence(self, evidence: Evidence) -> float:
         return max(0.0, min(1.0, (evidence.score - self.floor) / (self.ceiling - self.floor)))
