@@ -38,7 +38,7 @@ CATALOG_CUE = (
     r"verticals|segments|products|modules))\b|"
     r"都有|全部|所有|目录|一览|总览|概览|盘点|知识库|资料库|产品线|先看|"
     r"(哪些|什么|哪几|几个|几类).{0,6}(资料|文档|手册|指南|案例|阶段|行业|产品|模块|类型|playbook|guide|case)|"
-    r"(资料|文档|手册|指南|案例|阶段|行业|产品|模块|类型).{0,3}(有哪些|都有什么|有什么)|卖.{0,3}(什么|啥|哪些)|卖给"
+    r"(资料|文档|手册|指南|案例|阶段|行业|产品|模块|类型).{0,3}(有哪些|都有什么|有什么)(?=[？?。！!，,\s]|$)|卖.{0,3}(什么|啥|哪些)|卖给"
 )
 
 
@@ -75,6 +75,8 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
             r"为什么|为啥|谁|什么时候|哪天|几点|多久|多长时间|多少",
             1.5,
         ),
+        # A stage's other lists (its risks, field tips, exit criteria) are asked for by name, not as its checklist.
+        (r"\b(risks?|pitfalls?|tips|lessons learned|exit criteria)\b|风险|踩坑|坑|实战经验|出口标准", 1.5),
     ],
     "value": [
         (PITCH_CUE, 2.5),
@@ -99,15 +101,15 @@ REQUEST_TERMS = frozenset(
 # source that does not is no worse an answer. Written as search tokens (lower case, singular).
 FRAMING_TERMS = frozenset(
     """today tomorrow tmrw tmr tonight yesterday morning afternoon evening night week weekend wk
-    monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
+    monday tuesday wednesday thursday friday saturday sunday mon tue wed thu thur fri sat sun
     asap eod eow soon later now currently recently already yet ago next
     whose someone anyone everyone something anything everything nothing stuff thing guy ppl folk
-    he she him his her hers mine yours theirs myself yourself themselves
+    he she him his her mine your their myself yourself themselve
     actually basically really honestly quick quickly maybe probably pretty kinda sorta anyway btw fyi
-    pls plz please thank thanks thx hey hi hello ok okay lol hmm um uh q question
+    pls plz please thank thx hey hi hello ok okay lol hmm um uh q question
     ask asked asking say said tell told answer reply respond explain know think wonder wondering want wanted
     boss client prospect see seeing meet meeting visit visiting call prep prepare preparing ready
-    说 问 讲 聊 告诉 回答 回复 知道 觉得 想 想知道 搞 弄 发 发我 给我 帮我 一下 老板 客户 领导 同事 那种 这种 这块 那块
+    说 问 讲 聊 告诉 回答 回复 知道 觉得 想 搞 弄 发 给我 帮 一下 老板 客户 领导 同事 那种 这种 这块
     拜访 见 见面 准备 我该 该""".split()
 )
 # Chinese words of these classes are also found by their part of speech: time words and pronouns.

@@ -14,7 +14,6 @@ from typing import Any, Literal, Union
 from bot.answers.quantify import MetricChange
 
 Status = Literal["answered", "closest", "declined"]
-STATUSES: tuple[Status, ...] = ("answered", "closest", "declined")
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,10 @@ def cue_evidence(question: str, flags: Flags, stage: str | None) -> dict[str, fl
     return scores
 
 
+def _best(scores: dict[str, float]) -> str:
+    return max(scores, key=lambda name: scores[name])
+
+
 class Router:
     def __init__(self, bank: IntentBank, vector: QueryVector) -> None:
         self.bank = bank
@@ -92,16 +96,19 @@ class Router:
         flags = read_flags(question)
         stage = cues.detect_stage(question)
         follow_up = bool(history) and len(tokenize(question)) <= FOLLOW_UP_TERMS
-        # A short follow-up ("and for bakeries?") asks what the thread asked, about something else.
-        query = " ".join([*history[-2:], question]) if follow_up else question
-        scores = self.scores(query, cue_evidence(query, flags, stage))
+        # A short follow-up ("and for bakeries?") asks what the thread asked, about something else;
+        # unless it is small talk on its own ("thanks!"), which is said to the people, not asked.
+        query, scores = question, self.scores(question, cue_evidence(question, flags, stage))
+        if follow_up and _best(scores) != "smalltalk":
+            query = " ".join([*history[-2:], question])
+            scores = self.scores(query, cue_evidence(query, flags, stage))
         if not cues.found(cues.CATALOG_CUE, question):
             scores.pop("overview")  # nothing in the question asks for the catalog itself
         return Request(
             question=question,
             query=query,
             lang=detect_lang(question),
-            intent=intent or max(scores, key=lambda name: scores[name]),  # type: ignore[arg-type]
+            intent=intent or _best(scores),  # type: ignore[arg-type]
             flags=flags,
             stage=stage,
             module=named_module(question, modules),

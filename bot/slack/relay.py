@@ -105,6 +105,10 @@ class Relay:
         return self._deliver(answer, where)
 
     def _deliver(self, answer: Answer, where: Where) -> list[Message]:
+        if answer.intent == "smalltalk":
+            # A "thanks" in a thread the bot follows is said to the people there, not to the bot;
+            # asked of the bot directly, one line back, with nothing to vote on or record.
+            return [] if where.surface == "thread" else blocks.answer_messages(answer, None)
         answer_id = self.records.record_answer(
             surface=where.surface,
             channel=where.channel,

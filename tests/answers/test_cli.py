@@ -19,7 +19,7 @@ from bot.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-CONTRACT_KEYS = {"intent", "answer", "abstained", "confidence", "sources"}
+CONTRACT_KEYS = {"intent", "status", "answer", "abstained", "confidence", "sources"}
 SOURCE_KEYS = {"doc_id", "title", "section", "kind", "score", "stale"}
 
 
@@ -220,9 +220,10 @@ def test_eval_prints_the_table_for_every_mode_and_saves_it(data_dir: Path, tmp_p
 
     assert result.returncode == 0, result.stderr
     saved = out.read_text(encoding="utf-8")
-    assert saved.startswith(f"Eval of {questions}: 2 questions (1 answerable, 1 unanswerable;")
+    assert saved.startswith(f"Eval of {questions}: 2 questions (1 answerable: same_lang 1,")
     rows = [line for line in saved.splitlines() if line.startswith(("| lexical |", "| dense |", "| hybrid |"))]
     assert len(rows) == 6  # the main table and the by-type table, one row per mode each
+    assert any(line.startswith("| hybrid, 2 nudged runs |") for line in saved.splitlines())
     assert saved.strip() in result.stdout
     assert out.with_suffix(".json").exists()
 

@@ -19,7 +19,6 @@ from bot.answers.generate import Passage, build_messages, rewrite
 from bot.answers.guard import check, sentences
 from bot.answers.model import Answer
 from bot.answers.quantify import numbers_in
-from bot.answers.router import route
 from bot.kb.chunking import quotable_units
 from bot.kb.filters import Filters
 from bot.kb.search import ChunkHit, DocHit, SearchResult
@@ -394,7 +393,7 @@ def test_each_passage_of_a_long_section_is_checked_against_its_own_text(
         if re.search(r"\d", u) and len(sentences(u)) == 1 and not numbers_in(u) <= numbers_in(second.text)
     )
     # Retrieval found both passages of the section, best first.
-    ctx = Context(route("results"), probe.index, Filters(), TODAY)
+    ctx = Context(probe.router.route("results"), probe.index, Filters(), TODAY)
     ctx.result = SearchResult(
         "results", "en", "hybrid", [DocHit(doc_id, 1.0, [ChunkHit(first, 1.0), ChunkHit(second, 0.9)])]
     )

@@ -10,20 +10,11 @@ from dataclasses import replace
 import pytest
 
 from bot.answers.citations import Citations
-from bot.answers.cues import REQUEST_TERMS
-from bot.answers.evidence import (
-    REFERENCE_VOCABULARY,
-    AbstentionPolicy,
-    Evidence,
-    assess,
-    content_weights,
-)
 from bot.answers.quotes import MAX_INTRODUCED, Scorer, quote_groups
-from bot.answers.router import question_parts, route
+from bot.answers.router import question_parts, read_flags
 from bot.kb.chunking import Chunk, quotable_units
-from bot.kb.lexical import DocTerms, concept_weights, tokenize
 from bot.kb.schema import IndexedDocument
-from bot.kb.search import ChunkHit, DocHit, SearchResult
+from bot.kb.search import DocHit
 
 TODAY = dt.date(2026, 11, 25)
 DOC = "doc-a"
@@ -235,7 +226,7 @@ def test_a_magnitude_question_prefers_a_stated_change_over_any_number() -> None:
     ],
 )
 def test_a_question_asking_for_a_magnitude_is_told(question: str, magnitude: bool) -> None:
-    assert route(question).flags.how_much is magnitude
+    assert read_flags(question).how_much is magnitude
 
 
 def test_number_bonus_only_when_the_question_asks_for_a_magnitude() -> None:
@@ -287,98 +278,3 @@ def test_a_pitch_quotes_statements_not_the_playbooks_own_questions() -> None:
 
     assert quoted(chunks, concepts, meaning, max_quotes=2, statements_only=False) != [tactic, value]
     assert quoted(chunks, concepts, meaning, max_quotes=2, statements_only=True) == [tactic, value]
-
-
-def test_words_asking_for_a_shape_of_answer_weigh_nothing_in_a_sources_words() -> None:
-    doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
-    concepts = [["pitch"], ["acme"], ["proof", "证明"], ["waste"], ["upfront"], ["promise"]]
-    general, content = concept_weights(concepts, doc_terms), content_weights(concepts, doc_terms)
-    assert general[0] > 0.0 and general[2] > 0.0 and general[4] > 0.0  # retrieval still ranks with them
-    assert content == [0.0, general[1], 0.0, general[3], 0.0, 0.0]
-
-
-def test_an_unknown_compound_of_two_question_terms_is_not_counted_again() -> None:
-    # jieba's search mode yields 数据完整性 beside 数据 and 完整性.
-    doc_terms = DocTerms({DOC: {"验收": 2, "数据": 3, "完整性": 1, "牙科": 1}, "doc-b": {"数据": 1, "诊所": 2}})
-    concepts = [["验收"], ["数据", "data"], ["完整性"], ["数据完整性"], ["牙科诊所"], ["诊所"], ["摸清楚"], ["清楚"]]
-    general, content = concept_weights(concepts, doc_terms), content_weights(concepts, doc_terms)
-
-    assert general[3] > 0.0 and content[3] == 0.0
-    # The parts must both be question terms: 牙科 is the corpus's, but the question never says it alone.
-    assert content[4] == general[4] > 0.0
-    # A one-character part (摸) is too loose a split to trust.
-    assert content[6] == general[6] > 0.0
-    assert [content[i] for i in (0, 1, 2, 5, 7)] == [general[i] for i in (0, 1, 2, 5, 7)]
-    # A compound the corpus itself uses is a term of its own.
-    used = DocTerms({DOC: {"数据": 1, "完整性": 1, "数据完整性": 1}, "doc-b": {"诊所": 1}})
-    assert content_weights([["数据"], ["完整性"], ["数据完整性"]], used)[2] > 0.0
-
-
-def evidence_for(subject: frozenset[str]):
-    doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
-    result = SearchResult("acme waste", "en", "hybrid", [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])],
-                          [["acme"], ["waste"]])
-    return assess(result, doc_terms, 0.4, [], subject)
-
-
-def test_naming_the_subject_lifts_less_when_the_rest_is_unknown_to_the_corpus() -> None:
-    def lift(unknown: float) -> float:
-        named = Evidence(coverage=0.5, unknown=unknown, semantic=0.4, passage=0.5, uncovered=(), anchored=0.5)
-        return named.score - replace(named, anchored=0.0).score
-
-    assert lift(0.0) > lift(0.4) > lift(0.8) > 0.0
-
-
-
-def test_a_question_naming_the_documents_subject_has_stronger_evidence() -> None:
-    named = evidence_for(frozenset({"acme"}))
-    unnamed = evidence_for(frozenset())
-    assert unnamed.anchored == 0.0
-    assert 0.0 < named.anchored <= 1.0
-    assert named.coverage == unnamed.coverage
-    assert named.score > unnamed.score
-    policy = AbstentionPolicy()
-    assert policy.confidence(named) >= policy.confidence(unnamed)
-
-
-@pytest.mark.parametrize("filler", [0, 200, REFERENCE_VOCABULARY])
-def test_words_missing_from_a_small_vocabulary_count_less_as_unknown(filler: int) -> None:
-    counts = {DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4, **{f"w{i}": 1 for i in range(filler)}}}
-    doc_terms = DocTerms(counts)
-    concepts = [["acme"], ["waste"], ["zeppelin"]]  # "zeppelin": in no document
-    result = SearchResult("acme waste zeppelin", "en", "hybrid", [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])], concepts)
-    weights = concept_weights(concepts, doc_terms)
-    missing_share = weights[2] / sum(weights)
-    scale = min(1.0, len(doc_terms.df) / REFERENCE_VOCABULARY)
-    evidence = assess(result, doc_terms, 0.4, [], frozenset())
-    assert 0.0 < missing_share
-    assert evidence.unknown == pytest.approx(missing_share * scale)
-    assert evidence.uncovered == ("zeppelin",)  # what the answer names as missing is not discounted
-
-
-@pytest.mark.parametrize("asking", [["pitch"], ["proof", "证明"], ["案例"], ["worried"]])
-def test_words_asking_for_a_shape_of_answer_are_no_evidence_either_way(asking: list[str]) -> None:
-    # "What do we pitch to acme about waste? Any proof?": no source says "pitch" or "proof",
-    # and none needs to in order to answer.
-    doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
-    hits = [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])]
-
-    def evidence(concepts: list[list[str]]) -> Evidence:
-        return assess(SearchResult("q", "en", "hybrid", hits, concepts), doc_terms, 0.4, [], frozenset())
-
-    plain = evidence([["acme"], ["waste"]])
-    asked = evidence([["acme"], asking, ["waste"]])
-    assert asking[0] in REQUEST_TERMS
-    assert asked == plain
-    assert asked.unknown == 0.0 and asked.coverage == pytest.approx(1.0)
-
-
-def test_request_terms_are_written_as_search_tokens() -> None:
-    assert [term for term in sorted(REQUEST_TERMS) if tokenize(term) != [term]] == []
-
-
-@pytest.mark.parametrize("anchored", [0.0, 1.0])
-def test_subject_share_never_turns_missing_terms_into_coverage(anchored: float) -> None:
-    evidence = evidence_for(frozenset({"acme"}) if anchored else frozenset())
-    assert evidence.coverage == pytest.approx(1.0)
-    assert evidence.unknown == 0.0

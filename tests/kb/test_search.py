@@ -292,7 +292,7 @@ def test_the_product_name_does_not_rank_documents(snapshot: Snapshot, embedders:
     naming = {
         doc_id
         for doc_id, record in snapshot.documents.items()
-        if "ChefOS" in (PROJECT_ROOT / record["path"]).read_text(encoding="utf-8")
+        if "ChefOS" in (PROJECT_ROOT / record.path).read_text(encoding="utf-8")
     }
     plain = Searcher(snapshot, embedders).search(question)
     aware = Searcher(snapshot, embedders, product_names=["chefos"]).search(question)

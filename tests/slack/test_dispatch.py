@@ -156,3 +156,23 @@ def test_rate_limited_posts_are_retried_after_retry_after(inline_app: App, slack
     first, second = posted(slack, OPEN_CHANNEL)
     assert first == second  # the same message, sent again once the limit passed
     assert "☐ " in blocks_text(as_blocks(second))
+
+
+def test_thanks_in_a_followed_thread_gets_no_reply_and_thanks_to_the_bot_one_line(
+    inline_app: App, slack: FakeSlack, records: Records
+) -> None:
+    root = "1712000000.002000"
+    send(inline_app, mention_event("Give me the go-live checklist", OPEN_CHANNEL, root))
+    slack.thread_messages[(OPEN_CHANNEL, root)] = [
+        {"ts": root, "user": USER, "text": f"<@{BOT_USER_ID}> Give me the go-live checklist"},
+        {"ts": "1712000000.002050", "bot_id": BOT_ID, "user": BOT_USER_ID, "text": "Go-live checklist"},
+    ]
+    send(inline_app, message_event("cheers, that helps!", OPEN_CHANNEL, "1712000000.002100", thread_ts=root))
+    assert len(posted(slack, OPEN_CHANNEL)) == 1  # the checklist only
+
+    send(inline_app, message_event("thanks!", "DDIRECT003", "1712000000.002200", channel_type="im"))
+    [reply] = posted(slack, "DDIRECT003")
+    shown = blocks_text(as_blocks(reply))
+    assert shown.strip() and "\n" not in shown.strip() and "[1]" not in shown
+    assert not any(block["type"] == "actions" for block in as_blocks(reply))  # nothing to vote on
+    assert len(cited_docs(records)) == 1 and records.gaps() == []  # small talk is neither an answer nor a gap
