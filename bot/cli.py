@@ -48,7 +48,9 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def ingest_parser(add_help: bool = True) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ingest.py", description="Build or update the knowledge index.", add_help=add_help)
+    parser = argparse.ArgumentParser(
+        prog="ingest.py", description="Build or update the knowledge index.", add_help=add_help
+    )
     parser.add_argument("sources", nargs="*", type=Path, help="source folders (default: from settings)")
     add_data_dir(parser)
     parser.add_argument("--strict", action="store_true", help="change nothing if any file is rejected")
@@ -76,7 +78,10 @@ def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: boo
     for path in report.kept:
         err.print(f"kept the previously indexed version of {path} until it is fixed", markup=False)
     kinds = ", ".join(f"{count} {kind}/{lang}" for (kind, lang), count in sorted(report.by_kind_and_lang.items()))
-    out.print(f"documents: {len(report.documents)} ({kinds or 'none'}); rejected files: {len(report.rejections)}", markup=False)
+    out.print(
+        f"documents: {len(report.documents)} ({kinds or 'none'}); rejected files: {len(report.rejections)}",
+        markup=False,
+    )
     if report.glossary_groups:
         out.print(f"glossary: {report.glossary_groups} groups of equivalent terms", markup=False)
     out.print(
@@ -98,7 +103,7 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
     return run_ingest(settings, list(args.sources) or list(settings.sources), args.strict, args.quiet)
 
 
-def open_engine(settings: Settings) -> "Engine":
+def open_engine(settings: Settings) -> Engine:
     from bot.answers.engine import Engine
     from bot.kb.store import IndexMissing
     from bot.records import Records
@@ -110,8 +115,8 @@ def open_engine(settings: Settings) -> "Engine":
 
 
 def filters_from(args: argparse.Namespace) -> Any:
-    from bot.kb.schema import KINDS, STAGES
     from bot.kb.filters import Filters
+    from bot.kb.schema import KINDS, STAGES
 
     kind = getattr(args, "kind", None)
     stage = getattr(args, "stage", None)
@@ -132,7 +137,7 @@ def read_batch(path: str) -> list[str]:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch is None and not (args.question or "").strip():
-        raise CliError("the question is empty: python -m bot ask \"QUESTION\"")
+        raise CliError('the question is empty: python -m bot ask "QUESTION"')
     filters = filters_from(args)
     questions = read_batch(args.batch) if args.batch is not None else [args.question]
     engine = open_engine(settings)
@@ -296,7 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluation = sub.add_parser("eval", help="measure the answers on sets of eval questions")
     evaluation.add_argument(
-        "--questions", type=Path, action="append", help="a YAML file or a folder of them, one table each (default: tests/eval)"
+        "--questions",
+        type=Path,
+        action="append",
+        help="a YAML file or a folder of them, one table each (default: tests/eval)",
     )
     evaluation.add_argument(
         "--nudged-runs", type=int, default=2, help="hybrid runs with nudged query vectors, for each figure's spread"
@@ -305,7 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_dir(evaluation)
 
     serve_cmd = sub.add_parser("serve", help="the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP")
-    serve_cmd.add_argument("--http", action="store_true", help="HTTP mode (Events API on /slack/events) even with an app token")
+    serve_cmd.add_argument(
+        "--http", action="store_true", help="HTTP mode (Events API on /slack/events) even with an app token"
+    )
     serve_cmd.add_argument("--host", default="0.0.0.0", help="HTTP mode: interface to listen on")
     serve_cmd.add_argument("--port", type=int, help="HTTP mode: port (default: slack_port setting, 3000)")
     add_data_dir(serve_cmd)
@@ -328,7 +338,9 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     settings = load_settings(data_dir=args.data_dir)
     if args.command == "ingest":
         return run_ingest(settings, list(args.sources) or list(settings.sources), args.strict, args.quiet)

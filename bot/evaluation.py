@@ -84,7 +84,9 @@ class Outcome:
 
 def outcome_of(question: EvalQuestion, answer: Answer, seconds: float) -> Outcome:
     cited = list(dict.fromkeys(c.doc_id for c in answer.citations))
-    return Outcome(question, [s.doc_id for s in answer.sources], answer.status, cited, answer.text, seconds, answer.intent)
+    return Outcome(
+        question, [s.doc_id for s in answer.sources], answer.status, cited, answer.text, seconds, answer.intent
+    )
 
 
 Share = tuple[float, int]  # (share, how many questions it is a share of)
@@ -116,7 +118,10 @@ class ModeReport:
 
     def statuses(self) -> dict[Status, Share]:
         """How the answerable questions were answered."""
-        return {status: share(self.answerable(), lambda o, s=status: o.status == s) for status in ("answered", "closest", "declined")}
+        return {
+            status: share(self.answerable(), lambda o, s=status: o.status == s)
+            for status in ("answered", "closest", "declined")
+        }
 
     def right_doc_quoted(self) -> Share:
         """Of the answerable questions answered or shown the closest passages, those quoting an expected document."""
@@ -185,8 +190,19 @@ class ModeReport:
 
 
 FIGURE_COLUMNS = [
-    "R@1", "R@3", "MRR@10", "answered", "closest", "declined", "right doc quoted", "abstain(unans)",
-    "num.fidelity", "checklist exact", "small talk", "overview", "routing",
+    "R@1",
+    "R@3",
+    "MRR@10",
+    "answered",
+    "closest",
+    "declined",
+    "right doc quoted",
+    "abstain(unans)",
+    "num.fidelity",
+    "checklist exact",
+    "small talk",
+    "overview",
+    "routing",
 ]
 COUNTED = {"right doc quoted", "num.fidelity", "checklist exact", "small talk", "overview"}  # printed with their n
 
@@ -292,9 +308,18 @@ def save_reports(sets: Sequence[tuple[str, str, list[ModeReport]]], out: Path) -
     """Every set's table in one Markdown file, and each question's outcome beside it as JSON."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n\n".join(table for _, table, _ in sets) + "\n", encoding="utf-8")
-    details = {name: {report.mode: [_detail(o) for o in report.outcomes] for report in reports} for name, _, reports in sets}
+    details = {
+        name: {report.mode: [_detail(o) for o in report.outcomes] for report in reports} for name, _, reports in sets
+    }
     out.with_suffix(".json").write_text(json.dumps(details, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 def _detail(o: Outcome) -> dict[str, object]:
-    return {"id": o.question.id, "rank": o.rank, "status": o.status, "intent": o.intent, "cited": o.cited, "ms": round(o.seconds * 1000, 1)}
+    return {
+        "id": o.question.id,
+        "rank": o.rank,
+        "status": o.status,
+        "intent": o.intent,
+        "cited": o.cited,
+        "ms": round(o.seconds * 1000, 1),
+    }

@@ -75,7 +75,7 @@ class Records:
 
     @staticmethod
     def _now() -> str:
-        return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
     def record_gap(
         self, question: str, lang: str, intent: str, surface: str, closest: Sequence[str], uncovered: Sequence[str]
@@ -126,7 +126,15 @@ class Records:
                 "INSERT INTO answers (answered_at, surface, channel, thread_ts, user, question, intent, abstained,"
                 " answer, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    self._now(), surface, channel, thread_ts, user, question, intent, int(abstained), answer,
+                    self._now(),
+                    surface,
+                    channel,
+                    thread_ts,
+                    user,
+                    question,
+                    intent,
+                    int(abstained),
+                    answer,
                     json.dumps(list(sources)),
                 ),
             )

@@ -102,7 +102,6 @@ class Settings(BaseSettings):
             file_secret_settings,
         )
 
-
     @property
     def cache_path(self) -> Path:
         return self.cache_dir or self.data_dir / "cache"

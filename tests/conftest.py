@@ -14,6 +14,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# The intent examples' vectors are embedded once for every engine of the session, subprocesses included.
+os.environ.setdefault("VALUERELAY_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache"))
 
 from bot.answers.engine import Engine  # noqa: E402
 from bot.kb.embeddings import Embedder  # noqa: E402
@@ -59,7 +61,9 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder_factory: 
     # copy of it, so the ingest below only confirms it is current (or updates it).
     seed = os.environ.get("VALUERELAY_TEST_SEED_INDEX")
     if seed and (Path(seed) / "CURRENT").exists():
-        shutil.copytree(seed, data_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("ingest.lock", "records.sqlite3", "eval"))
+        shutil.copytree(
+            seed, data_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("ingest.lock", "records.sqlite3", "eval")
+        )
     report = Ingestor(data_dir, load_settings().embedding_models, embedder_factory=embedder_factory).run(SAMPLE_SOURCES)
     assert report.ok, [str(r) for r in report.rejections]
     return data_dir
@@ -76,9 +80,7 @@ def engine(settings: Settings, embedder_loader: Callable[..., dict[str, Any]]) -
 
 
 @pytest.fixture
-def recording_engine(
-    settings: Settings, embedder_loader: Callable[..., dict[str, Any]], tmp_path: Path
-) -> Engine:
+def recording_engine(settings: Settings, embedder_loader: Callable[..., dict[str, Any]], tmp_path: Path) -> Engine:
     """The sample index with a gaps/votes database of the test's own."""
     return Engine(settings, embedder_loader=embedder_loader, records=Records(tmp_path))
 

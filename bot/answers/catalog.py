@@ -7,8 +7,8 @@ the documented format gets sensible paths without configuration.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.answers.citations import source_url
@@ -71,9 +71,7 @@ def _for_audience(documents: Documents, audience: str | None) -> set[str]:
     return {doc_id for doc_id, document in documents.items() if filters.admits(document.meta)}
 
 
-def onboarding_path(
-    documents: Documents, role: Role, today: dt.date, base_url: str | None
-) -> list[DocSummary]:
+def onboarding_path(documents: Documents, role: Role, today: dt.date, base_url: str | None) -> list[DocSummary]:
     """What a newcomer in this role reads first: per kind, current documents before stale ones,
     the most recently verified first; stage guides in the order of the implementation."""
     visible = _for_audience(documents, ROLE_AUDIENCE[role])

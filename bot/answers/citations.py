@@ -59,6 +59,11 @@ def stale_notes(citations: Sequence[Citation], documents: Mapping[str, IndexedDo
     notes = []
     for doc_id in dict.fromkeys(c.doc_id for c in citations if c.stale):
         meta = documents[doc_id].meta
-        values = {"title": meta.title, "verified": meta.verified.isoformat(), "days": meta.review_days, "owner": meta.owner}
+        values = {
+            "title": meta.title,
+            "verified": meta.verified.isoformat(),
+            "days": meta.review_days,
+            "owner": meta.owner,
+        }
         notes.append(label(lang, "stale", **values))
     return notes

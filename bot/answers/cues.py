@@ -15,9 +15,7 @@ from bot.answers.request import Intent
 from bot.kb.lexical import is_han
 
 # Asking what to pitch: what the product is worth to the customer.
-PITCH_CUE = (
-    r"\b(pitch|sell|selling|value prop(osition)?|talk track|why us|strengths?)\b|卖点|价值|话术|怎么讲|怎么说服|打动|优势|强项"
-)
+PITCH_CUE = r"\b(pitch|sell|selling|value prop(osition)?|talk track|why us|strengths?)\b|卖点|价值|话术|怎么讲|怎么说服|打动|优势|强项"
 # Asking what we do not do well: what sales should say up front, and must not promise.
 WEAKNESS_CUE = (
     r"\b(weak(ness|nesses| spots?)?|gaps?|limitations?|shortcomings?|downsides?|caveats?|fall short|"
@@ -27,7 +25,9 @@ WEAKNESS_CUE = (
     r"(不能|不要|别|不可以|不敢)(随便|轻易)?.{0,4}承诺|承诺不了|过度承诺"
 )
 # Asking where we stand: how to answer an objection, how we differ from a competitor, or a weakness.
-POSITION_CUE = rf"\b(objections?|push ?back|competitors?|differentiat\w*)\b|异议|竞品|对手|怎么回应|怎么回答|{WEAKNESS_CUE}"
+POSITION_CUE = (
+    rf"\b(objections?|push ?back|competitors?|differentiat\w*)\b|异议|竞品|对手|怎么回应|怎么回答|{WEAKNESS_CUE}"
+)
 # Asking for the catalog itself: what there is, of everything or of a kind of document. Without
 # it a question is about something in the sources, however general it sounds.
 CATALOG_CUE = (
@@ -52,9 +52,15 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
         (r"要了解和收集|收集哪些|了解哪些", 1.5),
     ],
     "case": [
-        (r"\b(case stud(y|ies)|case|reference( customer)?s?|customer stor(y|ies)|success stor(y|ies)|proof|example)\b", 2.0),
+        (
+            r"\b(case stud(y|ies)|case|reference( customer)?s?|customer stor(y|ies)|success stor(y|ies)|proof|example)\b",
+            2.0,
+        ),
         (r"案例|标杆|客户故事|成功故事|例子|实例|参考客户|证明", 2.0),
-        (r"\b(any|do we have an?|is there an?|has any)\b.{0,60}\b(customer|client|chain|brand|restaurant|operator|place|group)s?\b", 1.5),
+        (
+            r"\b(any|do we have an?|is there an?|has any)\b.{0,60}\b(customer|client|chain|brand|restaurant|operator|place|group)s?\b",
+            1.5,
+        ),
         (r"有没有.{0,20}(客户|品牌|连锁|门店|店)", 1.5),
         # "Any numbers?" after a pitch question asks for proof; "data on churn" asks about a subject.
         (
@@ -63,7 +69,10 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
             1.0,
         ),
         (r"\bbefore (and|&|/) after\b|\bbefore/after\b|前后.{0,6}(分别|各)|上线前后.{0,10}(多少|数字|数据)", 1.0),
-        (r"\b(what happened to|got shorter|went down|dropped to|went up|stopped|brought .{0,30} down)\b|\bdid\b.{0,50}\b(drop|fall|rise|go|improve|change|cut|reduce|lower|raise|increase|grow|speed up)\b", 1.0),
+        (
+            r"\b(what happened to|got shorter|went down|dropped to|went up|stopped|brought .{0,30} down)\b|\bdid\b.{0,50}\b(drop|fall|rise|go|improve|change|cut|reduce|lower|raise|increase|grow|speed up)\b",
+            1.0,
+        ),
         (r"(降|升|少|多|减少|提升|提高|增加|涨)了多少|降到多少了|涨了|变化", 1.0),
         (r"客户.{0,30}(了多少|到多少了|之后|以后|后.{0,10}多少)", 1.0),
     ],
@@ -81,8 +90,14 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
     "value": [
         (PITCH_CUE, 2.5),
         (POSITION_CUE, 2.5),
-        (r"\bhow much (can|could|would|will|does|do)\b|\bhow much (faster|cheaper|better)\b|\bwhat (\w+ )?(gain|reduction|improvement|saving)s?\b|\brealistic(ally)?\b|\btypical(ly)?\b|\bworth\b|\b(roi|return on (the )?investment|payback( period)?|pays? (for )?itself|business case)\b|投资回报|回报率|回本|值不值", 1.5),
-        (r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut(?!-?over)|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b", 1.5),
+        (
+            r"\bhow much (can|could|would|will|does|do)\b|\bhow much (faster|cheaper|better)\b|\bwhat (\w+ )?(gain|reduction|improvement|saving)s?\b|\brealistic(ally)?\b|\btypical(ly)?\b|\bworth\b|\b(roi|return on (the )?investment|payback( period)?|pays? (for )?itself|business case)\b|投资回报|回报率|回本|值不值",
+            1.5,
+        ),
+        (
+            r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut(?!-?over)|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b",
+            1.5,
+        ),
         (r"能(帮|把|降|提升|做到|改善|省)|一般能|大概能|能降|能提升|能做到|能省|到什么程度", 1.5),
         (r"\b(worried|concerned|struggl\w+|pain|prospect|deal)\b|担心|头疼|痛点|潜在客户", 1.0),
     ],
@@ -92,25 +107,198 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
 # to answer it ("What do we pitch to a dental group worried about no-shows? Any proof?").
 # Written as search tokens (lower case, singular), so the evidence can skip them.
 REQUEST_TERMS = frozenset(
-    """pitch sell proof example case reference worried worry concerned prospect typical typically
-    realistic realistically upfront promise checklist 案例 例子 实例 证明 标杆 话术 卖点 担心 头疼 痛点 清单""".split()
+    [
+        "pitch",
+        "sell",
+        "proof",
+        "example",
+        "case",
+        "reference",
+        "worried",
+        "worry",
+        "concerned",
+        "prospect",
+        "typical",
+        "typically",
+        "realistic",
+        "realistically",
+        "upfront",
+        "promise",
+        "checklist",
+        "案例",
+        "例子",
+        "实例",
+        "证明",
+        "标杆",
+        "话术",
+        "卖点",
+        "担心",
+        "头疼",
+        "痛点",
+        "清单",
+    ]
 )
 # How people frame a question in chat, in any trade: when they ask (tomorrow, 下周), who is
 # talking (the boss, a client, ppl), what they do with the answer (ask, tell, 讲) and how they
 # hedge (actually, quick q). Like the request words above, no source needs to say them, and a
 # source that does not is no worse an answer. Written as search tokens (lower case, singular).
 FRAMING_TERMS = frozenset(
-    """today tomorrow tmrw tmr tonight yesterday morning afternoon evening night week weekend wk
-    monday tuesday wednesday thursday friday saturday sunday mon tue wed thu thur fri sat sun
-    asap eod eow soon later now currently recently already yet ago next
-    whose someone anyone everyone something anything everything nothing stuff thing guy ppl folk
-    he she him his her mine your their myself yourself themselve
-    actually basically really honestly quick quickly maybe probably pretty kinda sorta anyway btw fyi
-    pls plz please thank thx hey hi hello ok okay lol hmm um uh q question
-    ask asked asking say said tell told answer reply respond explain know think wonder wondering want wanted
-    boss client prospect see seeing meet meeting visit visiting call prep prepare preparing ready
-    说 问 讲 聊 告诉 回答 回复 知道 觉得 想 搞 弄 发 给我 帮 一下 老板 客户 领导 同事 那种 这种 这块
-    拜访 见 见面 准备 我该 该""".split()
+    [
+        "today",
+        "tomorrow",
+        "tmrw",
+        "tmr",
+        "tonight",
+        "yesterday",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "week",
+        "weekend",
+        "wk",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "thur",
+        "fri",
+        "sat",
+        "sun",
+        "asap",
+        "eod",
+        "eow",
+        "soon",
+        "later",
+        "now",
+        "currently",
+        "recently",
+        "already",
+        "yet",
+        "ago",
+        "next",
+        "whose",
+        "someone",
+        "anyone",
+        "everyone",
+        "something",
+        "anything",
+        "everything",
+        "nothing",
+        "stuff",
+        "thing",
+        "guy",
+        "ppl",
+        "folk",
+        "he",
+        "she",
+        "him",
+        "his",
+        "her",
+        "mine",
+        "your",
+        "their",
+        "myself",
+        "yourself",
+        "themselve",
+        "actually",
+        "basically",
+        "really",
+        "honestly",
+        "quick",
+        "quickly",
+        "maybe",
+        "probably",
+        "pretty",
+        "kinda",
+        "sorta",
+        "anyway",
+        "btw",
+        "fyi",
+        "pls",
+        "plz",
+        "please",
+        "thank",
+        "thx",
+        "hey",
+        "hi",
+        "hello",
+        "ok",
+        "okay",
+        "lol",
+        "hmm",
+        "um",
+        "uh",
+        "q",
+        "question",
+        "ask",
+        "asked",
+        "asking",
+        "say",
+        "said",
+        "tell",
+        "told",
+        "answer",
+        "reply",
+        "respond",
+        "explain",
+        "know",
+        "think",
+        "wonder",
+        "wondering",
+        "want",
+        "wanted",
+        "boss",
+        "client",
+        "prospect",
+        "see",
+        "seeing",
+        "meet",
+        "meeting",
+        "visit",
+        "visiting",
+        "call",
+        "prep",
+        "prepare",
+        "preparing",
+        "ready",
+        "说",
+        "问",
+        "讲",
+        "聊",
+        "告诉",
+        "回答",
+        "回复",
+        "知道",
+        "觉得",
+        "想",
+        "搞",
+        "弄",
+        "发",
+        "给我",
+        "帮",
+        "一下",
+        "老板",
+        "客户",
+        "领导",
+        "同事",
+        "那种",
+        "这种",
+        "这块",
+        "拜访",
+        "见",
+        "见面",
+        "准备",
+        "我该",
+        "该",
+    ]
 )
 # Chinese words of these classes are also found by their part of speech: time words and pronouns.
 FRAMING_POS = ("t", "r")
@@ -170,16 +358,16 @@ def found(pattern: str, question: str) -> bool:
 
 def cue_scores(question: str) -> dict[str, float]:
     """Each intent's summed cue weights."""
-    return {intent: sum(weight for pattern, weight in cues if found(pattern, question)) for intent, cues in CUES.items()}
+    return {
+        intent: sum(weight for pattern, weight in cues if found(pattern, question)) for intent, cues in CUES.items()
+    }
 
 
 # Getting ready for something: with a value intent, a customer meeting (the playbook's questions,
 # value points and proof); with a checklist intent, a stage.
 PREP_CUE = r"\bprep(are|aring|ped)?\b|\bget(ting)? ready\b|准备|备课|做功课"
 # Thanks and acknowledgements, which small talk answers with "you're welcome" rather than a greeting.
-THANKS_CUE = (
-    r"\b(thanks?|thx|ty|cheers|appreciated?|great|helpful|perfect|got it|ok(ay)?|cool|nice)\b|谢|感谢|辛苦|收到|好的|明白|懂了|👍|🙏"
-)
+THANKS_CUE = r"\b(thanks?|thx|ty|cheers|appreciated?|great|helpful|perfect|got it|ok(ay)?|cool|nice)\b|谢|感谢|辛苦|收到|好的|明白|懂了|👍|🙏"
 
 # The kinds of document an overview question names: our cases, our stage guides, or what we sell.
 KIND_CUES: dict[str, str] = {
@@ -192,6 +380,7 @@ KIND_CUES: dict[str, str] = {
 def named_kinds(question: str) -> tuple[str, ...]:
     return tuple(kind for kind, pattern in KIND_CUES.items() if found(pattern, question))
 
+
 # Asking what something costs the customer: answered only by a source that states a price.
 PRICE_CUE = (
     r"\b(price[sd]?|pricing|subscription fees?|licen[cs]e fees?|how much (is|are|does|do)\b.{0,40}\b(cost|charge))\b|"
@@ -199,4 +388,6 @@ PRICE_CUE = (
     r"报价|价格|收费|年费|月费|定价|售价|怎么卖|卖多少"
 )
 # The words a source states a price in, as search tokens.
-PRICE_TERMS = frozenset("price pricing fee subscription 价格 报价 收费 定价 售价 年费 月费".split())
+PRICE_TERMS = frozenset(
+    ["price", "pricing", "fee", "subscription", "价格", "报价", "收费", "定价", "售价", "年费", "月费"]
+)

@@ -12,21 +12,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.answers.baseline import cached_baseline, read_unrelated
 from bot.answers.citations import stale_notes
-from bot.answers.cues import PRICE_TERMS
-from bot.answers.compose import checklist as checklists
 from bot.answers.compose import UNSEARCHED, composer_for
+from bot.answers.compose import checklist as checklists
 from bot.answers.compose.case import case_card
 from bot.answers.compose.context import Context
 from bot.answers.compose.general import closest, declined
-from bot.answers.baseline import cached_baseline, read_unrelated
+from bot.answers.cues import PRICE_TERMS
 from bot.answers.evidence import AnswerPolicy, Baseline, Evidence, assess
 from bot.answers.generate import load_chat_model, rewrite
+from bot.answers.intent_bank import load_bank
 from bot.answers.labels import label
 from bot.answers.model import Answer, Heading
 from bot.answers.quotes import unit_lemmas
 from bot.answers.request import Intent, Request
-from bot.answers.intent_bank import load_bank
 from bot.answers.router import Router
 from bot.kb.filters import Filters
 from bot.kb.index import EmbedderLoader, KnowledgeIndex, load_embedders
@@ -79,10 +79,14 @@ class Engine:
         self._baselines: dict[tuple[str, str, str], Baseline] = {}
         self.records = records
         # Generated answers only when a model is configured (or handed in); extractive otherwise.
-        self.chat_model = chat_model if chat_model is not None else (load_chat_model(settings.llm) if settings.llm else None)
+        self.chat_model = (
+            chat_model if chat_model is not None else (load_chat_model(settings.llm) if settings.llm else None)
+        )
 
     def _router(self) -> Router:
-        bank = load_bank(self.settings.intent_examples, self.index.models, self.index.embed_queries, self.settings.cache_path)
+        bank = load_bank(
+            self.settings.intent_examples, self.index.models, self.index.embed_queries, self.settings.cache_path
+        )
         return Router(bank, self.index.query_vector)
 
     def refresh(self) -> bool:
@@ -134,7 +138,11 @@ class Engine:
         if request.intent in UNSEARCHED:
             return UNSEARCHED[request.intent](ctx)
         # A checklist comes from the stage guides alone: every guide is lifted alike, so none is.
-        filters, kind = (replace(ctx.filters, kind="stage_guide"), None) if request.intent == "checklist" else (ctx.filters, request.kind)
+        filters, kind = (
+            (replace(ctx.filters, kind="stage_guide"), None)
+            if request.intent == "checklist"
+            else (ctx.filters, request.kind)
+        )
         ctx.result = self.index.search(request.query, filters, mode=ctx.mode, kind=kind, stage=request.stage)
         required = PRICE_TERMS if request.flags.price else frozenset()
         evidence = self._evidence(ctx.result, request.framing, required)
@@ -175,7 +183,9 @@ class Engine:
         semantic = self.index.best_unit_similarity(result.query, top) if top else 0.0
         subject = self.index.subject_terms(top) if top else frozenset()
         snapshot = self.index.snapshot
-        return assess(result, snapshot.lexical.doc_terms, semantic, snapshot.embedding_models, subject, framing, required)
+        return assess(
+            result, snapshot.lexical.doc_terms, semantic, snapshot.embedding_models, subject, framing, required
+        )
 
     # --- checklists ------------------------------------------------------
     def checklist(

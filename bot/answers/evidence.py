@@ -70,14 +70,14 @@ def _repeats_its_parts(forms: Sequence[str], terms: set[str], doc_terms: DocTerm
 
 @dataclass(frozen=True)
 class Evidence:
-    coverage: float              # specificity-weighted share of question terms found in the top document
-    unknown: float               # specificity-weighted share of question terms found nowhere in the corpus,
-                                 # discounted for a small vocabulary
-    semantic: float              # best similarity of a sentence of the top document to the question
-    passage: float               # best passage similarity of the top document, summed over the dense models
-    uncovered: tuple[str, ...]   # the question's most specific terms the top document lacks
-    anchored: float = 0.0        # specificity-weighted share of question terms naming the top document's subject
-    unstated: bool = False       # the question asks for something (a price) the top document states nowhere
+    coverage: float  # specificity-weighted share of question terms found in the top document
+    unknown: float  # specificity-weighted share of question terms found nowhere in the corpus,
+    # discounted for a small vocabulary
+    semantic: float  # best similarity of a sentence of the top document to the question
+    passage: float  # best passage similarity of the top document, summed over the dense models
+    uncovered: tuple[str, ...]  # the question's most specific terms the top document lacks
+    anchored: float = 0.0  # specificity-weighted share of question terms naming the top document's subject
+    unstated: bool = False  # the question asks for something (a price) the top document states nowhere
 
     @property
     def relevance(self) -> tuple[float, float]:
@@ -131,7 +131,9 @@ def assess(
     if not total:
         return Evidence(1.0, 0.0, max(0.0, semantic), passage, uncovered, unstated=unstated)
     unknown *= min(1.0, len(doc_terms.df) / REFERENCE_VOCABULARY)
-    return Evidence(covered / total, unknown / total, max(0.0, semantic), passage, uncovered, anchored / total, unstated)
+    return Evidence(
+        covered / total, unknown / total, max(0.0, semantic), passage, uncovered, anchored / total, unstated
+    )
 
 
 @dataclass(frozen=True)
@@ -168,14 +170,16 @@ class AnswerPolicy:
     # A question this much closer in meaning to a document than any unrelated question is asks what
     # the document says, in other words than its own (a paraphrase, a colloquial turn).
     paraphrase_margin: float = 4.0
-    floor: float = 0.7     # evidence score mapped to confidence 0
-    ceiling: float = 2.0   # evidence score mapped to confidence 1
+    floor: float = 0.7  # evidence score mapped to confidence 0
+    ceiling: float = 2.0  # evidence score mapped to confidence 1
 
     def status(self, evidence: Evidence, baseline: Baseline) -> Status:
         meaning, words = baseline.margins(evidence)
         margin = max(meaning, words)
         stated = not evidence.unstated
-        if stated and ((evidence.score >= self.threshold and margin >= self.answer_margin) or meaning >= self.paraphrase_margin):
+        if stated and (
+            (evidence.score >= self.threshold and margin >= self.answer_margin) or meaning >= self.paraphrase_margin
+        ):
             return "answered"
         return "closest" if margin >= self.closest_margin else "declined"
 

@@ -96,7 +96,9 @@ def rewrite(answer: Answer, ctx: Context, chat_model: Any) -> None:
         return
     answer.generated = generation.text
     answer.body = [*body[:at], Paragraph(generation.text), *body[at:]]
-    cited = {int(n) for n in re.findall(r"\[(\d+)\]", generation.text)} | {p.citation for p in body if isinstance(p, CaseCard)}
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", generation.text)} | {
+        p.citation for p in body if isinstance(p, CaseCard)
+    }
     answer.citations = citations.cited(cited)
     answer.sources = ctx.sources(answer.citations)
 

@@ -69,7 +69,9 @@ def read_examples(path: Path) -> list[tuple[str, str]]:
     unknown = sorted(set(bank) - set(INTENTS))
     if unknown:
         raise BankError(f"{path}: unknown intent {unknown[0]!r} (expected one of {', '.join(INTENTS)})")
-    pairs = [(intent, t.strip()) for intent, examples in bank.items() for t in (*examples.en, *examples.zh) if t.strip()]
+    pairs = [
+        (intent, t.strip()) for intent, examples in bank.items() for t in (*examples.en, *examples.zh) if t.strip()
+    ]
     # Every intent needs examples: one without any could never be chosen.
     missing = [intent for intent in INTENTS if not any(i == intent for i, _ in pairs)]
     if missing:

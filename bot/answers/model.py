@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from bot.answers.quantify import MetricChange
 
@@ -101,7 +101,7 @@ class Sources:
     citations: tuple[Citation, ...]
 
 
-Part = Union[Heading, Paragraph, QuoteGroup, ChecklistGroup, CaseCard, Listing, Note, Sources]
+Part = Heading | Paragraph | QuoteGroup | ChecklistGroup | CaseCard | Listing | Note | Sources
 
 
 @dataclass(frozen=True)

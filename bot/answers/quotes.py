@@ -40,9 +40,9 @@ QUANTITY_BONUS = 0.5
 CHANGE_BONUS = 0.3  # on top: a number that is a change, when the question asks how much; calibrated on the eval set
 LIMIT_BONUS = 0.5  # a unit stating a limitation, when the question asks what we do not do well
 SEMANTIC_WEIGHT = 1.0
-REPEAT_SHARE = 0.5   # a question term a chosen quote already states counts half
+REPEAT_SHARE = 0.5  # a question term a chosen quote already states counts half
 HEADING_SHARE = 0.5  # a term only the unit's section heading states counts half
-MAX_INTRODUCED = 8   # a lead-in ("... when:") brings its list along when the list is no longer than this
+MAX_INTRODUCED = 8  # a lead-in ("... when:") brings its list along when the list is no longer than this
 
 
 @functools.lru_cache(maxsize=65536)
@@ -94,9 +94,9 @@ class Scorer:
 
 @dataclass
 class _Candidate:
-    base: float                 # meaning, retrieval prior and the number bonus: fixed while choosing
-    own: frozenset[int]         # question concepts the unit itself states
-    context: frozenset[int]     # further concepts only its section heading names
+    base: float  # meaning, retrieval prior and the number bonus: fixed while choosing
+    own: frozenset[int]  # question concepts the unit itself states
+    context: frozenset[int]  # further concepts only its section heading names
     order: int
     position: int
     text: str
@@ -142,8 +142,16 @@ def _candidates(
             # own that names what the question asks for comes whole, each item bringing the others.
             # Its heading then names what the whole list is, so it counts in full.
             heading_share = HEADING_SHARE
-            if scorer.listing and scorer.share(heading) and not lists and len(units) <= MAX_INTRODUCED + 1 and is_list(chunk.text):
-                members = [i for i, (_, _, unit) in enumerate(units) if not (scorer.statements_only and is_question(unit))]
+            if (
+                scorer.listing
+                and scorer.share(heading)
+                and not lists
+                and len(units) <= MAX_INTRODUCED + 1
+                and is_list(chunk.text)
+            ):
+                members = [
+                    i for i, (_, _, unit) in enumerate(units) if not (scorer.statements_only and is_question(unit))
+                ]
                 lists = {at: [i for i in members if i != at] for at in members}
                 heading_share = 1.0
             for position, (base, own, unit) in enumerate(units):
@@ -158,7 +166,17 @@ def _candidates(
                     own = frozenset().union(*(o for _, o, _ in block))
                 out.append(
                     _Candidate(
-                        base, own, heading - own, chunk.order, position, unit, doc, chunk.section, introduces, position in led, heading_share
+                        base,
+                        own,
+                        heading - own,
+                        chunk.order,
+                        position,
+                        unit,
+                        doc,
+                        chunk.section,
+                        introduces,
+                        position in led,
+                        heading_share,
                     )
                 )
     return out
@@ -238,5 +256,3 @@ def is_question(unit: str) -> bool:
     """A unit that asks rather than states, such as a playbook's discovery question ("上个月的
     爽约率多少？"). A statement that quotes a question ('Ask: "How many …?"') is a statement."""
     return unit.rstrip().endswith(("?", "？"))
-
-

@@ -36,8 +36,8 @@ from bot.kb.glossary import GlossaryIndex
 from bot.kb.lexical import is_han, lemma_candidates, tokenize
 
 BRIDGE_FILE = "bridge.json"
-MAX_SENSES = 4          # later senses of a headword are rarer meanings: noise for search
-MAX_GLOSS_WORDS = 4     # long glosses are explanations, not translations
+MAX_SENSES = 4  # later senses of a headword are rarer meanings: noise for search
+MAX_GLOSS_WORDS = 4  # long glosses are explanations, not translations
 MAX_TRANSLATIONS = 4
 # Related terms: the nearest corpus words of the other language under the unit model
 # (multilingual USE), kept when at least this similar. Calibrated on the eval set:
@@ -93,7 +93,7 @@ def _english_chinese_pairs() -> Iterator[tuple[str, int, str]]:
             if len(row) < 2 or not row[0].isascii():
                 continue
             pieces = [p for p in _PIECE_SPLIT.split(_POS_MARK.sub(" ", _BRACKETS.sub(" ", row[1]))) if is_han(p)]
-            for rank, piece in enumerate(pieces[:MAX_SENSES * 2]):
+            for rank, piece in enumerate(pieces[: MAX_SENSES * 2]):
                 yield row[0].lower(), rank, piece
 
 
@@ -117,7 +117,7 @@ class Bridge:
         en_vocab: set[str],
         embed: Embed | None = None,
         glossary: GlossaryIndex | None = None,
-    ) -> "Bridge":
+    ) -> Bridge:
         """`embed`, when given, finds related terms for the words the dictionaries leave untranslated."""
         en_options: dict[str, list[tuple[int, str]]] = defaultdict(list)
         zh_options: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -140,11 +140,16 @@ class Bridge:
         return bridge
 
     def save(self, directory: Path) -> None:
-        data = {"en_to_zh": self.en_to_zh, "zh_to_en": self.zh_to_en, "related": self.related, "glossary": self.glossary.terms}
+        data = {
+            "en_to_zh": self.en_to_zh,
+            "zh_to_en": self.zh_to_en,
+            "related": self.related,
+            "glossary": self.glossary.terms,
+        }
         (directory / BRIDGE_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> "Bridge":
+    def load(cls, directory: Path) -> Bridge:
         data = json.loads((directory / BRIDGE_FILE).read_text(encoding="utf-8"))
         return cls(data["en_to_zh"], data["zh_to_en"], data.get("related"), GlossaryIndex(data.get("glossary", [])))
 
@@ -164,7 +169,9 @@ class Bridge:
         that count as that term."""
         tokens = list(dict.fromkeys(tokenize(text)))
         equivalents = self.glossary.equivalents(tokens)
-        return [list(dict.fromkeys([token, *equivalents.get(token, []), *self.translations(token)])) for token in tokens]
+        return [
+            list(dict.fromkeys([token, *equivalents.get(token, []), *self.translations(token)])) for token in tokens
+        ]
 
     def widen(self, concepts: list[list[str]]) -> list[list[str]]:
         """The same concepts for retrieval: an untranslated term also brings its related terms."""

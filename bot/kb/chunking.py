@@ -117,9 +117,7 @@ def metrics_text(meta: CaseMeta) -> str:
     for metric in meta.metrics:
         unit = f" {metric.unit}" if metric.unit else ""
         period = f" ({metric.period})" if metric.period else ""
-        lines.append(
-            f"- {metric.name}: {format_number(metric.before)} → {format_number(metric.after)}{unit}{period}"
-        )
+        lines.append(f"- {metric.name}: {format_number(metric.before)} → {format_number(metric.after)}{unit}{period}")
     return "\n".join(lines)
 
 
@@ -216,7 +214,9 @@ class Chunker:
             add(SYNTHETIC_SECTIONS["metrics"][meta.lang], metrics_text(meta), 0, "metrics")
         for section_doc in self._sections.split_text(_protect(document.body)):
             section = _restore(
-                SECTION_SEPARATOR.join(str(section_doc.metadata[key]) for _, key in HEADERS if key in section_doc.metadata)
+                SECTION_SEPARATOR.join(
+                    str(section_doc.metadata[key]) for _, key in HEADERS if key in section_doc.metadata
+                )
             )
             # The header splitter joins paragraphs with a Markdown hard break; restore them.
             content = _restore(section_doc.page_content.replace("  \n", "\n\n")).strip()

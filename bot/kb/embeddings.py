@@ -109,4 +109,6 @@ class Embedder:
     def embed_queries(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self.model.encode_query(list(texts), batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True)
+        return self.model.encode_query(
+            list(texts), batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True
+        )

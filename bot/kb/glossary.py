@@ -54,7 +54,7 @@ class Glossary:
     groups: tuple[tuple[str, ...], ...] = ()
     fingerprint: str = ""  # of the files' bytes: a changed glossary means a new index
 
-    def __add__(self, other: "Glossary") -> "Glossary":
+    def __add__(self, other: Glossary) -> Glossary:
         digest = hashlib.sha256((self.fingerprint + other.fingerprint).encode()).hexdigest()
         return Glossary(self.groups + other.groups, digest)
 
@@ -64,7 +64,9 @@ def parse_glossary(raw: bytes) -> Glossary | list[GlossaryProblem]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        return [GlossaryProblem(raw[: error.start].count(b"\n") + 1, f"not UTF-8 (byte {error.start} cannot be decoded)")]
+        return [
+            GlossaryProblem(raw[: error.start].count(b"\n") + 1, f"not UTF-8 (byte {error.start} cannot be decoded)")
+        ]
     loader = yaml.SafeLoader(text)
     try:
         # One parse: the nodes give each group its line, the data is built from the same nodes.
@@ -72,7 +74,9 @@ def parse_glossary(raw: bytes) -> Glossary | list[GlossaryProblem]:
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        return [GlossaryProblem(mark.line + 1 if mark else 1, f"malformed YAML: {getattr(error, 'problem', None) or error}")]
+        return [
+            GlossaryProblem(mark.line + 1 if mark else 1, f"malformed YAML: {getattr(error, 'problem', None) or error}")
+        ]
     finally:
         loader.dispose()
     if data is None:
@@ -154,7 +158,7 @@ class GlossaryIndex:
         }
 
     @classmethod
-    def build(cls, groups: Sequence[Sequence[str]]) -> "GlossaryIndex":
+    def build(cls, groups: Sequence[Sequence[str]]) -> GlossaryIndex:
         add_terms(term for group in groups for term in group)  # "加盟商" stays one word, in sources and questions
         return cls([[term_tokens(term) for term in group] for group in groups])
 

@@ -14,7 +14,7 @@ from bot.kb.chunking import Chunk
 from bot.kb.filters import Filters
 from bot.kb.lexical import tokenize
 from bot.kb.schema import IndexedDocument
-from bot.kb.search import DocHit, Mode, SearchResult, Searcher
+from bot.kb.search import DocHit, Mode, Searcher, SearchResult
 from bot.kb.store import DataDir, Snapshot, open_snapshot
 from bot.settings import Settings
 
@@ -79,7 +79,7 @@ class KnowledgeIndex:
 
     @cached_property
     def industries(self) -> frozenset[str]:
-        return frozenset(getattr(d.meta, "industry") for d in self.documents.values() if d.kind == "case")
+        return frozenset(d.meta.industry for d in self.documents.values() if d.kind == "case")
 
     def chosen(self, filters: Filters, kind: str | None = None) -> list[IndexedDocument]:
         """The documents the filters admit (of one kind, if given), in path order."""
@@ -96,7 +96,9 @@ class KnowledgeIndex:
         kind: str | None = None,
         stage: str | None = None,
     ) -> SearchResult:
-        return self.searcher.search(query, filters, mode=mode, k=self.settings.top_k, prefer_kind=kind, prefer_stage=stage)
+        return self.searcher.search(
+            query, filters, mode=mode, k=self.settings.top_k, prefer_kind=kind, prefer_stage=stage
+        )
 
     def query_vector(self, model: str, text: str) -> np.ndarray:
         return self.searcher.query_vector(model, text)

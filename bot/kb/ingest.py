@@ -50,7 +50,7 @@ UPSERT_BATCH = 512
 PROGRESS_THRESHOLD = 64  # chunks; smaller runs finish before a bar is worth drawing
 
 
-def load_embedder(name: str, threads: int) -> "Embedder":
+def load_embedder(name: str, threads: int) -> Embedder:
     # Imported here: torch and sentence-transformers take seconds to import,
     # and a run with nothing to embed should not pay for them.
     from bot.kb.embeddings import Embedder
@@ -142,7 +142,7 @@ class Ingestor:
         chunk_size: int = 900,
         threads: int = 2,
         keep_snapshots: int = 2,
-        embedder_factory: Callable[[str], "Embedder"] | None = None,
+        embedder_factory: Callable[[str], Embedder] | None = None,
     ) -> None:
         self.data = DataDir(data_dir)
         self.models = list(embedding_models)
@@ -153,7 +153,7 @@ class Ingestor:
         self._embedder_factory = embedder_factory or (lambda name: load_embedder(name, threads))
         self._embedders: dict[str, Embedder] = {}
 
-    def embedder(self, name: str) -> "Embedder":
+    def embedder(self, name: str) -> Embedder:
         # Loaded only when something needs embedding: a no-op run stays fast.
         if name not in self._embedders:
             self._embedders[name] = self._embedder_factory(name)
@@ -186,7 +186,13 @@ class Ingestor:
         glossary = self._glossary(corpus, indexed if previous is not None else None, report)
         report.glossary_groups = len(glossary.groups)
         entries = [
-            Entry(doc.id, doc.rel_path, fingerprint(doc, self.chunker_key, self.model_key), self.chunker.split(doc), document_record(doc))
+            Entry(
+                doc.id,
+                doc.rel_path,
+                fingerprint(doc, self.chunker_key, self.model_key),
+                self.chunker.split(doc),
+                document_record(doc),
+            )
             for doc in corpus.documents
         ]
         if previous is not None and old_docs:
@@ -235,11 +241,7 @@ class Ingestor:
         """A file that was valid before and is rejected now keeps serving its last valid version."""
         rejected = {str(rejection.path) for rejection in corpus.rejections}
         valid_ids = {doc.id for doc in corpus.documents}
-        keep = {
-            doc_id
-            for doc_id, info in old_docs.items()
-            if info["path"] in rejected and doc_id not in valid_ids
-        }
+        keep = {doc_id for doc_id, info in old_docs.items() if info["path"] in rejected and doc_id not in valid_ids}
         if not keep:
             return []
         records = read_json(previous / DOCUMENTS_FILE)
@@ -314,7 +316,10 @@ class Ingestor:
                     f"{model} index holds {collection.count()} chunks but the corpus has {len(all_chunks)}; aborted"
                 )
         terms = {
-            term for entry in entries for key in ("tags", "segments", "modules") for term in getattr(entry.record.meta, key, [])
+            term
+            for entry in entries
+            for key in ("tags", "segments", "modules")
+            for term in getattr(entry.record.meta, key, [])
         }
         terms.update(term for group in glossary.groups for term in group)
         groups = GlossaryIndex.build(glossary.groups)
@@ -450,12 +455,18 @@ class Ingestor:
                 ids = [chunk.id for chunk in kept[start : start + UPSERT_BATCH]]
                 got = collection.get(ids=ids, include=["embeddings"])
                 for chunk_id, vector in zip(got["ids"], got["embeddings"]):
-                    raw[chunk_id] = np.asarray(vector, dtype=np.float32) + np.asarray(old_center[lang_of[chunk_id]], dtype=np.float32)
+                    raw[chunk_id] = np.asarray(vector, dtype=np.float32) + np.asarray(
+                        old_center[lang_of[chunk_id]], dtype=np.float32
+                    )
         means = {
             lang: np.mean([raw[c.id] for c in all_chunks if c.lang == lang], axis=0)
             for lang in sorted({c.lang for c in all_chunks})
         }
-        _upsert(collection, all_chunks, np.stack([raw[c.id] - means[c.lang] for c in all_chunks]) if all_chunks else np.zeros((0, 1)))
+        _upsert(
+            collection,
+            all_chunks,
+            np.stack([raw[c.id] - means[c.lang] for c in all_chunks]) if all_chunks else np.zeros((0, 1)),
+        )
         return {lang: mean.astype(np.float32).tolist() for lang, mean in means.items()}
 
 

@@ -28,16 +28,201 @@ HAN_RUN = re.compile(rf"[{_HAN_RANGES}]+")
 _COMPOUND = re.compile(r"[-_]")
 _TOKEN = re.compile(rf"[{_HAN_RANGES}]+|[A-Za-z][A-Za-z0-9_+#'-]*|\d+(?:\.\d+)?")
 EN_STOPWORDS = frozenset(
-    """a an and are as at be been but by can could did do does doing for from had has have how i if in into is
-    it its me my of on or our ours should so than that the their them then there these they this those to us
-    was we were what when where which who whom why will with would you your any some give tell about show
-    please just also get got want need needs make makes much many very really still there here other others
-    more most such only own same too can't don't does't isn't aren't wasn't what's how's let let's s t""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "ours",
+        "should",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "us",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "any",
+        "some",
+        "give",
+        "tell",
+        "about",
+        "show",
+        "please",
+        "just",
+        "also",
+        "get",
+        "got",
+        "want",
+        "need",
+        "needs",
+        "make",
+        "makes",
+        "much",
+        "many",
+        "very",
+        "really",
+        "still",
+        "there",
+        "here",
+        "other",
+        "others",
+        "more",
+        "most",
+        "such",
+        "only",
+        "own",
+        "same",
+        "too",
+        "can't",
+        "don't",
+        "does't",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "what's",
+        "how's",
+        "let",
+        "let's",
+        "s",
+        "t",
+    ]
 )
 ZH_STOPWORDS = frozenset(
-    """的 了 和 是 在 有 我 我们 你 你们 他 他们 她 它 这 那 就 也 都 要 会 吗 呢 吧 啊 呀 与 及 或 对 把 被 让 给
-    一个 一家 一下 什么 怎么 怎么样 如何 哪些 哪个 为什么 可以 能 能否 是否 请 有没有 没有 有个 这么 那么 这个 那个
-    还是 还有 应该 需要 一些 之类 时候 的话 里 上 下 中 等 个 得 地 着 过 吗 么 哪 谁 多少""".split()
+    [
+        "的",
+        "了",
+        "和",
+        "是",
+        "在",
+        "有",
+        "我",
+        "我们",
+        "你",
+        "你们",
+        "他",
+        "他们",
+        "她",
+        "它",
+        "这",
+        "那",
+        "就",
+        "也",
+        "都",
+        "要",
+        "会",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "与",
+        "及",
+        "或",
+        "对",
+        "把",
+        "被",
+        "让",
+        "给",
+        "一个",
+        "一家",
+        "一下",
+        "什么",
+        "怎么",
+        "怎么样",
+        "如何",
+        "哪些",
+        "哪个",
+        "为什么",
+        "可以",
+        "能",
+        "能否",
+        "是否",
+        "请",
+        "有没有",
+        "没有",
+        "有个",
+        "这么",
+        "那么",
+        "这个",
+        "那个",
+        "还是",
+        "还有",
+        "应该",
+        "需要",
+        "一些",
+        "之类",
+        "时候",
+        "的话",
+        "里",
+        "上",
+        "下",
+        "中",
+        "等",
+        "个",
+        "得",
+        "地",
+        "着",
+        "过",
+        "吗",
+        "么",
+        "哪",
+        "谁",
+        "多少",
+    ]
 )
 COMMON_ZIPF = 6.5  # a word this frequent (zipf scale) says nothing about the topic
 MIN_RESPELLED = 5  # shorter words are too often one letter from another real word
@@ -76,13 +261,15 @@ def tokenize(text: str) -> list[str]:
 
 # A plural phrasal compound ("check-ins", "follow-ups") ends in a particle plus "s": as a word of
 # its own, "ins" or "ups" would read as a rare term no source uses.
-_PLURAL_PARTICLES = frozenset("ins ons ups offs outs downs backs".split())
+_PLURAL_PARTICLES = frozenset(["ins", "ons", "ups", "offs", "outs", "downs", "backs"])
 
 
 def word_parts(word: str) -> list[str]:
     """The words of a compound ("go-live", a slug "fast_food") as search tokens."""
     return [
-        _stem(part) for part in _COMPOUND.split(word) if part and part not in EN_STOPWORDS and part not in _PLURAL_PARTICLES
+        _stem(part)
+        for part in _COMPOUND.split(word)
+        if part and part not in EN_STOPWORDS and part not in _PLURAL_PARTICLES
     ]
 
 
@@ -226,7 +413,7 @@ class LexicalIndex:
         doc_ids: Sequence[str],
         terms: Iterable[str] = (),
         annotate: Callable[[list[str]], list[str]] | None = None,
-    ) -> "LexicalIndex":
+    ) -> LexicalIndex:
         """`terms`: words the segmenter must keep whole. `annotate`: further tokens a passage
         holds for document-level matching (the glossary's group tokens), given its tokens."""
         terms = sorted(set(terms))
@@ -252,7 +439,7 @@ class LexicalIndex:
         (directory / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> "LexicalIndex":
+    def load(cls, directory: Path) -> LexicalIndex:
         info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
         add_terms(info["terms"])
         retriever = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)

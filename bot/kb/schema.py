@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -110,7 +110,7 @@ class CaseMeta(DocumentMeta):
         return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
-AnyMeta = Annotated[Union[PlaybookMeta, StageGuideMeta, CaseMeta], Field(discriminator="kind")]
+AnyMeta = Annotated[PlaybookMeta | StageGuideMeta | CaseMeta, Field(discriminator="kind")]
 META_BY_KIND: dict[str, type[DocumentMeta]] = {
     "playbook": PlaybookMeta,
     "stage_guide": StageGuideMeta,

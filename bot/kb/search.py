@@ -28,10 +28,10 @@ from typing import Any, Literal
 import numpy as np
 
 from bot.kb.chunking import Chunk
+from bot.kb.filters import Filters
 from bot.kb.glossary import is_group_token
 from bot.kb.lexical import HAN_CHAR, DocTerms, concept_weights, specificity, tokenize
 from bot.kb.schema import PlaybookMeta
-from bot.kb.filters import Filters
 from bot.kb.store import Snapshot
 
 Mode = Literal["lexical", "dense", "hybrid"]
@@ -39,7 +39,9 @@ MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 LANGS = ("zh", "en")
 SEGMENT_SPECIFICITY = 2.5  # and one this common in general language ("small", "chain", "大") names no one either
 SEGMENT_DOC_SHARE = 0.15  # a segment word more documents use ("menu", "delivery") names no one customer
-OTHER_VALUE_SHARE = 0.8  # of the best named stage's or industry's document score: ranked after it, and not quoted beside it
+OTHER_VALUE_SHARE = (
+    0.8  # of the best named stage's or industry's document score: ranked after it, and not quoted beside it
+)
 
 
 def detect_lang(text: str) -> str:
@@ -235,7 +237,13 @@ class Searcher:
         stated = {form for forms in concepts for form in forms}
         segments = frozenset(doc for doc, words in self._segment_terms.items() if not stated.isdisjoint(words))
         named = {"stage": (stages, stages), "industry": (industries, touched)}
-        docs = self._fuse(chunk_voices, doc_voices, k, lambda doc: self._lift(doc, prefer_kind, prefer_stage, industries | segments), named)
+        docs = self._fuse(
+            chunk_voices,
+            doc_voices,
+            k,
+            lambda doc: self._lift(doc, prefer_kind, prefer_stage, industries | segments),
+            named,
+        )
         # Answerability and quoting read the whole question, the product's name included: they
         # were calibrated on it, and leaving it out of them too made the eval set answer one
         # unanswerable question and refuse one answerable one, for no gain.
@@ -263,7 +271,9 @@ class Searcher:
         "dental" may well be answered by a "pediatric_dental" case."""
         stated = {form for forms in concepts for form in forms}
         terms = self._industry_terms
-        stating = {i for i, (words, groups) in terms.items() if stated.issuperset(words) or not stated.isdisjoint(groups)}
+        stating = {
+            i for i, (words, groups) in terms.items() if stated.issuperset(words) or not stated.isdisjoint(groups)
+        }
         named = frozenset(i for i in stating if not any(terms[i][0] < terms[j][0] for j in stating))
         touched = frozenset(i for i, (words, _) in terms.items() if not stated.isdisjoint(words))
         return named, named | touched
@@ -317,9 +327,7 @@ class Searcher:
         best = sorted(doc_score, key=lambda d: (-doc_score[d], d))[:k]
         by_doc: dict[str, list[ChunkHit]] = defaultdict(list)
         for position, score in chunk_score.items():
-            by_doc[self._doc_of[position]].append(
-                ChunkHit(self.snapshot.chunks[position], score, dict(raw[position]))
-            )
+            by_doc[self._doc_of[position]].append(ChunkHit(self.snapshot.chunks[position], score, dict(raw[position])))
         return [
             DocHit(doc, doc_score[doc], sorted(by_doc[doc], key=lambda hit: (-hit.score, hit.chunk.order)))
             for doc in best
@@ -332,7 +340,9 @@ class Searcher:
         from that industry's cases: documents with a value neither named nor `spared` (every
         guide has, say, exit criteria; every case has figures) stay well below the best named
         one. Documents without the attribute (playbooks have no stage) are left where they are."""
-        named = max((score for doc, score in doc_score.items() if self._attribute(doc, attribute) in values), default=None)
+        named = max(
+            (score for doc, score in doc_score.items() if self._attribute(doc, attribute) in values), default=None
+        )
         if named is None:
             return
         for doc, score in doc_score.items():
@@ -344,7 +354,11 @@ class Searcher:
 def segment_terms(metas: Mapping[str, object], doc_terms: DocTerms) -> dict[str, frozenset[str]]:
     """Each playbook's words for the customers it is written for that no other playbook's segments
     use and few documents use at all ("火锅", not "连锁", "menu" or "100")."""
-    words = {doc: frozenset(tokenize(" ".join(meta.segments))) for doc, meta in metas.items() if isinstance(meta, PlaybookMeta)}
+    words = {
+        doc: frozenset(tokenize(" ".join(meta.segments)))
+        for doc, meta in metas.items()
+        if isinstance(meta, PlaybookMeta)
+    }
     uses = Counter(word for found in words.values() for word in found)
     rare = max(1.0, SEGMENT_DOC_SHARE * len(doc_terms.doc_ids))
     return {

@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.kb.glossary import GLOSSARY_FILE, Glossary, read_glossary
-from bot.kb.schema import META_BY_KIND, KINDS, AnyMeta, ChecklistItem, StageGuideMeta
+from bot.kb.schema import KINDS, META_BY_KIND, AnyMeta, ChecklistItem, StageGuideMeta
 
 FRONT_MATTER_FENCE = "---"
 IGNORED_NAMES = {"readme.md"}
@@ -118,9 +118,7 @@ def _key_lines(front_matter: str) -> dict[str, int]:
     return lines
 
 
-def _validation_rejections(
-    error: ValidationError, display: Path, key_lines: dict[str, int]
-) -> list[Rejection]:
+def _validation_rejections(error: ValidationError, display: Path, key_lines: dict[str, int]) -> list[Rejection]:
     out = []
     for problem in error.errors():
         location = [str(part) for part in problem["loc"]]
@@ -199,7 +197,9 @@ def parse_file(path: Path, display: str) -> SourceDocument | list[Rejection]:
     key_lines = _key_lines(front_matter)
     kind = data.get("kind")
     if kind not in META_BY_KIND:
-        reason = "missing required field" if kind is None else f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})"
+        reason = (
+            "missing required field" if kind is None else f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})"
+        )
         return [Rejection(shown, reason, field="kind", line=key_lines.get("kind", 1))]
     try:
         meta = META_BY_KIND[kind].model_validate(data)
@@ -241,7 +241,9 @@ def load_corpus(source_dirs: list[Path]) -> Corpus:
     for path, display in glossaries:
         glossary = read_glossary(path)
         if isinstance(glossary, list):
-            corpus.rejections.extend(Rejection(Path(display), problem.reason, line=problem.line) for problem in glossary)
+            corpus.rejections.extend(
+                Rejection(Path(display), problem.reason, line=problem.line) for problem in glossary
+            )
         else:
             corpus.glossary += glossary
     first_by_id: dict[str, SourceDocument] = {}
@@ -264,4 +266,3 @@ def load_corpus(source_dirs: list[Path]) -> Corpus:
         first_by_id[parsed.id] = parsed
         corpus.documents.append(parsed)
     return corpus
-

@@ -159,7 +159,8 @@ class Snapshot:
         self.name = path.name
         self.manifest: dict[str, Any] = read_json(path / MANIFEST_FILE)
         self.documents: dict[str, IndexedDocument] = {
-            doc_id: IndexedDocument.model_validate(record) for doc_id, record in read_json(path / DOCUMENTS_FILE).items()
+            doc_id: IndexedDocument.model_validate(record)
+            for doc_id, record in read_json(path / DOCUMENTS_FILE).items()
         }
         self.chunks: list[Chunk] = read_chunks(path / CHUNKS_FILE)
         self.position = {chunk.id: i for i, chunk in enumerate(self.chunks)}

@@ -79,7 +79,11 @@ class _LoggingHandler(WSGIRequestHandler):
 def http_server(app: App, host: str, port: int) -> WSGIServer:
     """Events API, interactivity and slash commands on /slack/events; Bolt verifies each signature."""
     return make_server(
-        host, port, SlackRequestHandler(app, EVENTS_PATH), server_class=_ThreadingWSGIServer, handler_class=_LoggingHandler
+        host,
+        port,
+        SlackRequestHandler(app, EVENTS_PATH),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_LoggingHandler,
     )
 
 

@@ -303,7 +303,12 @@ KIND_NAMES: dict[str, str] = {"playbook": "playbook", "stage_guide": "stage guid
 
 
 def doc_line(number: int, doc: DocSummary, when: str | None = None) -> str:
-    parts = [f"{number}. {link(doc.title, doc.url)}", KIND_NAMES.get(doc.kind, doc.kind), escape(doc.owner), f"verified {doc.verified}"]
+    parts = [
+        f"{number}. {link(doc.title, doc.url)}",
+        KIND_NAMES.get(doc.kind, doc.kind),
+        escape(doc.owner),
+        f"verified {doc.verified}",
+    ]
     if when:
         parts.append(when)
     if doc.stale:
@@ -327,6 +332,8 @@ def home_view(
     if recent:
         blocks.append({"type": "divider"})
         lines = ["*Recently changed in the knowledge base*"]
-        lines += [doc_line(i, doc, f"indexed {doc.changed[:10]}" if doc.changed else None) for i, doc in enumerate(recent, 1)]
+        lines += [
+            doc_line(i, doc, f"indexed {doc.changed[:10]}" if doc.changed else None) for i, doc in enumerate(recent, 1)
+        ]
         blocks += sections(lines)
     return {"type": "home", "blocks": blocks}

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes
-from bot.answers.engine import Engine
 from bot.answers.cues import detect_stage
+from bot.answers.engine import Engine
 from bot.answers.model import Answer
 from bot.answers.request import Intent
 from bot.answers.router import named_module
-from bot.kb.schema import STAGES
 from bot.kb.filters import Filters
+from bot.kb.schema import STAGES
 from bot.records import Records
 from bot.settings import Settings
 from bot.slack import blocks
@@ -161,4 +161,3 @@ class Relay:
 
     def vote(self, answer_id: int, user: str, vote: str) -> bool:
         return self.records.vote_on_answer(answer_id, user, vote) is not None
-

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.answers.engine import AnswerError, Engine
-from bot.answers.request import INTENTS
 from bot.answers.labels import LABELS
 from bot.answers.model import Answer, Citation, Heading
+from bot.answers.request import INTENTS
 from bot.kb.schema import STAGES
 from bot.kb.sources import SourceDocument
 from bot.settings import PROJECT_ROOT
@@ -270,7 +270,10 @@ def test_value_question_quotes_the_hotpot_playbook_first(engine: Engine) -> None
     [
         ("What do we pitch to a tea-drink chain about slow drinks at peak hours?", True),
         ("奶茶连锁高峰出杯慢，我们怎么讲卖点？", True),
-        ("What do we pitch to a tea-drink chain about slow drinks at peak hours, and which questions should I ask?", False),
+        (
+            "What do we pitch to a tea-drink chain about slow drinks at peak hours, and which questions should I ask?",
+            False,
+        ),
     ],
 )
 def test_a_pitch_quotes_what_we_tell_the_customer_not_what_we_ask_them(
@@ -316,7 +319,9 @@ def test_proof_for_a_pitch_prefers_the_case_that_reads_like_the_pitched_playbook
 
     # The question's wording put an unrelated case a little ahead of the hotpot one.
     ranked = [DocHit("case-alder-vine-fine-dining", 1.0), DocHit("case-shuyu-hotpot", 0.9)]
-    backing = back(Context(engine.router.route("hotpot pitch"), engine.index, Filters(), TODAY), "pb-hotpot-food-cost", ranked)
+    backing = back(
+        Context(engine.router.route("hotpot pitch"), engine.index, Filters(), TODAY), "pb-hotpot-food-cost", ranked
+    )
 
     assert [doc.doc_id for doc in backing] == ["case-shuyu-hotpot", "case-alder-vine-fine-dining"]
     assert all(lifted.score >= doc.score for doc in ranked for lifted in backing if lifted.doc_id == doc.doc_id)
@@ -339,7 +344,11 @@ def test_what_not_to_promise_quotes_the_playbooks_weaknesses(
 @pytest.mark.parametrize(
     ("question", "playbook", "case"),
     [
-        ("What do we pitch to a bakery chain about waste? Any reference customer?", "pb-bakery-waste-daily-clear", "case-maixiang-bakery"),
+        (
+            "What do we pitch to a bakery chain about waste? Any reference customer?",
+            "pb-bakery-waste-daily-clear",
+            "case-maixiang-bakery",
+        ),
         # "有数据吗" asks for the proof as plainly as "Any proof with numbers?"
         ("新茶饮品牌想提升会员复购，我们怎么讲？有数据吗？", "pb-tea-drinks-membership", "case-chayu-tea"),
     ],
@@ -375,7 +384,10 @@ def test_each_part_of_a_long_question_gets_its_own_best_quote(engine: Engine) ->
 
 @pytest.mark.parametrize(
     ("question", "guide", "heading"),
-    [("上线当天有哪些风险？", "sg-go-live", "### Risks"), ("What are the common risks in training?", "sg-training", "### 风险")],
+    [
+        ("上线当天有哪些风险？", "sg-go-live", "### Risks"),
+        ("What are the common risks in training?", "sg-training", "### 风险"),
+    ],
 )
 def test_asking_for_the_risks_gets_every_risk_of_the_guide(
     engine: Engine, question: str, guide: str, heading: str
@@ -396,7 +408,9 @@ def test_exit_criteria_are_quoted_whole_from_the_named_stage_guide(engine: Engin
     lines = GO_LIVE_FILE.read_text(encoding="utf-8").splitlines()
     heading = lines.index("### Exit criteria")
     lead = lines[heading + 1]
-    criteria = [line[len("- ") :] for line in itertools.takewhile(lambda line: line.startswith("- "), lines[heading + 2 :])]
+    criteria = [
+        line[len("- ") :] for line in itertools.takewhile(lambda line: line.startswith("- "), lines[heading + 2 :])
+    ]
     assert lead.endswith(":") and len(criteria) >= 3
 
     answer = engine.ask("上线的出口标准是什么？", today=TODAY)
@@ -500,13 +514,17 @@ def test_prose_question_is_answered_from_the_stage_guide_risks(
     assert all(quote.text in risk_section for quote in risk_quotes)
 
 
-def test_the_glossary_carries_a_trade_word_the_dictionaries_miss(engine: Engine, corpus: dict[str, SourceDocument]) -> None:
+def test_the_glossary_carries_a_trade_word_the_dictionaries_miss(
+    engine: Engine, corpus: dict[str, SourceDocument]
+) -> None:
     """No dictionary takes "reconciliation" to 对账; knowledge/glossary.yaml does. Without it this
     question is not answered (measured: confidence 0.11, abstained)."""
     glossary = (PROJECT_ROOT / "knowledge" / "glossary.yaml").read_text(encoding="utf-8")
     assert re.search(r"^- \[对账, reconciliation\b", glossary, re.MULTILINE)
 
-    answer = engine.ask("How many days does the monthly reconciliation with franchisees take today, and after?", today=TODAY)
+    answer = engine.ask(
+        "How many days does the monthly reconciliation with franchisees take today, and after?", today=TODAY
+    )
 
     assert not answer.abstained
     assert answer.sources[0].doc_id == "pb-franchise-hq-control"
@@ -629,7 +647,9 @@ OUT_OF_SCOPE = [
 
 
 @pytest.mark.parametrize(("question", "lang"), OUT_OF_SCOPE)
-def test_an_out_of_scope_question_is_never_answered(engine: Engine, corpus: dict[str, SourceDocument], question: str, lang: str) -> None:
+def test_an_out_of_scope_question_is_never_answered(
+    engine: Engine, corpus: dict[str, SourceDocument], question: str, lang: str
+) -> None:
     answer = engine.ask(question, today=TODAY, record=False)
 
     assert answer.status in ("closest", "declined") and answer.abstained
@@ -656,7 +676,9 @@ def test_an_out_of_scope_question_is_never_answered(engine: Engine, corpus: dict
         ("How much is the membership module per store per month?", "closest"),
     ],
 )
-def test_off_topic_is_declined_and_a_price_no_source_states_gets_the_closest_lines(engine: Engine, question: str, status: str) -> None:
+def test_off_topic_is_declined_and_a_price_no_source_states_gets_the_closest_lines(
+    engine: Engine, question: str, status: str
+) -> None:
     assert engine.ask(question, today=TODAY, record=False).status == status
 
 

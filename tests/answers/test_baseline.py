@@ -64,7 +64,12 @@ def test_a_baseline_is_measured_once_per_key_and_then_read(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     "question",
-    ["which bus goes to the stadium on match days?", "my sourdough starter smells odd, normal?", "帮我查一下明天去成都的高铁", "猫咪不爱喝水怎么办"],
+    [
+        "which bus goes to the stadium on match days?",
+        "my sourdough starter smells odd, normal?",
+        "帮我查一下明天去成都的高铁",
+        "猫咪不爱喝水怎么办",
+    ],
 )
 def test_questions_about_nothing_in_the_sources_are_declined(engine: Engine, question: str) -> None:
     answer = engine.ask(question, today=TODAY, record=False)
@@ -75,4 +80,6 @@ def test_questions_about_nothing_in_the_sources_are_declined(engine: Engine, que
 def test_baselines_differ_by_language_and_mode(engine: Engine) -> None:
     english, chinese = engine.baseline("hybrid", "en"), engine.baseline("hybrid", "zh")
     assert english != chinese
-    assert engine.baseline("lexical", "en").means[0] <= english.means[0] + 1e-9  # no passage similarity without dense voices
+    assert (
+        engine.baseline("lexical", "en").means[0] <= english.means[0] + 1e-9
+    )  # no passage similarity without dense voices

@@ -11,26 +11,32 @@ from bot.kb.schema import STAGES, IndexedDocument
 TODAY = dt.date(2026, 11, 25)
 
 
-CASE_FIELDS = {"size": "12 sites", "modules": ["scheduling"], "metrics": [{"name": "No-shows", "before": 9, "after": 5}]}
+CASE_FIELDS = {
+    "size": "12 sites",
+    "modules": ["scheduling"],
+    "metrics": [{"name": "No-shows", "before": 9, "after": 5}],
+}
 
 
 def record(doc_id: str, kind: str, verified: str, audience: list[str], **meta: Any) -> IndexedDocument:
     if kind == "case":
         meta = {**CASE_FIELDS, **meta}
-    return IndexedDocument.model_validate({
-        "path": f"src/{doc_id}.md",
-        "meta": {
-            "id": doc_id,
-            "kind": kind,
-            "title": f"Title of {doc_id}",
-            "lang": meta.pop("lang", "en"),
-            "owner": "Owner",
-            "verified": verified,
-            "review_days": 180,
-            "audience": audience,
-            **meta,
-        },
-    })
+    return IndexedDocument.model_validate(
+        {
+            "path": f"src/{doc_id}.md",
+            "meta": {
+                "id": doc_id,
+                "kind": kind,
+                "title": f"Title of {doc_id}",
+                "lang": meta.pop("lang", "en"),
+                "owner": "Owner",
+                "verified": verified,
+                "review_days": 180,
+                "audience": audience,
+                **meta,
+            },
+        }
+    )
 
 
 CORPUS = {

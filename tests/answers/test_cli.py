@@ -123,7 +123,11 @@ def test_checklist_json_lists_the_file_items_in_order(data_dir: Path, corpus: di
     assert set(data) == {"stage", "items"}
     assert data["stage"] == "go_live"
     guide = corpus["sg-go-live"]
-    lines = [l[len("- [ ] ") :] for l in guide.path.read_text(encoding="utf-8").splitlines() if l.startswith("- [ ] ")]
+    lines = [
+        line[len("- [ ] ") :]
+        for line in guide.path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("- [ ] ")
+    ]
     assert [item["text"] for item in data["items"]] == lines
     assert data["items"] == [{"text": i.text, "section": i.section, "doc_id": "sg-go-live"} for i in guide.checklist]
 

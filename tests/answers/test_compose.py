@@ -56,8 +56,15 @@ def test_an_overview_lists_every_document_of_the_kinds_asked_for(
 
 
 def test_an_overview_shows_only_what_the_channel_may_see(engine: Engine, corpus: dict[str, SourceDocument]) -> None:
-    answer = engine.ask("which playbooks and cases do we have?", Filters(audience="implementation"), today=TODAY, record=False)
-    listed = {answer.citations[e.citation - 1].title for part in answer.body if isinstance(part, Listing) for e in part.entries}
+    answer = engine.ask(
+        "which playbooks and cases do we have?", Filters(audience="implementation"), today=TODAY, record=False
+    )
+    listed = {
+        answer.citations[e.citation - 1].title
+        for part in answer.body
+        if isinstance(part, Listing)
+        for e in part.entries
+    }
     expected = set(titles_of(corpus, "playbook", "implementation")) | set(titles_of(corpus, "case", "implementation"))
     assert listed == expected
     assert listed < set(titles_of(corpus, "playbook")) | set(titles_of(corpus, "case"))
@@ -65,7 +72,12 @@ def test_an_overview_shows_only_what_the_channel_may_see(engine: Engine, corpus:
 
 @pytest.mark.parametrize(
     ("message", "lang", "key"),
-    [("thanks, that was quick!", "en", "welcome"), ("hello there", "en", "greeting"), ("好的收到，谢谢", "zh", "welcome"), ("你好", "zh", "greeting")],
+    [
+        ("thanks, that was quick!", "en", "welcome"),
+        ("hello there", "en", "greeting"),
+        ("好的收到，谢谢", "zh", "welcome"),
+        ("你好", "zh", "greeting"),
+    ],
 )
 def test_small_talk_gets_one_line_in_its_language_with_no_sources_and_no_gap(
     recording_engine: Engine, message: str, lang: str, key: str

@@ -57,8 +57,14 @@ def test_closest_counts_as_not_answered_but_must_quote_the_right_document() -> N
 
 
 def test_small_talk_passes_only_unsourced_and_overview_only_when_it_lists_every_document_of_its_kind() -> None:
-    hello, cited_hello = question("s1", "smalltalk", intent="smalltalk"), question("s2", "smalltalk", intent="smalltalk")
-    cases, everything = question("o1", "overview", intent="overview", kind="case"), question("o2", "overview", intent="overview")
+    hello, cited_hello = (
+        question("s1", "smalltalk", intent="smalltalk"),
+        question("s2", "smalltalk", intent="smalltalk"),
+    )
+    cases, everything = (
+        question("o1", "overview", intent="overview", kind="case"),
+        question("o2", "overview", intent="overview"),
+    )
     report = ModeReport(
         "hybrid",
         [

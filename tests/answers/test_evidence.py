@@ -56,8 +56,13 @@ def test_an_unknown_compound_of_two_question_terms_is_not_counted_again() -> Non
 
 def evidence_for(subject: frozenset[str]):
     doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
-    result = SearchResult("acme waste", "en", "hybrid", [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])],
-                          [["acme"], ["waste"]])
+    result = SearchResult(
+        "acme waste",
+        "en",
+        "hybrid",
+        [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])],
+        [["acme"], ["waste"]],
+    )
     return assess(result, doc_terms, 0.4, [], subject)
 
 
@@ -67,7 +72,6 @@ def test_naming_the_subject_lifts_less_when_the_rest_is_unknown_to_the_corpus() 
         return named.score - replace(named, anchored=0.0).score
 
     assert lift(0.0) > lift(0.4) > lift(0.8) > 0.0
-
 
 
 def test_a_question_naming_the_documents_subject_has_stronger_evidence() -> None:
@@ -86,12 +90,14 @@ def test_words_missing_from_a_small_vocabulary_count_less_as_unknown(filler: int
     counts = {DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4, **{f"w{i}": 1 for i in range(filler)}}}
     doc_terms = DocTerms(counts)
     concepts = [["acme"], ["waste"], ["zeppelin"]]  # "zeppelin": in no document
-    result = SearchResult("acme waste zeppelin", "en", "hybrid", [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])], concepts)
+    result = SearchResult(
+        "acme waste zeppelin", "en", "hybrid", [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])], concepts
+    )
     weights = concept_weights(concepts, doc_terms)
     missing_share = weights[2] / sum(weights)
     scale = min(1.0, len(doc_terms.df) / REFERENCE_VOCABULARY)
     evidence = assess(result, doc_terms, 0.4, [], frozenset())
-    assert 0.0 < missing_share
+    assert missing_share > 0.0
     assert evidence.unknown == pytest.approx(missing_share * scale)
     assert evidence.uncovered == ("zeppelin",)  # what the answer names as missing is not discounted
 
@@ -157,7 +163,12 @@ def evidence(meaning: float, words: float, unstated: bool = False) -> Evidence:
     """Evidence with the given relevance in meaning (sentence + passage similarity) and in words
     (coverage less the unknown share); its score is their sum."""
     return Evidence(
-        coverage=max(words, 0.0), unknown=max(-words, 0.0), semantic=meaning, passage=0.0, uncovered=(), unstated=unstated
+        coverage=max(words, 0.0),
+        unknown=max(-words, 0.0),
+        semantic=meaning,
+        passage=0.0,
+        uncovered=(),
+        unstated=unstated,
     )
 
 

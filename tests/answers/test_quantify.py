@@ -17,7 +17,9 @@ from bot.answers.quantify import MetricChange
         ("", "138", "54"),
     ],
 )
-def test_a_unit_is_spaced_as_its_own_script_is_written_whatever_the_answer_language(unit: str, before: str, after: str) -> None:
+def test_a_unit_is_spaced_as_its_own_script_is_written_whatever_the_answer_language(
+    unit: str, before: str, after: str
+) -> None:
     metric = MetricChange("Average truck turnaround", 138, 54, unit, None)
     assert (metric.format_value(138), metric.format_value(54)) == (before, after)
     for lang in ("zh", "en"):

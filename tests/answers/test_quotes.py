@@ -22,7 +22,14 @@ DOCUMENTS = {
     DOC: IndexedDocument.model_validate(
         {
             "path": "doc-a.md",
-            "meta": {"id": DOC, "title": "Doc A", "kind": "playbook", "lang": "en", "owner": "Owner", "verified": "2026-11-01"},
+            "meta": {
+                "id": DOC,
+                "title": "Doc A",
+                "kind": "playbook",
+                "lang": "en",
+                "owner": "Owner",
+                "verified": "2026-11-01",
+            },
         }
     )
 }
@@ -47,7 +54,9 @@ def quoted(
     def similarity(c: Chunk) -> Sequence[float]:
         return [meaning.get(unit, 0.0) for unit in quotable_units(c.text)]
 
-    groups = quote_groups([(DocHit(DOC, 1.0), chunks)], scorer, Citations(DOCUMENTS, TODAY, None), similarity, max_quotes)
+    groups = quote_groups(
+        [(DocHit(DOC, 1.0), chunks)], scorer, Citations(DOCUMENTS, TODAY, None), similarity, max_quotes
+    )
     return [quote.text for group in groups for quote in group.quotes]
 
 
@@ -122,7 +131,10 @@ def test_an_item_after_a_lead_in_is_never_quoted_without_it() -> None:
     lead = "Go-live is complete for a store when:"
     items = ["sales reconcile within 0.5%;", "no P1 issue is open."]
     risk = "Reconcile stored value before opening."
-    chunks = [chunk("Exit criteria", f"{lead}\n" + "".join(f"- {item}\n" for item in items)), chunk("Risks", f"- {risk}", 1)]
+    chunks = [
+        chunk("Exit criteria", f"{lead}\n" + "".join(f"- {item}\n" for item in items)),
+        chunk("Risks", f"- {risk}", 1),
+    ]
     meaning = {lead: 0.1, items[0]: 0.9, items[1]: 0.1, risk: 0.3}
 
     assert quoted(chunks, [["reconcile"]], meaning, max_quotes=6) == [lead, *items, risk]
@@ -163,7 +175,11 @@ def test_section_heading_counts_for_the_units_under_it() -> None:
     assert picked == [under_risks]
 
 
-RISKS = ["Going live on a Friday hides errors under peak volume.", "Staff keep using the old till.", "Unmapped dishes never reach the kitchen."]
+RISKS = [
+    "Going live on a Friday hides errors under peak volume.",
+    "Staff keep using the old till.",
+    "Unmapped dishes never reach the kitchen.",
+]
 TIP = "Tape a what-to-do card to the cashier desk."
 
 

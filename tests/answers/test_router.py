@@ -44,7 +44,9 @@ def test_each_intent_is_recognised_in_each_language_by_meaning(engine: Engine, i
 
 
 def test_a_request_carries_what_downstream_needs(engine: Engine) -> None:
-    request = engine.router.route("  What do we pitch to a KDS buyer at go-live? Any numbers?  ", modules={"kds", "pos"})
+    request = engine.router.route(
+        "  What do we pitch to a KDS buyer at go-live? Any numbers?  ", modules={"kds", "pos"}
+    )
     assert request.question == "What do we pitch to a KDS buyer at go-live? Any numbers?"
     assert request.lang == "en" and request.stage == "go_live" and request.module == "kds"
     assert request.flags.pitch and request.flags.proof and request.flags.how_much
@@ -69,7 +71,11 @@ def test_the_user_can_choose_the_shape(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["is the pos able to print two receipts per order?", "hardware we must buy from us for the kitchen?", "培训用的测试账号谁来开？"],
+    [
+        "is the pos able to print two receipts per order?",
+        "hardware we must buy from us for the kitchen?",
+        "培训用的测试账号谁来开？",
+    ],
 )
 def test_an_overview_is_only_given_when_the_catalog_itself_is_asked_for(engine: Engine, question: str) -> None:
     request = engine.router.route(question)
@@ -91,7 +97,9 @@ def test_an_overview_names_the_kinds_it_lists(engine: Engine, question: str, kin
     assert request.kinds == kinds
 
 
-@pytest.mark.parametrize(("question", "thanks"), [("thanks, super helpful!", True), ("hi there", False), ("收到，辛苦了", True)])
+@pytest.mark.parametrize(
+    ("question", "thanks"), [("thanks, super helpful!", True), ("hi there", False), ("收到，辛苦了", True)]
+)
 def test_small_talk_tells_thanks_from_a_greeting(engine: Engine, question: str, thanks: bool) -> None:
     request = engine.router.route(question)
     assert request.intent == "smalltalk"
@@ -114,7 +122,12 @@ def test_a_price_asked_for_is_told(question: str, price: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "prep"), [("visiting a gym chain monday, how do I prep?", True), ("下周拜访客户要准备什么", True), ("what do we pitch to gyms?", False)]
+    ("question", "prep"),
+    [
+        ("visiting a gym chain monday, how do I prep?", True),
+        ("下周拜访客户要准备什么", True),
+        ("what do we pitch to gyms?", False),
+    ],
 )
 def test_getting_ready_is_told(question: str, prep: bool) -> None:
     assert read_flags(question).prep is prep
@@ -228,7 +241,6 @@ def test_no_stage_or_several_stages_give_none(question: str) -> None:
 )
 def test_a_stage_named_only_as_a_point_in_time_is_not_the_subject(question: str, stage: str | None) -> None:
     assert detect_stage(question) == stage
-
 
 
 @pytest.mark.parametrize(

@@ -56,9 +56,7 @@ stage: survey
 
 
 @pytest.mark.parametrize("chunk_size", CHUNK_SIZES)
-def test_every_checklist_item_sits_whole_in_exactly_one_chunk(
-    documents: list[SourceDocument], chunk_size: int
-) -> None:
+def test_every_checklist_item_sits_whole_in_exactly_one_chunk(documents: list[SourceDocument], chunk_size: int) -> None:
     chunker = Chunker(chunk_size)
     guides = [d for d in documents if d.checklist]
     assert len(guides) == 4
@@ -207,9 +205,7 @@ def heading_paths(body: str) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("chunk_size", CHUNK_SIZES)
-def test_body_chunk_section_is_the_heading_path_of_its_text(
-    documents: list[SourceDocument], chunk_size: int
-) -> None:
+def test_body_chunk_section_is_the_heading_path_of_its_text(documents: list[SourceDocument], chunk_size: int) -> None:
     chunker = Chunker(chunk_size)
     nested = 0
     for document in documents:
@@ -282,7 +278,11 @@ def test_all_chunks_fit_the_configured_size(documents: list[SourceDocument]) -> 
 def test_checklist_items_with_unusual_spaces_survive_chunking(tmp_path: Path) -> None:
     body = "## 准备\n- [ ] 确认门店\u3000名单\n- [ ] Print\u00a0a receipt\n- [ ] Count\tdrawers\n"
     document = write_doc(tmp_path, "spaces.md", STAGE_FRONT, body)
-    assert [item.text for item in document.checklist] == ["确认门店\u3000名单", "Print\u00a0a receipt", "Count\tdrawers"]
+    assert [item.text for item in document.checklist] == [
+        "确认门店\u3000名单",
+        "Print\u00a0a receipt",
+        "Count\tdrawers",
+    ]
     chunks = body_chunks(Chunker().split(document))
     for item in document.checklist:
         assert sum(item.text in chunk.text for chunk in chunks) == 1, item.text

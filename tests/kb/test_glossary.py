@@ -22,7 +22,11 @@ GOOD = """\
 def test_a_glossary_is_groups_of_terms_in_file_order() -> None:
     glossary = parse_glossary(GOOD.encode())
     assert isinstance(glossary, Glossary)
-    assert glossary.groups == (("加盟商", "franchisee"), ("工时", "labour hour", "man-hour"), ("对账", "reconcile", "reconciliation"))
+    assert glossary.groups == (
+        ("加盟商", "franchisee"),
+        ("工时", "labour hour", "man-hour"),
+        ("对账", "reconcile", "reconciliation"),
+    )
     assert glossary.fingerprint != parse_glossary(GOOD.replace("man-hour", "man hour").encode()).fingerprint  # type: ignore[union-attr]
 
 

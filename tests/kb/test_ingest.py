@@ -108,13 +108,16 @@ BASE_CHUNKS = {"pb-alpha": 3, "case-beta": 4, "sg-gamma": 3}  # overview (+ metr
 TOTAL = sum(BASE_CHUNKS.values())
 
 # A valid playbook body edit: Background reworded, "Value points" dropped, "Objections" added.
-PB_ALPHA_EDITED = PB_ALPHA.split("## Background")[0] + """\
+PB_ALPHA_EDITED = (
+    PB_ALPHA.split("## Background")[0]
+    + """\
 ## Background
 Hotpot chains bleed margin through over-portioned beef and tripe that nobody weighs.
 
 ## Objections
 "We already count stock monthly" - monthly counts cannot say which dish or shift lost the money.
 """
+)
 
 BROKEN = """\
 ---
@@ -312,7 +315,9 @@ def test_editing_one_document_reembeds_only_its_chunks(clone: Base, counter: Cou
     # "Recently changed" moves for the edited document only.
     assert snapshot.changed["pb-alpha"] >= before["pb-alpha"]
     assert snapshot.changed["pb-alpha"] == snapshot.manifest["created"]
-    assert {d: t for d, t in snapshot.changed.items() if d != "pb-alpha"} == {d: t for d, t in before.items() if d != "pb-alpha"}
+    assert {d: t for d, t in snapshot.changed.items() if d != "pb-alpha"} == {
+        d: t for d, t in before.items() if d != "pb-alpha"
+    }
     alpha = [chunk for chunk in snapshot.chunks if chunk.doc_id == "pb-alpha"]
     # Every model embedded the edited document's chunks, and nothing of the other documents
     # (an embedded text is a chunk of pb-alpha, a piece of one, or a word it brought to the vocabulary).
@@ -439,9 +444,8 @@ def test_embedding_failure_midway_leaves_the_old_snapshot_serving(
 def test_concurrent_ingest_is_refused_while_the_lock_is_held(clone: Base, counter: CountingEmbedders) -> None:
     before = current(clone.data)
     (clone.corpus / "pb-alpha.md").write_text(PB_ALPHA_EDITED, encoding="utf-8")
-    with ingest_lock(clone.data):
-        with pytest.raises(IngestError, match="another ingest is running"):
-            ingestor(clone.data, counter).run([clone.corpus])
+    with ingest_lock(clone.data), pytest.raises(IngestError, match="another ingest is running"):
+        ingestor(clone.data, counter).run([clone.corpus])
     assert counter.calls == []
     assert current(clone.data) == before
     assert staging_dirs(clone.data) == []
@@ -585,7 +589,9 @@ def test_killed_ingest_leaves_the_old_snapshot_serving(
     assert result.doc_ids and result.doc_ids[0] == "pb-alpha"
 
     report = make_ingestor(clone.data).run([clone.corpus])
-    new_chunks = sum(len(Chunker().split(d)) for d in load_corpus([clone.corpus]).documents if d.id.startswith("pb-generated-"))
+    new_chunks = sum(
+        len(Chunker().split(d)) for d in load_corpus([clone.corpus]).documents if d.id.startswith("pb-generated-")
+    )
     assert new_chunks == 80
     assert (report.added, report.skipped) == (new_chunks, TOTAL)
     assert report.changed is True
@@ -714,7 +720,9 @@ def test_a_glossary_alone_republishes_without_embedding_and_bridges_its_terms(
     assert (report.added, report.updated, report.skipped) == (0, 0, TOTAL)
     snapshot = open_snapshot(clone.data)
     assert snapshot.name != clone.report.snapshot
-    assert not set(counter.all_texts()) & {chunk.embed_text for chunk in snapshot.chunks}  # only new words, for the bridge
+    assert not set(counter.all_texts()) & {
+        chunk.embed_text for chunk in snapshot.chunks
+    }  # only new words, for the bridge
     # An English word no dictionary knows reaches the Chinese case through the owners' group.
     forms = {concept[0]: concept for concept in snapshot.bridge.concepts("skewer-gram drift")}
     assert "串品克重" in forms["skewer-gram"]

@@ -10,11 +10,11 @@ import pytest
 
 from bot.kb.bridge import MAX_RELATED, related_terms
 from bot.kb.embeddings import Embedder
-from bot.kb.lexical import is_han, tokenize
 from bot.kb.filters import Filters
+from bot.kb.lexical import is_han, tokenize
 from bot.kb.search import OTHER_VALUE_SHARE, Searcher, detect_lang, product_pattern
-from bot.settings import PROJECT_ROOT
 from bot.kb.store import CHROMA_DIR, Snapshot, chroma_client, collection_name, open_snapshot
+from bot.settings import PROJECT_ROOT
 
 BROAD = "food cost waste kitchen staff training 成本 培训 上线"
 
@@ -65,7 +65,9 @@ def test_english_question_finds_the_english_fine_dining_playbook(searcher: Searc
         ("bakery waste daily clearance", "pb-bakery-waste-daily-clear"),
     ],
 )
-def test_english_query_finds_a_chinese_document(searcher: Searcher, snapshot: Snapshot, query: str, doc_id: str) -> None:
+def test_english_query_finds_a_chinese_document(
+    searcher: Searcher, snapshot: Snapshot, query: str, doc_id: str
+) -> None:
     result = searcher.search(query)
     assert result.query_lang == "en"
     assert meta(snapshot, doc_id)["lang"] == "zh"
@@ -79,7 +81,9 @@ def test_english_query_finds_a_chinese_document(searcher: Searcher, snapshot: Sn
         ("披萨 外卖 配送时间", "case-slice-republic-pizza"),
     ],
 )
-def test_chinese_query_finds_an_english_document(searcher: Searcher, snapshot: Snapshot, query: str, doc_id: str) -> None:
+def test_chinese_query_finds_an_english_document(
+    searcher: Searcher, snapshot: Snapshot, query: str, doc_id: str
+) -> None:
     result = searcher.search(query)
     assert result.query_lang == "zh"
     assert meta(snapshot, doc_id)["lang"] == "en"
@@ -168,9 +172,13 @@ def test_dense_voices_are_used_in_hybrid_mode(searcher: Searcher, embedders: dic
 def test_document_similarity_compares_what_documents_say(snapshot: Snapshot) -> None:
     hotpot, hotpot_case, fine_dining_case = "pb-hotpot-food-cost", "case-shuyu-hotpot", "case-alder-vine-fine-dining"
     assert snapshot.document_similarity(hotpot, hotpot) == pytest.approx(1.0, abs=1e-5)
-    assert snapshot.document_similarity(hotpot, hotpot_case) == pytest.approx(snapshot.document_similarity(hotpot_case, hotpot))
+    assert snapshot.document_similarity(hotpot, hotpot_case) == pytest.approx(
+        snapshot.document_similarity(hotpot_case, hotpot)
+    )
     # The playbook on hotpot food cost reads like the hotpot case, not like the fine-dining one.
-    assert snapshot.document_similarity(hotpot, hotpot_case) > snapshot.document_similarity(hotpot, fine_dining_case) + 0.1
+    assert (
+        snapshot.document_similarity(hotpot, hotpot_case) > snapshot.document_similarity(hotpot, fine_dining_case) + 0.1
+    )
 
 
 def test_bridge_translates_between_the_corpus_languages(snapshot: Snapshot) -> None:
@@ -204,9 +212,7 @@ def test_related_terms_carry_lexical_search_across_languages(snapshot: Snapshot,
     # A Chinese word no dictionary translates: lexical search reaches English documents
     # only through its related terms, and only those that hold one of them.
     doc_terms = snapshot.lexical.doc_terms
-    word, near = next(
-        (w, n) for w, n in sorted(snapshot.bridge.related.items()) if is_han(w) and w in tokenize(w)
-    )
+    word, near = next((w, n) for w, n in sorted(snapshot.bridge.related.items()) if is_han(w) and w in tokenize(w))
     result = searcher.search(word, mode="lexical")
     english = [doc.doc_id for doc in result.docs if snapshot.documents[doc.doc_id].meta.lang == "en"]
     assert english, (word, near)

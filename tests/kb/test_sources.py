@@ -190,7 +190,11 @@ def test_audience_value_not_allowed(src: Path) -> None:
 
 
 def test_case_metric_before_must_be_numeric(src: Path) -> None:
-    front = [*CASE, "metrics:", '  - {name: Food cost ratio, before: "38%", after: 34.2, unit: "%"}']  # metrics: line 12
+    front = [
+        *CASE,
+        "metrics:",
+        '  - {name: Food cost ratio, before: "38%", after: 34.2, unit: "%"}',
+    ]  # metrics: line 12
     rejection = only_rejection(src, "metric.md", markdown(front))
     assert rejection.path == Path("src/metric.md")
     assert rejection.field == "metrics.0"
@@ -228,7 +232,7 @@ def test_duplicate_id_keeps_the_first_file_and_names_both(src: Path) -> None:
 
 def test_non_utf8_bytes_report_the_line_of_the_bad_byte(src: Path) -> None:
     content = markdown(PLAYBOOK, "## Background\nline ten\nline eleven \xff here\n").encode("utf-8")
-    content = content.replace("\xff".encode("utf-8"), b"\xff")  # a lone 0xFF byte on line 11
+    content = content.replace("\xff".encode(), b"\xff")  # a lone 0xFF byte on line 11
     rejection = only_rejection(src, "latin1.md", content)
     assert rejection.path == Path("src/latin1.md")
     assert rejection.line == 11

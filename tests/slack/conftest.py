@@ -19,7 +19,6 @@ from bot.slack.app import build_app, http_server
 from bot.slack.relay import Relay
 
 
-
 @pytest.fixture(scope="session")
 def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()

@@ -97,7 +97,9 @@ class FakeSlack:
             return self._queued[method].pop(0)
         ok: dict[str, Any] = {"ok": True}
         if method == "auth.test":
-            return Canned(200, {**ok, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "team_id": TEAM_ID, "user": "valuerelay"})
+            return Canned(
+                200, {**ok, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "team_id": TEAM_ID, "user": "valuerelay"}
+            )
         if method == "chat.postMessage":
             return Canned(200, {**ok, "channel": params.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"})
         if method == "chat.postEphemeral":

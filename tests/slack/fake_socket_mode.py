@@ -58,9 +58,7 @@ class FakeSocketMode:
         request = b""
         while b"\r\n\r\n" not in request:
             request += conn.recv(4096)
-        headers = dict(
-            line.split(": ", 1) for line in request.decode("latin-1").split("\r\n")[1:] if ": " in line
-        )
+        headers = dict(line.split(": ", 1) for line in request.decode("latin-1").split("\r\n")[1:] if ": " in line)
         accept = base64.b64encode(hashlib.sha1((headers["Sec-WebSocket-Key"] + WEBSOCKET_GUID).encode()).digest())
         conn.sendall(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

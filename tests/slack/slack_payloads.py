@@ -62,7 +62,15 @@ def mention_event(text: str, channel: str, ts: str, thread_ts: str | None = None
 
 
 def message_event(text: str, channel: str, ts: str, channel_type: str = "channel", **extra: Any) -> dict[str, Any]:
-    return {"type": "message", "user": USER, "text": text, "ts": ts, "channel": channel, "channel_type": channel_type, **extra}
+    return {
+        "type": "message",
+        "user": USER,
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "channel_type": channel_type,
+        **extra,
+    }
 
 
 def command_body(text: str, channel: str, response_url: str, channel_name: str = "general") -> str:
@@ -81,7 +89,9 @@ def command_body(text: str, channel: str, response_url: str, channel_name: str =
     )
 
 
-def vote_body(action_id: str, answer_id: str, channel: str, message_ts: str, response_url: str, thread_ts: str | None = None) -> str:
+def vote_body(
+    action_id: str, answer_id: str, channel: str, message_ts: str, response_url: str, thread_ts: str | None = None
+) -> str:
     payload = {
         "type": "block_actions",
         "user": {"id": USER},
@@ -97,7 +107,9 @@ def vote_body(action_id: str, answer_id: str, channel: str, message_ts: str, res
     return urlencode({"payload": json.dumps(payload)})
 
 
-def signed_headers(body: str, content_type: str, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    body: str, content_type: str, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     stamp = str(timestamp if timestamp is not None else int(time.time()))
     return {
         "Content-Type": content_type,
@@ -121,7 +133,6 @@ def dispatch(app: App, body: str, content_type: str) -> Any:
     """Through app.dispatch, signed like a real request."""
     headers = signed_headers(body, content_type)
     return app.dispatch(BoltRequest(body=body, headers={k.lower(): v for k, v in headers.items()}))
-
 
 
 def blocks_text(blocks: list[dict[str, Any]]) -> str:

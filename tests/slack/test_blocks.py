@@ -25,7 +25,9 @@ def section_texts(messages: list[blocks.Message]) -> list[str]:
 
 
 def citation(number: int, stale: bool = False, url: str | None = None) -> Citation:
-    return Citation(number, "doc-1", "Go-live guide", "Cut-over", "stage_guide", "Ana (Delivery)", "2026-01-01", stale, url)
+    return Citation(
+        number, "doc-1", "Go-live guide", "Cut-over", "stage_guide", "Ana (Delivery)", "2026-01-01", stale, url
+    )
 
 
 def test_split_long_keeps_every_character_and_respects_the_limit() -> None:
@@ -44,7 +46,9 @@ def test_pack_joins_lines_without_losing_or_reordering_them() -> None:
 
 
 def test_a_huge_checklist_is_split_over_messages_and_sections_and_nothing_is_cut() -> None:
-    items = tuple(f"Check register {i:04d} prints the closing report & the Z-total <before> handover" for i in range(1500))
+    items = tuple(
+        f"Check register {i:04d} prints the closing report & the Z-total <before> handover" for i in range(1500)
+    )
     answer = Answer(
         question="go-live checklist",
         intent="checklist",
@@ -82,7 +86,10 @@ def test_answer_blocks_quote_cite_and_flag_stale_sources() -> None:
         lang="en",
         status="answered",
         confidence=0.8,
-        body=[Heading("From 1 source(s):"), QuoteGroup("Cut-over", (Quote("Freeze menu changes 48 h before <go-live>.", 1),))],
+        body=[
+            Heading("From 1 source(s):"),
+            QuoteGroup("Cut-over", (Quote("Freeze menu changes 48 h before <go-live>.", 1),)),
+        ],
         citations=[citation(1, stale=True, url="https://kb.example.com/knowledge/stages/go-live.md")],
         notes=["⚠ Go-live guide is past its review date"],
     )
@@ -109,7 +116,9 @@ def test_case_card_metrics_table_lines_up_chinese_and_english() -> None:
         quote="以前月底才知道亏在哪。",
         citation=1,
     )
-    answer = Answer("q", "case", "zh", "answered", 1.0, body=[Heading("客户案例（1 个）："), card], citations=[citation(1)])
+    answer = Answer(
+        "q", "case", "zh", "answered", 1.0, body=[Heading("客户案例（1 个）："), card], citations=[citation(1)]
+    )
     [message] = answer_messages(answer, answer_id=7)
     tables = [t for t in section_texts([message]) if t.startswith("```")]
     assert len(tables) == 1
@@ -131,12 +140,19 @@ def test_blocks_follow_the_parts_in_their_order() -> None:
     pitch = QuoteGroup("Value points", (Quote("Food cost usually falls 2-3 points.", 1),))
     proof = [Heading("Customer proof (1 case(s)):"), card_for("Shuyu Hotpot", 2)]
     value = Answer(
-        "q", "value", "en", "answered", 1.0, body=[Heading("What to pitch:"), pitch, *proof],
+        "q",
+        "value",
+        "en",
+        "answered",
+        1.0,
+        body=[Heading("What to pitch:"), pitch, *proof],
         citations=[citation(1), citation(2)],
     )
     texts = section_texts(answer_messages(value, answer_id=None))
-    order = [next(i for i, t in enumerate(texts) if needle in t) for needle in
-             ("What to pitch:", "Food cost usually falls", "Customer proof (1 case(s)):", "Shuyu Hotpot")]
+    order = [
+        next(i for i, t in enumerate(texts) if needle in t)
+        for needle in ("What to pitch:", "Food cost usually falls", "Customer proof (1 case(s)):", "Shuyu Hotpot")
+    ]
     assert order == sorted(order) and len(set(order)) == len(order)
 
     case = replace(value, intent="case", body=[*proof, pitch])

@@ -68,12 +68,19 @@ def test_follow_up_in_an_answered_thread_uses_the_thread_as_context(inline_app: 
 
 
 def test_messages_in_threads_the_bot_never_answered_are_left_alone(inline_app: App, slack: FakeSlack) -> None:
-    send(inline_app, message_event("what about the go-live checklist?", OPEN_CHANNEL, "1712000000.000400", thread_ts="1712000000.000300"))
+    send(
+        inline_app,
+        message_event(
+            "what about the go-live checklist?", OPEN_CHANNEL, "1712000000.000400", thread_ts="1712000000.000300"
+        ),
+    )
     send(inline_app, message_event("a plain channel message", OPEN_CHANNEL, "1712000000.000500"))
     assert posted(slack, OPEN_CHANNEL) == []
 
 
-def test_follow_up_mode_mention_answers_only_mentions(slack_settings: Settings, engine: Engine, records: Records, slack: FakeSlack) -> None:
+def test_follow_up_mode_mention_answers_only_mentions(
+    slack_settings: Settings, engine: Engine, records: Records, slack: FakeSlack
+) -> None:
     settings = slack_settings.model_copy(update={"slack_follow_up": "mention"})
     app = build_app(settings, Relay(settings, engine, records), listener_executor=InlineExecutor())
     root = "1712000000.000600"
@@ -85,12 +92,17 @@ def test_follow_up_mode_mention_answers_only_mentions(slack_settings: Settings, 
 
 
 def test_edits_joins_and_the_bots_own_posts_are_not_questions(inline_app: App, slack: FakeSlack) -> None:
-    send(inline_app, message_event("edited", "DDIRECT002", "1712000000.000900", channel_type="im", subtype="message_changed"))
+    send(
+        inline_app,
+        message_event("edited", "DDIRECT002", "1712000000.000900", channel_type="im", subtype="message_changed"),
+    )
     send(inline_app, message_event("joined", OPEN_CHANNEL, "1712000000.001000", subtype="channel_join"))
     send(inline_app, mention_event("quoting myself", OPEN_CHANNEL, "1712000000.001100") | {"user": BOT_USER_ID})
     send(inline_app, message_event("ping", "DDIRECT002", "1712000000.001110", channel_type="im", user=BOT_USER_ID))
     other_bot = {"bot_id": "BOTHER0001", "subtype": "bot_message"}
-    send(inline_app, message_event("Deploy finished", "DDIRECT002", "1712000000.001120", channel_type="im", **other_bot))
+    send(
+        inline_app, message_event("Deploy finished", "DDIRECT002", "1712000000.001120", channel_type="im", **other_bot)
+    )
     assert slack.received("chat.postMessage") == []
 
 
@@ -122,7 +134,10 @@ def test_a_channel_scope_hides_documents_its_audience_may_not_see(
 
 def test_a_channel_scope_limits_the_kinds(inline_app: App, engine: Engine, records: Records) -> None:
     send(inline_app, mention_event("Give me the go-live checklist", SALES_CHANNEL, "1712000000.001350"))
-    send(inline_app, mention_event("What do we pitch to hotpot chains about food cost?", SALES_CHANNEL, "1712000000.001360"))
+    send(
+        inline_app,
+        mention_event("What do we pitch to hotpot chains about food cost?", SALES_CHANNEL, "1712000000.001360"),
+    )
     checklist_sources, pitch_sources = cited_docs(records)
     assert pitch_sources
     kinds = {engine.index.documents[doc_id].meta.kind for doc_id in checklist_sources + pitch_sources}
@@ -132,7 +147,10 @@ def test_a_channel_scope_limits_the_kinds(inline_app: App, engine: Engine, recor
 def test_a_scope_keyed_by_channel_name_limits_the_kinds(
     inline_app: App, slack: FakeSlack, engine: Engine, records: Records
 ) -> None:
-    send(inline_app, mention_event("What do we pitch to hotpot chains about food cost?", DELIVERY_CHANNEL, "1712000000.001400"))
+    send(
+        inline_app,
+        mention_event("What do we pitch to hotpot chains about food cost?", DELIVERY_CHANNEL, "1712000000.001400"),
+    )
     [sources] = cited_docs(records)
     assert sources and {engine.index.documents[d].meta.kind for d in sources} == {"stage_guide"}
     [info] = slack.received("conversations.info")

@@ -41,7 +41,9 @@ def answer_id_of(blocks: list[dict]) -> str:
     return actions["elements"][0]["value"]
 
 
-def test_mention_is_answered_in_its_thread_with_numbered_sources(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
+def test_mention_is_answered_in_its_thread_with_numbered_sources(
+    endpoint: str, slack: FakeSlack, engine: Engine
+) -> None:
     status, _ = post(endpoint, event_body(mention_event(PITCH, OPEN_CHANNEL, "1711000000.000100"), "EvMention1"), JSON)
     assert status == 200
     [call] = slack.wait_for("chat.postMessage", where=in_channel(OPEN_CHANNEL))
@@ -119,12 +121,7 @@ def test_relay_checklist_renders_the_whole_checklist_verbatim(endpoint: str, sla
     assert status == 200 and "Looking that up" in ack
     sent = responses(slack)
     assert all(p["response_type"] == "ephemeral" for p in sent)
-    shown = [
-        line[2:]
-        for p in sent
-        for line in blocks_text(p["blocks"]).split("\n")
-        if line.startswith("☐ ")
-    ]
+    shown = [line[2:] for p in sent for line in blocks_text(p["blocks"]).split("\n") if line.startswith("☐ ")]
     expected = engine.checklist("go_live").items
     assert len(expected) >= 10
     assert shown == [escape(item["text"]) for item in expected]
@@ -132,7 +129,11 @@ def test_relay_checklist_renders_the_whole_checklist_verbatim(endpoint: str, sla
 
 def test_relay_checklist_narrowed_to_a_module(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
     full = engine.checklist("go_live").items
-    module = next(m for m in ("pos", "food_cost", "supply_chain", "membership") if 0 < len(engine.checklist("go_live", m).items) < len(full))
+    module = next(
+        m
+        for m in ("pos", "food_cost", "supply_chain", "membership")
+        if 0 < len(engine.checklist("go_live", m).items) < len(full)
+    )
     post(endpoint, command_body(f"checklist go_live {module}", OPEN_CHANNEL, slack.response_url("clm")), FORM)
     [call] = slack.wait_for("response_url")
     shown = [line[2:] for line in blocks_text(call.params["blocks"]).split("\n") if line.startswith("☐ ")]
@@ -154,7 +155,9 @@ def test_relay_case_renders_cards_with_a_metrics_table(endpoint: str, slack: Fak
     assert expected.cards
     card = expected.cards[0]
     assert escape(card.customer) in text
-    table = next(b["text"]["text"] for b in call.params["blocks"] if b.get("text", {}).get("text", "").startswith("```"))
+    table = next(
+        b["text"]["text"] for b in call.params["blocks"] if b.get("text", {}).get("text", "").startswith("```")
+    )
     for metric in card.metrics:
         assert metric.name in table
         assert metric.format_value(metric.before) in table
@@ -180,7 +183,9 @@ def test_feedback_button_stores_the_vote_and_tells_only_the_voter(
     post(endpoint, event_body(mention_event(PITCH, OPEN_CHANNEL, "1711000000.000600"), "EvVote1"), JSON)
     [answer] = slack.wait_for("chat.postMessage", where=in_channel(OPEN_CHANNEL))
     answer_id = answer_id_of(as_blocks(answer.params))
-    body = vote_body("vote_outdated", answer_id, OPEN_CHANNEL, "1700000000.000900", slack.response_url("v"), "1711000000.000600")
+    body = vote_body(
+        "vote_outdated", answer_id, OPEN_CHANNEL, "1700000000.000900", slack.response_url("v"), "1711000000.000600"
+    )
     assert post(endpoint, body, FORM)[0] == 200
     [ack] = slack.wait_for("chat.postEphemeral")
     assert ack.params["user"] == USER and ack.params["channel"] == OPEN_CHANNEL
@@ -194,7 +199,13 @@ def test_feedback_button_stores_the_vote_and_tells_only_the_voter(
 
 
 def test_app_home_shows_onboarding_paths_from_the_corpus(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
-    event = {"type": "app_home_opened", "user": USER, "channel": "DHOME00001", "tab": "home", "event_ts": "1711000000.0007"}
+    event = {
+        "type": "app_home_opened",
+        "user": USER,
+        "channel": "DHOME00001",
+        "tab": "home",
+        "event_ts": "1711000000.0007",
+    }
     assert post(endpoint, event_body(event, "EvHome1"), JSON)[0] == 200
     [call] = slack.wait_for("views.publish")
     assert call.params["user_id"] == USER

@@ -53,7 +53,9 @@ def test_run_without_slack_credentials_says_so_and_opens_the_chat(tmp_path: Path
     assert "Traceback" not in result.stderr
 
 
-def test_http_mode_without_a_signing_secret_is_a_one_line_error(tmp_path: Path, index_dir: Path, slack: FakeSlack) -> None:
+def test_http_mode_without_a_signing_secret_is_a_one_line_error(
+    tmp_path: Path, index_dir: Path, slack: FakeSlack
+) -> None:
     env = bot_env(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_API_URL=slack.api_url)
     result = run_bot(tmp_path, env, "serve", "--http", "--data-dir", str(index_dir))
     assert result.returncode == 2
@@ -65,7 +67,8 @@ def test_run_with_an_app_token_in_dotenv_uses_socket_mode(tmp_path: Path, index_
     slack.queue("apps.connections.open", 200, {"ok": False, "error": "invalid_auth"})
     # Credentials from a .env file in the working directory, as `make run` reads them.
     (tmp_path / ".env").write_text(
-        f"SLACK_BOT_TOKEN=xoxb-test-token\nSLACK_APP_TOKEN=xapp-1-test\nSLACK_API_URL={slack.api_url}\n", encoding="utf-8"
+        f"SLACK_BOT_TOKEN=xoxb-test-token\nSLACK_APP_TOKEN=xapp-1-test\nSLACK_API_URL={slack.api_url}\n",
+        encoding="utf-8",
     )
     result = run_bot(tmp_path, bot_env(), "run", "--data-dir", str(index_dir))
     [opened] = slack.received("apps.connections.open")
@@ -86,7 +89,11 @@ def http_bot(tmp_path: Path, index_dir: Path, slack: FakeSlack) -> Iterator[str]
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--data-dir", str(index_dir)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and process.poll() is None:
@@ -108,7 +115,10 @@ def test_run_with_a_token_and_signing_secret_serves_http(http_bot: str, slack: F
     status, text = post(http_bot, json.dumps({"type": "url_verification", "challenge": "c-789", "token": "t"}), JSON)
     assert status == 200 and "c-789" in text
     question = "Give me the acceptance checklist"
-    assert post(http_bot, event_body(mention_event(question, OPEN_CHANNEL, "1713000000.000100"), "EvServe1"), JSON)[0] == 200
+    assert (
+        post(http_bot, event_body(mention_event(question, OPEN_CHANNEL, "1713000000.000100"), "EvServe1"), JSON)[0]
+        == 200
+    )
     [answer] = slack.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == OPEN_CHANNEL, timeout=120)
     assert answer.params["thread_ts"] == "1713000000.000100"
     assert "☐ " in blocks_text(as_blocks(answer.params))

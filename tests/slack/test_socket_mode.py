@@ -36,15 +36,21 @@ def test_mention_and_command_over_socket_mode(
         [opened] = slack.received("apps.connections.open")
         assert opened.headers.get("Authorization") == "Bearer xapp-1-socket-test"
 
-        event = json.loads(event_body(mention_event("Give me the survey checklist", OPEN_CHANNEL, "1714000000.000100"), "EvSock1"))
-        socket_server.push({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False, "payload": event})
+        event = json.loads(
+            event_body(mention_event("Give me the survey checklist", OPEN_CHANNEL, "1714000000.000100"), "EvSock1")
+        )
+        socket_server.push(
+            {"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False, "payload": event}
+        )
         assert socket_server.wait_for_reply("env-1") == {"envelope_id": "env-1"}
         [answer] = slack.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == OPEN_CHANNEL)
         assert answer.params["thread_ts"] == "1714000000.000100"
         assert "☐ " in blocks_text(as_blocks(answer.params))
 
         command = dict(parse_qsl(command_body("help", OPEN_CHANNEL, slack.response_url("sock"))))
-        socket_server.push({"envelope_id": "env-2", "type": "slash_commands", "accepts_response_payload": True, "payload": command})
+        socket_server.push(
+            {"envelope_id": "env-2", "type": "slash_commands", "accepts_response_payload": True, "payload": command}
+        )
         reply = socket_server.wait_for_reply("env-2")
         assert "/relay checklist" in json.dumps(reply["payload"])
     finally:

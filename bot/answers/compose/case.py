@@ -62,4 +62,3 @@ def compose(ctx: Context) -> Answer:
     passages = ctx.index.passages(ctx.docs[:1])
     groups = quote_groups(passages, ctx.scorer(), ctx.citations, similarity, max_quotes=CASE_QUOTES)
     return ctx.answer("answered", [Heading(label(ctx.request.lang, "cases", n=len(found))), *found, *groups])
-

@@ -94,7 +94,9 @@ class Context:
         refs = []
         for doc in ordered[:MAX_SOURCES]:
             meta = self.index.documents[doc.doc_id].meta
-            refs.append(SourceRef(doc.doc_id, meta.title, lead_section(doc), meta.kind, doc.score, meta.is_stale(self.today)))
+            refs.append(
+                SourceRef(doc.doc_id, meta.title, lead_section(doc), meta.kind, doc.score, meta.is_stale(self.today))
+            )
         return refs
 
 

@@ -37,9 +37,7 @@ def on_vote(
     # Only the voter sees the acknowledgement.
     if channel and not container.get("is_ephemeral"):
         try:
-            client.chat_postEphemeral(
-                channel=channel, user=user, text=reply, thread_ts=message.get("thread_ts")
-            )
+            client.chat_postEphemeral(channel=channel, user=user, text=reply, thread_ts=message.get("thread_ts"))
             return
         except SlackApiError:
             log.warning("chat.postEphemeral failed in %s; answering through response_url", channel, exc_info=True)

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from bot.slack.blocks import Message
 from bot.slack.listeners.replies import (
     answer_safely,
     channel_name,
@@ -17,7 +18,6 @@ from bot.slack.listeners.replies import (
     relay_of,
     thread_history,
 )
-from bot.slack.blocks import Message
 from bot.slack.relay import Where
 
 # Message subtypes that are people writing; edits, joins, bot posts and the like are not questions.
@@ -30,10 +30,14 @@ def register(app: App) -> None:
 
 
 def is_from_bot(event: dict[str, Any], context: BoltContext) -> bool:
-    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message" or event.get("user") == context.bot_user_id
+    return (
+        bool(event.get("bot_id")) or event.get("subtype") == "bot_message" or event.get("user") == context.bot_user_id
+    )
 
 
-def answer_event(event: dict[str, Any], client: WebClient, context: BoltContext, surface: str, thread_ts: str | None) -> None:
+def answer_event(
+    event: dict[str, Any], client: WebClient, context: BoltContext, surface: str, thread_ts: str | None
+) -> None:
     relay = relay_of(context)
     channel = event["channel"]
     question = question_text(event.get("text", ""))

@@ -34,7 +34,9 @@ def mentions(raw: str, user_id: str | None) -> bool:
     return bool(user_id) and f"<@{user_id}" in (raw or "")
 
 
-def thread_history(client: WebClient, channel: str, thread_ts: str, before_ts: str, bot_user_id: str | None) -> tuple[str, ...]:
+def thread_history(
+    client: WebClient, channel: str, thread_ts: str, before_ts: str, bot_user_id: str | None
+) -> tuple[str, ...]:
     """The people's earlier messages in a thread, oldest first: what a follow-up refers to."""
     response = client.conversations_replies(channel=channel, ts=thread_ts, limit=THREAD_HISTORY + 1)
     texts = []
