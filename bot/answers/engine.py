@@ -137,16 +137,20 @@ class Engine:
         request = ctx.request
         if request.intent in UNSEARCHED:
             return UNSEARCHED[request.intent](ctx)
-        ctx.result = self.index.search(
-            request.query, ctx.filters, mode=ctx.mode, kind=request.kind, stage=request.stage
+        # A checklist comes from the stage guides alone: every guide is lifted alike, so none is.
+        filters, kind = (
+            (replace(ctx.filters, kind="stage_guide"), None)
+            if request.intent == "checklist"
+            else (ctx.filters, request.kind)
         )
+        ctx.result = self.index.search(request.query, filters, mode=ctx.mode, kind=kind, stage=request.stage)
         required = PRICE_TERMS if request.flags.price else frozenset()
         evidence = self._evidence(ctx.result, request.framing, required)
         ctx.confidence, ctx.uncovered = self.policy.confidence(evidence), evidence.uncovered
         baseline = self.baseline(ctx.mode, request.lang)
         status = (
             self.policy.checklist_status(evidence, baseline, named=request.stage is not None)
-            if checklists.asked(ctx)
+            if request.intent == "checklist"
             else self.policy.status(evidence, baseline)
         )
         if status != "answered":

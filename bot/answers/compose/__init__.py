@@ -20,7 +20,7 @@ def composer_for(ctx: Context) -> Composer:
     request = ctx.request
     if request.intent in UNSEARCHED:
         return UNSEARCHED[request.intent]
-    if checklist.asked(ctx):
+    if request.intent == "checklist":
         return checklist.compose
     top = ctx.kind_of(ctx.docs[0]) if ctx.docs else None
     if top == "case" and (request.intent == "case" or request.flags.wants_numbers):

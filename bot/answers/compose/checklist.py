@@ -13,21 +13,14 @@ from bot.kb.chunking import SECTION_SEPARATOR
 from bot.kb.schema import IndexedDocument, StageGuideMeta
 
 
-def stage_asked(ctx: Context) -> str | None:
-    """The stage the question names, or else the stage of the best document when it is a stage guide."""
-    top = ctx.index.documents[ctx.docs[0].doc_id].meta if ctx.docs else None
-    return ctx.request.stage or (top.stage if isinstance(top, StageGuideMeta) else None)
-
-
-def asked(ctx: Context) -> bool:
-    """Whether the question asks for a stage's checklist: routed so, and a stage to list. A question
-    routed so whose best document is no stage guide asks something else, in a checklist's words."""
-    return ctx.request.intent == "checklist" and stage_asked(ctx) is not None
-
-
 def compose(ctx: Context) -> Answer:
-    stage = stage_asked(ctx)
-    return checklist(ctx, stage, ctx.request.module) if stage else general.compose(ctx)
+    """The stage the question names, or else the stage of the guide that best matches it."""
+    stage = ctx.request.stage
+    if stage is None and ctx.docs:
+        stage = getattr(ctx.index.documents[ctx.docs[0].doc_id].meta, "stage", None)
+    if stage is None:
+        return general.declined(ctx)
+    return checklist(ctx, stage, ctx.request.module)
 
 
 def checklist(ctx: Context, stage: str, module: str | None) -> Answer:
