@@ -104,13 +104,15 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_engine(settings: Settings) -> Engine:
+    from bot.answers.baseline import BaselineError
     from bot.answers.engine import Engine
+    from bot.answers.intent_bank import BankError
     from bot.kb.store import IndexMissing
     from bot.records import Records
 
     try:
         return Engine(settings, records=Records(settings.data_dir))
-    except IndexMissing as error:
+    except (IndexMissing, BankError, BaselineError) as error:
         raise CliError(str(error)) from error
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from bot.answers.request import INTENTS
 from bot.kb.models import model_info
+from bot.kb.yamlfile import yaml_problem
 
 log = logging.getLogger(__name__)
 NEIGHBOURS = 5  # an intent's score is the mean similarity of its closest examples
@@ -60,8 +61,11 @@ def read_examples(path: Path) -> list[tuple[str, str]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         bank = _Bank.model_validate(data).root
-    except (OSError, yaml.YAMLError) as error:
-        raise BankError(f"{path}: cannot read the intent examples: {error}") from error
+    except OSError as error:
+        raise BankError(f"{path}: cannot read the intent examples: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        line, problem = yaml_problem(error)
+        raise BankError(f"{path}:{line or 1}: malformed YAML: {problem}") from error
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(p) for p in problem["loc"])

@@ -34,6 +34,7 @@ from pydantic.types import conlist
 from wordfreq import zipf_frequency
 
 from bot.kb.lexical import add_terms, is_han, lemma_candidates, tokenize, word_parts
+from bot.kb.yamlfile import yaml_problem
 
 GLOSSARY_FILE = "glossary.yaml"
 GROUP_MARK = "≡"  # no tokenizer emits it: a group's token never collides with a word
@@ -73,10 +74,8 @@ def parse_glossary(raw: bytes) -> Glossary | list[GlossaryProblem]:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        return [
-            GlossaryProblem(mark.line + 1 if mark else 1, f"malformed YAML: {getattr(error, 'problem', None) or error}")
-        ]
+        line, problem = yaml_problem(error)
+        return [GlossaryProblem(line or 1, f"malformed YAML: {problem}")]
     finally:
         loader.dispose()
     if data is None:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from bot.kb.glossary import GLOSSARY_FILE, Glossary, read_glossary
 from bot.kb.schema import KINDS, META_BY_KIND, AnyMeta, ChecklistItem, StageGuideMeta
+from bot.kb.yamlfile import yaml_problem
 
 FRONT_MATTER_FENCE = "---"
 IGNORED_NAMES = {"readme.md"}
@@ -188,10 +189,9 @@ def parse_file(path: Path, display: str) -> SourceDocument | list[Rejection]:
     try:
         data = yaml.load(front_matter, Loader=_DatesAsText)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(error, "problem", None) or str(error)
-        return [Rejection(shown, f"malformed YAML front matter: {problem}", line=line)]
+        line, problem = yaml_problem(error)
+        # The front matter starts on the file's second line, after the opening fence.
+        return [Rejection(shown, f"malformed YAML front matter: {problem}", line=line + 1 if line else 1)]
     if not isinstance(data, dict):
         return [Rejection(shown, "front matter must be a mapping of key: value", line=2)]
     key_lines = _key_lines(front_matter)

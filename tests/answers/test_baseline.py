@@ -27,7 +27,7 @@ def write(tmp_path: Path, data: object) -> Path:
     [
         ({"en": ["a?", "b?"], "zh": ["甲？"]}, "zh: at least two unrelated questions"),
         ({"en": ["a?", "b?"]}, "zh: at least two unrelated questions"),
-        ({"en": "a single string"}, "cannot read the unrelated questions"),
+        ({"en": "a single string"}, "en: Input should be a valid list"),
     ],
 )
 def test_a_file_that_cannot_measure_a_spread_is_refused(tmp_path: Path, data: object, message: str) -> None:

@@ -23,9 +23,12 @@ CONTRACT_KEYS = {"intent", "status", "answer", "abstained", "confidence", "sourc
 SOURCE_KEYS = {"doc_id", "title", "section", "kind", "score", "stale"}
 
 
-def run_bot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_bot(*args: str, stdin: str | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    # Settings come from the arguments alone; the shared cache of computed vectors stays.
     env = {key: value for key, value in os.environ.items() if not key.startswith("VALUERELAY_")}
-    env.update(HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    env.update(HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False", **extra_env)
+    if "VALUERELAY_CACHE_DIR" in os.environ:
+        env["VALUERELAY_CACHE_DIR"] = os.environ["VALUERELAY_CACHE_DIR"]
     result = subprocess.run(
         [sys.executable, "-m", "bot", *args],
         check=False,
@@ -242,3 +245,24 @@ def test_eval_rejects_duplicate_question_ids_in_one_line(data_dir: Path, tmp_pat
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "duplicate" in lines[0] and "q-1" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("setting", "content", "reason"),
+    [
+        ("VALUERELAY_INTENT_EXAMPLES", 'case:\n  en: ["any proof?"]\n', "checklist: no examples"),
+        ("VALUERELAY_INTENT_EXAMPLES", "case:\n  en: [any proof?]\n", "2: malformed YAML: expected ',' or ']'"),
+        ("VALUERELAY_UNRELATED_QUESTIONS", 'en: ["weather?", "traffic?"]\n', "zh: at least two unrelated questions"),
+    ],
+)
+def test_a_broken_data_file_is_one_line_naming_the_file(
+    data_dir: Path, tmp_path: Path, setting: str, content: str, reason: str
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(content, encoding="utf-8")
+
+    result = run_bot("ask", "go-live checklist", "--data-dir", str(data_dir), **{setting: str(broken)})
+
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {broken}") and reason in lines[0], result.stderr
