@@ -52,6 +52,3 @@ class Request:
     def kind(self) -> str | None:
         """The kind of document the intent calls for."""
         return KIND_FOR_INTENT.get(self.intent)
-
-    def score(self, intent: str) -> float:
-        return dict(self.scores).get(intent, 0.0)

@@ -37,11 +37,12 @@ from bot.kb.store import Snapshot
 Mode = Literal["lexical", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 LANGS = ("zh", "en")
-SEGMENT_SPECIFICITY = 2.5  # and one this common in general language ("small", "chain", "大") names no one either
-SEGMENT_DOC_SHARE = 0.15  # a segment word more documents use ("menu", "delivery") names no one customer
-OTHER_VALUE_SHARE = (
-    0.8  # of the best named stage's or industry's document score: ranked after it, and not quoted beside it
-)
+# A playbook's segment word names its customers only when few documents use it ("火锅", not "menu")
+# and it says something in general language (not "small", "chain", "大").
+SEGMENT_DOC_SHARE = 0.15
+SEGMENT_SPECIFICITY = 2.5
+# Of the best named stage's or industry's document score: ranked after it, and not quoted beside it.
+OTHER_VALUE_SHARE = 0.8
 
 
 def detect_lang(text: str) -> str:

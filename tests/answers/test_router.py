@@ -52,7 +52,7 @@ def test_a_request_carries_what_downstream_needs(engine: Engine) -> None:
     assert request.flags.pitch and request.flags.proof and request.flags.how_much
     assert request.kind == KIND_FOR_INTENT.get(request.intent)
     assert {"pitch"} <= request.framing
-    assert request.score(request.intent) == max(score for _, score in request.scores)
+    assert dict(request.scores)[request.intent] == max(score for _, score in request.scores)
 
 
 def test_a_short_follow_up_is_routed_and_searched_with_the_thread(engine: Engine) -> None:
