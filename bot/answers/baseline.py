@@ -12,12 +12,11 @@ import statistics
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import yaml
-from pydantic import RootModel, ValidationError
+from pydantic import RootModel
 
 from bot.answers.evidence import RELEVANCE_VERSION, Baseline, Evidence
 from bot.kb.search import LANGS
-from bot.kb.yamlfile import yaml_problem
+from bot.kb.yamlfile import read_model
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +31,7 @@ class BaselineError(ValueError):
 
 def read_unrelated(path: Path) -> dict[str, list[str]]:
     """The questions of a YAML file of `language: [questions]`, for each language a question can be in."""
-    try:
-        data = _Questions.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).root
-    except OSError as error:
-        raise BaselineError(f"{path}: cannot read the unrelated questions: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        line, problem = yaml_problem(error)
-        raise BaselineError(f"{path}:{line or 1}: malformed YAML: {problem}") from error
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"]) or "the file"
-        raise BaselineError(f"{path}: {where}: {problem['msg']}") from error
+    data = read_model(path, _Questions, BaselineError, "the unrelated questions").root
     questions = {lang: [q.strip() for q in data.get(lang, []) if q.strip()] for lang in LANGS}
     for lang, found in questions.items():
         if len(found) < 2:

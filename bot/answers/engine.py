@@ -19,7 +19,7 @@ from bot.answers.compose import checklist as checklists
 from bot.answers.compose.case import case_card
 from bot.answers.compose.context import Context
 from bot.answers.compose.general import closest, declined
-from bot.answers.cues import PRICE_TERMS
+from bot.answers.cues import PRICE_TERMS, framing_terms
 from bot.answers.evidence import AnswerPolicy, Baseline, Evidence, assess
 from bot.answers.generate import load_chat_model, rewrite
 from bot.answers.intent_bank import load_bank
@@ -30,6 +30,7 @@ from bot.answers.request import Intent, Request
 from bot.answers.router import Router
 from bot.kb.filters import Filters
 from bot.kb.index import EmbedderLoader, KnowledgeIndex, load_embedders
+from bot.kb.lexical import tokenize
 from bot.kb.schema import STAGES
 from bot.kb.search import Mode, SearchResult, detect_lang
 from bot.records import Records
@@ -169,7 +170,7 @@ class Engine:
         if key not in self._baselines:
 
             def evidence(question: str) -> Evidence:
-                framing = self.router.route(question).framing
+                framing = framing_terms(question, tokenize(question))
                 return self._evidence(self.index.search(question, Filters(), mode=mode), framing)
 
             questions, cache = self._unrelated[lang], self.settings.cache_path

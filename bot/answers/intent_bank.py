@@ -11,12 +11,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from bot.answers.request import INTENTS
 from bot.kb.models import model_info
-from bot.kb.yamlfile import yaml_problem
+from bot.kb.yamlfile import read_model
 
 log = logging.getLogger(__name__)
 NEIGHBOURS = 5  # an intent's score is the mean similarity of its closest examples
@@ -58,18 +57,7 @@ class IntentBank:
 
 def read_examples(path: Path) -> list[tuple[str, str]]:
     """(intent, example) pairs, refused with the file and the reason when the file is not usable."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        bank = _Bank.model_validate(data).root
-    except OSError as error:
-        raise BankError(f"{path}: cannot read the intent examples: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        line, problem = yaml_problem(error)
-        raise BankError(f"{path}:{line or 1}: malformed YAML: {problem}") from error
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"])
-        raise BankError(f"{path}: {where}: {problem['msg']}") from error
+    bank = read_model(path, _Bank, BankError, "the intent examples").root
     unknown = sorted(set(bank) - set(INTENTS))
     if unknown:
         raise BankError(f"{path}: unknown intent {unknown[0]!r} (expected one of {', '.join(INTENTS)})")
