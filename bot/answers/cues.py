@@ -196,11 +196,12 @@ PREP_CUE = r"\bprep(are|aring|ped)?\b|\bget(ting)? ready\b|准备|备课|做功�
 # Thanks and acknowledgements, which small talk answers with "you're welcome" rather than a greeting.
 THANKS_CUE = r"\b(thanks?|thx|ty|cheers|appreciated?|great|helpful|perfect|got it|ok(ay)?|cool|nice)\b|谢|感谢|辛苦|收到|好的|明白|懂了|👍|🙏"
 
-# The kinds of document an overview question names: our cases, our stage guides, or what we sell.
+# The kinds of document an overview question names, by the documents' own nouns or the work they
+# cover (a stage guide's implementation). What we sell, and to which customers, is the whole catalog.
 KIND_CUES: dict[str, str] = {
-    "playbook": r"\b(playbooks?|sell|selling|offer(ing)?s?|products?|solutions?|segments?|pitch)\b|价值手册|手册|卖|产品|方案|解决方案",
-    "stage_guide": r"\b(stages?|phases?|implementation|implement|rollout|roll-out|onboarding|delivery|guides?)\b|阶段|实施|交付|上线|指南",
-    "case": r"\b(cases?|case stud(y|ies)|customers?|clients?|references?|industr(y|ies)|verticals?)\b|案例|客户|行业|标杆",
+    "playbook": r"\b(playbooks?|value guides?|pitch (decks?|guides?))\b|价值手册|手册",
+    "stage_guide": r"\b(stages?|phases?|implementations?|implement|rollouts?|roll-outs?|guides?)\b|阶段|实施|交付|上线|指南",
+    "case": r"\b(cases?|case stud(y|ies)|references?|success stor(y|ies))\b|案例|标杆",
 }
 
 

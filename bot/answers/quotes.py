@@ -196,13 +196,14 @@ def _choose(candidates: list[_Candidate], scorer: Scorer, max_quotes: int, per_d
     pool = list(candidates)
     while pool and len(chosen) < max_quotes:
         room = max_quotes - len(chosen)
-        # A lead-in comes with its list: once other quotes are taken, only a list that still fits.
+        # A lead-in comes with its list, so only a list that fits; one longer than the whole answer
+        # only when a list is what was asked for (a timeline would otherwise crowd out the figure asked).
         pool = [
             c
             for c in pool
             if c.text not in seen
             and per_doc.get(c.doc.doc_id, 0) < per_doc_cap
-            and (not chosen or 1 + len(c.introduces) <= room)
+            and (1 + len(c.introduces) <= room or (scorer.listing and not chosen))
         ]
         eligible = [c for c in pool if not c.led]
         if not eligible:

@@ -112,8 +112,22 @@ def test_a_lead_in_is_quoted_with_its_whole_list() -> None:
     items = ["three days pass with no open P1 issue;", "sales reconcile within 0.5%."]
     other = "Go live in waves of ten stores."
     chunks = [chunk("Exit criteria", f"{lead}\n" + "".join(f"- {item}\n" for item in items) + other)]
-    picked = quoted(chunks, [["complete"]], {lead: 0.5, other: 0.3}, max_quotes=1)
+    picked = quoted(chunks, [["complete"]], {lead: 0.5, other: 0.3}, max_quotes=1, listing=True)
     assert picked == [lead, *items]
+
+
+def test_a_list_longer_than_the_answer_is_quoted_only_when_a_list_is_asked_for() -> None:
+    # A timeline says a little about everything asked; the one sentence stating the figure
+    # asked for must not lose the answer's few quotes to it.
+    lead = "Timeline:"
+    items = ["weeks 1-2: clean member data;", "weeks 3-5: design tiers;", "weeks 9-10: franchisees pay 40% of coupons."]
+    stated = "Franchise stores went from 22% to 41% of sales from members."
+    chunks = [chunk("Rollout", f"{lead}\n" + "".join(f"- {item}\n" for item in items) + stated)]
+    meaning = {lead: 0.2, items[2]: 0.5, stated: 0.5}
+    concepts = [["franchise", "franchisees"], ["members", "member"], ["coupons"], ["weeks"]]
+
+    assert quoted(chunks, concepts, meaning, max_quotes=2) == [stated]
+    assert quoted(chunks, concepts, meaning, max_quotes=2, listing=True) == [lead, *items]
 
 
 def test_a_lead_in_is_worth_what_its_list_says() -> None:

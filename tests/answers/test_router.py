@@ -89,6 +89,9 @@ def test_an_overview_is_only_given_when_the_catalog_itself_is_asked_for(engine: 
         ("which industries do our cases cover?", ("case",)),
         ("咱们都有哪些实施阶段的指南", ("stage_guide",)),
         ("give me everything we have", ()),
+        # What we sell and to whom is the whole catalog, not only the playbooks or the cases.
+        ("new on the team - what products do we sell and which customers buy them?", ()),
+        ("我是新来的，公司主要卖什么产品，客户都是哪些行业的？", ()),
     ],
 )
 def test_an_overview_names_the_kinds_it_lists(engine: Engine, question: str, kinds: tuple[str, ...]) -> None:
