@@ -161,7 +161,7 @@ class Ingestor:
 
     def run(self, sources: list[Path], strict: bool = False, show_progress: bool = False) -> IngestReport:
         started = time.perf_counter()
-        corpus = load_corpus(sources)
+        corpus = load_corpus(sources, indexed=self._indexed_paths())
         report = IngestReport(documents=corpus.documents, rejections=corpus.rejections)
         if strict and corpus.rejections:
             report.aborted = f"--strict: {len(corpus.rejections)} file(s) rejected, index left unchanged"
@@ -172,6 +172,12 @@ class Ingestor:
                 self._build(corpus, report, show_progress)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _indexed_paths(self) -> dict[str, str]:
+        """The file each document the index serves was read from."""
+        previous = self.data.current_path()
+        documents = read_json(previous / MANIFEST_FILE).get("documents", {}) if previous is not None else {}
+        return {doc_id: info["path"] for doc_id, info in documents.items()}
 
     def _build(self, corpus: Corpus, report: IngestReport, show_progress: bool) -> None:
         previous = self.data.current_path()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 
 from bot.kb.glossary import GLOSSARY_FILE, Glossary, read_glossary
 from bot.kb.schema import KINDS, META_BY_KIND, AnyMeta, ChecklistItem, StageGuideMeta
-from bot.kb.yamlfile import yaml_problem
+from bot.kb.yamlfile import BoundedLoader, load_bounded, yaml_problem
 
 FRONT_MATTER_FENCE = "---"
 IGNORED_NAMES = {"readme.md"}
@@ -61,13 +62,13 @@ class Corpus:
     glossary_files: list[str] = field(default_factory=list)  # display paths, rejected ones too
 
 
-class _DatesAsText(yaml.SafeLoader):
+class _DatesAsText(BoundedLoader):
     """SafeLoader that leaves dates as text so the schema reports bad dates itself."""
 
 
 _DatesAsText.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in BoundedLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -187,7 +188,7 @@ def parse_file(path: Path, display: str) -> SourceDocument | list[Rejection]:
         return [split]
     front_matter, body, body_start = split
     try:
-        data = yaml.load(front_matter, Loader=_DatesAsText)
+        data = load_bounded(front_matter, _DatesAsText)
     except yaml.YAMLError as error:
         line, problem = yaml_problem(error)
         # The front matter starts on the file's second line, after the opening fence.
@@ -234,8 +235,10 @@ def parse_file(path: Path, display: str) -> SourceDocument | list[Rejection]:
     )
 
 
-def load_corpus(source_dirs: list[Path]) -> Corpus:
-    """Parse and validate every source file; duplicates of an id keep the first file."""
+def load_corpus(source_dirs: list[Path], indexed: Mapping[str, str] | None = None) -> Corpus:
+    """Parse and validate every source file. `indexed` maps each id the index serves to its file:
+    a second file with that id is refused, and the file already serving keeps it (even while it is
+    itself rejected, when its last valid version serves); a new id goes to the first file by path."""
     files, glossaries, rejections = discover(source_dirs)
     corpus = Corpus(rejections=list(rejections), glossary_files=[display for _, display in glossaries])
     for path, display in glossaries:
@@ -246,23 +249,29 @@ def load_corpus(source_dirs: list[Path]) -> Corpus:
             )
         else:
             corpus.glossary += glossary
-    first_by_id: dict[str, SourceDocument] = {}
+    parsed: list[SourceDocument] = []
     for path, display in files:
-        parsed = parse_file(path, display)
-        if isinstance(parsed, list):
-            corpus.rejections.extend(parsed)
+        document = parse_file(path, display)
+        if isinstance(document, list):
+            corpus.rejections.extend(document)
+        else:
+            parsed.append(document)
+    present = {display for _, display in files}
+    owners: dict[str, str] = {}
+    for document in parsed:
+        serving = (indexed or {}).get(document.id)
+        owners.setdefault(document.id, serving if serving in present else document.rel_path)
+    for document in parsed:
+        owner = owners[document.id]
+        if owner == document.rel_path:
+            corpus.documents.append(document)
             continue
-        other = first_by_id.get(parsed.id)
-        if other is not None:
-            corpus.rejections.append(
-                Rejection(
-                    Path(display),
-                    f"duplicate id {parsed.id!r}, already used by {other.rel_path}",
-                    field="id",
-                    line=parsed.key_lines.get("id", 2),
-                )
+        corpus.rejections.append(
+            Rejection(
+                Path(document.rel_path),
+                f"duplicate id {document.id!r}, already used by {owner}",
+                field="id",
+                line=document.key_lines.get("id", 2),
             )
-            continue
-        first_by_id[parsed.id] = parsed
-        corpus.documents.append(parsed)
+        )
     return corpus

@@ -4,12 +4,54 @@ can act on: the file, the line it is on and what is wrong."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 Model = TypeVar("Model", bound=BaseModel)
+# Far past any real front matter, glossary or config file, far short of what exhausts memory:
+# nine nested aliases expand to a billion nodes, and 20,000 nested brackets overflow the stack.
+MAX_NODES = 100_000
+MAX_DEPTH = 100
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a document of more than MAX_NODES nodes, each alias counted as the
+    nodes it expands to, or nested deeper than MAX_DEPTH, as a YAML error on the offending line."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._nodes = 0
+        self._depth = 0
+        self._expanded: dict[int, int] = {}  # id(node) -> how many nodes it expands to
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            self._count(self._expanded.get(id(node), 1), event)
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        before = self._nodes
+        self._count(1, event)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        self._expanded[id(node)] = self._nodes - before
+        return node
+
+    def _count(self, nodes: int, event: yaml.Event) -> None:
+        self._nodes += nodes
+        if self._nodes > MAX_NODES:
+            problem = f"more than {MAX_NODES:,} values once aliases are expanded"
+            raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
+
+
+def load_bounded(text: str, loader: type[BoundedLoader] = BoundedLoader) -> Any:
+    """The YAML document in `text`, within the bounds above."""
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
 
 
 def yaml_problem(error: yaml.YAMLError) -> tuple[int | None, str]:
@@ -23,7 +65,7 @@ def read_model(path: Path, model: type[Model], refused: type[Exception], what: s
     """The file validated as `model`; any problem raised as `refused` in one line naming the file,
     the line or field where known, and the reason."""
     try:
-        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return model.model_validate(load_bounded(path.read_text(encoding="utf-8")))
     except OSError as error:
         raise refused(f"{path}: cannot read {what}: {error.strerror}") from error
     except yaml.YAMLError as error:

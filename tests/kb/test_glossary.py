@@ -113,3 +113,11 @@ def test_the_corpus_reads_glossary_files_and_reports_their_lines(tmp_path: Path)
         "knowledge/sub/glossary.yaml:2: a group needs at least two terms that mean the same thing",
         "knowledge/terms.yaml: not Markdown (expected a .md file, or a glossary.yaml)",
     ]
+
+
+def test_a_glossary_nested_thousands_deep_is_one_problem_on_its_line() -> None:
+    problems = parse_glossary(
+        b"- [food cost, \xe9\xa3\x9f\xe6\x9d\x90\xe6\x88\x90\xe6\x9c\xac]\n- " + b"[" * 5000 + b"]" * 5000
+    )
+    assert isinstance(problems, list)
+    assert [(p.line, p.reason) for p in problems] == [(2, "malformed YAML: nested deeper than 100 levels")]

@@ -230,6 +230,38 @@ def test_duplicate_id_keeps_the_first_file_and_names_both(src: Path) -> None:
     assert "src/a-first.md" in rejection.reason
 
 
+def alias_bomb(levels: int = 9) -> list[str]:
+    """An unknown key whose aliases nest `levels` deep: nine values each, 9**levels once expanded."""
+    names = [chr(ord("a") + i) for i in range(levels + 1)]
+    lines = ["extra:", f"  {names[0]}: &{names[0]} [{', '.join(['x'] * 9)}]"]
+    for inner, outer in zip(names, names[1:]):
+        lines.append(f"  {outer}: &{outer} [{', '.join([f'*{inner}'] * 9)}]")
+    return lines
+
+
+def test_an_alias_bomb_is_refused_on_its_line_and_the_rest_is_loaded(src: Path) -> None:
+    write(src, "bomb.md", markdown([*PLAYBOOK, *alias_bomb()]))
+    write(src, "good.md", markdown(replace(PLAYBOOK, "id", "id: pb-good")))
+    corpus = load_corpus([src])
+    assert [d.id for d in corpus.documents] == ["pb-good"]
+    [rejection] = corpus.rejections
+    assert rejection.path == Path("src/bomb.md")
+    assert "aliases are expanded" in rejection.reason
+    # A few aliases, as authors use them, are fine.
+    write(src, "bomb.md", markdown([*PLAYBOOK, *alias_bomb(levels=2)]))
+    assert not load_corpus([src]).rejections
+
+
+def test_a_value_nested_thousands_deep_is_one_rejection_and_the_rest_is_loaded(src: Path) -> None:
+    write(src, "deep.md", markdown([*PLAYBOOK, "extra: " + "[" * 20_000 + "]" * 20_000]))
+    write(src, "good.md", markdown(replace(PLAYBOOK, "id", "id: pb-good")))
+    corpus = load_corpus([src])
+    assert [d.id for d in corpus.documents] == ["pb-good"]
+    assert [str(r) for r in corpus.rejections] == [
+        "src/deep.md:8: malformed YAML front matter: nested deeper than 100 levels"
+    ]
+
+
 def test_non_utf8_bytes_report_the_line_of_the_bad_byte(src: Path) -> None:
     content = markdown(PLAYBOOK, "## Background\nline ten\nline eleven \xff here\n").encode("utf-8")
     content = content.replace("\xff".encode(), b"\xff")  # a lone 0xFF byte on line 11
