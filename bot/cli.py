@@ -60,13 +60,16 @@ def ingest_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: bool = False) -> int:
     from bot.kb.ingest import IngestError, Ingestor
+    from bot.kb.sources import SourceLimits
 
+    limits = SourceLimits(settings.max_file_bytes, settings.max_chunks_per_document, settings.max_checklist_items)
     ingestor = Ingestor(
         settings.data_dir,
         settings.embedding_models,
         chunk_size=settings.chunk_size,
         threads=settings.embedding_threads,
         keep_snapshots=settings.snapshots_to_keep,
+        limits=limits,
     )
     try:
         report = ingestor.run(sources, strict=strict, show_progress=not quiet)
@@ -79,7 +82,7 @@ def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: boo
         err.print(f"kept the previously indexed version of {path} until it is fixed", markup=False)
     kinds = ", ".join(f"{count} {kind}/{lang}" for (kind, lang), count in sorted(report.by_kind_and_lang.items()))
     out.print(
-        f"documents: {len(report.documents)} ({kinds or 'none'}); rejected files: {len(report.rejections)}",
+        f"documents: {len(report.documents)} ({kinds or 'none'}); rejected files: {report.rejected_files}",
         markup=False,
     )
     if report.glossary_groups:

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     default_review_days: int = 180
     snapshots_to_keep: int = 2
     source_base_url: str | None = None
+    # How big one source, question or Slack request may be: past it, refused by name.
+    max_file_bytes: int = 1_048_576
+    max_chunks_per_document: int = 300
+    max_checklist_items: int = 200
+    max_question_chars: int = 2_000
+    max_request_bytes: int = 1_048_576
 
     # Retrieval and answering
     top_k: int = 10

@@ -217,3 +217,13 @@ PRICE_CUE = (
 )
 # The words a source states a price in, as search tokens.
 PRICE_TERMS = frozenset("price pricing fee subscription 价格 报价 收费 定价 售价 年费 月费".split())
+
+
+# Slack writes emoji as :codes: ("thumbsup", "+1", "man-bowing").
+EMOJI_CODE = r":[a-z0-9_+'-]+:"
+
+
+def has_words(text: str) -> bool:
+    """Whether a message says anything in words: emoji (Unicode or Slack's :codes:), punctuation and
+    invisible characters (zero-width spaces) alone do not, and get no answer."""
+    return any(ch.isalnum() for ch in re.sub(EMOJI_CODE, "", text))

@@ -19,7 +19,7 @@ from bot.answers.compose import checklist as checklists
 from bot.answers.compose.case import case_card
 from bot.answers.compose.context import Context
 from bot.answers.compose.general import closest, declined
-from bot.answers.cues import PRICE_TERMS, framing_terms
+from bot.answers.cues import PRICE_TERMS, framing_terms, has_words
 from bot.answers.evidence import AnswerPolicy, Baseline, Evidence, assess
 from bot.answers.generate import load_chat_model, rewrite
 from bot.answers.intent_bank import load_bank
@@ -123,8 +123,7 @@ class Engine:
     ) -> Answer:
         """Answer a question; `intent` overrides the routing when the user chose the shape
         (e.g. Slack's `/relay value ...`)."""
-        if not question.strip():
-            raise AnswerError("the question is empty")
+        self._check(question)
         request = self.router.route(question, modules=self.index.modules, history=history, intent=intent)
         ctx = Context(request, self.index, filters or Filters(), today or dt.date.today(), mode)
         answer = self._answer(ctx)
@@ -133,6 +132,13 @@ class Engine:
             closest = [s.doc_id for s in answer.sources[:3]]
             self.records.record_gap(question, answer.lang, answer.intent, surface, closest, list(answer.uncovered))
         return answer
+
+    def _check(self, question: str) -> None:
+        if not has_words(question):
+            raise AnswerError("the question is empty")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise AnswerError(f"the question is {len(question):,} characters long; ask it in at most {limit:,}")
 
     def _answer(self, ctx: Context) -> Answer:
         request = ctx.request
@@ -224,6 +230,8 @@ class Engine:
         """Case cards: the cases closest to `query`, or every case (of `industry`) in path order."""
         industry = require_known(industry, self.index.industries, "no case in industry", "industries")
         query = (query or "").strip()
+        if query:
+            self._check(query)
         lang = detect_lang(query) if query else "en"
         filters = replace(filters or Filters(), kind="case", industry=industry)
         request = Request(question=query, query=query, lang=lang, intent="case")

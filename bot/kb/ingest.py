@@ -21,7 +21,7 @@ from bot.kb.glossary import Glossary, GlossaryIndex
 from bot.kb.lexical import LexicalIndex
 from bot.kb.models import model_info
 from bot.kb.schema import IndexedDocument
-from bot.kb.sources import Corpus, Rejection, SourceDocument, load_corpus
+from bot.kb.sources import DEFAULT_LIMITS, Corpus, Rejection, SourceDocument, SourceLimits, load_corpus
 from bot.kb.store import (
     CHROMA_DIR,
     CHUNKS_FILE,
@@ -93,6 +93,11 @@ class IngestReport:
         return Counter((d.meta.kind, d.meta.lang) for d in self.documents)
 
     @property
+    def rejected_files(self) -> int:
+        """Files rejected (one file may have several problems)."""
+        return len({rejection.path for rejection in self.rejections})
+
+    @property
     def ok(self) -> bool:
         return not self.rejections and self.aborted is None
 
@@ -143,6 +148,7 @@ class Ingestor:
         threads: int = 2,
         keep_snapshots: int = 2,
         embedder_factory: Callable[[str], Embedder] | None = None,
+        limits: SourceLimits = DEFAULT_LIMITS,
     ) -> None:
         self.data = DataDir(data_dir)
         self.models = list(embedding_models)
@@ -150,6 +156,7 @@ class Ingestor:
         self.chunker = Chunker(chunk_size)
         self.chunker_key = f"{CHUNKER_VERSION}/{chunk_size}"
         self.keep = keep_snapshots
+        self.limits = limits
         self._embedder_factory = embedder_factory or (lambda name: load_embedder(name, threads))
         self._embedders: dict[str, Embedder] = {}
 
@@ -161,15 +168,16 @@ class Ingestor:
 
     def run(self, sources: list[Path], strict: bool = False, show_progress: bool = False) -> IngestReport:
         started = time.perf_counter()
-        corpus = load_corpus(sources, indexed=self._indexed_paths())
+        corpus = load_corpus(sources, indexed=self._indexed_paths(), limits=self.limits)
+        chunks = self._chunk(corpus)
         report = IngestReport(documents=corpus.documents, rejections=corpus.rejections)
         if strict and corpus.rejections:
-            report.aborted = f"--strict: {len(corpus.rejections)} file(s) rejected, index left unchanged"
+            report.aborted = f"--strict: {report.rejected_files} file(s) rejected, index left unchanged"
         elif not corpus.documents:
             report.aborted = "no valid documents in the sources, index left unchanged"
         else:
             with ingest_lock(self.data.root):
-                self._build(corpus, report, show_progress)
+                self._build(corpus, chunks, report, show_progress)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -179,7 +187,21 @@ class Ingestor:
         documents = read_json(previous / MANIFEST_FILE).get("documents", {}) if previous is not None else {}
         return {doc_id: info["path"] for doc_id, info in documents.items()}
 
-    def _build(self, corpus: Corpus, report: IngestReport, show_progress: bool) -> None:
+    def _chunk(self, corpus: Corpus) -> dict[str, list[Chunk]]:
+        """Each document's chunks; a document with more than the limit is rejected instead."""
+        chunks: dict[str, list[Chunk]] = {}
+        limit = self.limits.max_chunks
+        for document in list(corpus.documents):
+            split = self.chunker.split(document)
+            if len(split) <= limit:
+                chunks[document.id] = split
+                continue
+            corpus.documents.remove(document)
+            reason = self.limits.too_many("chunks", len(split), limit, "max_chunks_per_document")
+            corpus.rejections.append(Rejection(Path(document.rel_path), reason))
+        return chunks
+
+    def _build(self, corpus: Corpus, chunks: dict[str, list[Chunk]], report: IngestReport, show_progress: bool) -> None:
         previous = self.data.current_path()
         manifest = read_json(previous / MANIFEST_FILE) if previous is not None else {}
         old_docs: dict[str, dict[str, Any]] = {}
@@ -196,7 +218,7 @@ class Ingestor:
                 doc.id,
                 doc.rel_path,
                 fingerprint(doc, self.chunker_key, self.model_key),
-                self.chunker.split(doc),
+                chunks[doc.id],
                 document_record(doc),
             )
             for doc in corpus.documents

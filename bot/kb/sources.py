@@ -39,6 +39,22 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class SourceLimits:
+    """How big one source may be, each past what any real document needs and short of what makes an
+    ingest run for hours: a file's bytes, its chunks (checked once it is chunked) and checklist items."""
+
+    max_file_bytes: int = 1_048_576
+    max_chunks: int = 300
+    max_checklist_items: int = 200
+
+    def too_many(self, what: str, count: int, limit: int, setting: str) -> str:
+        return f"{count:,} {what}, more than the {limit:,} allowed ({setting})"
+
+
+DEFAULT_LIMITS = SourceLimits()
+
+
+@dataclass(frozen=True)
 class SourceDocument:
     meta: AnyMeta
     body: str
@@ -175,8 +191,11 @@ def section_titles(body: str, level: int = 2) -> set[str]:
     return titles
 
 
-def parse_file(path: Path, display: str) -> SourceDocument | list[Rejection]:
+def parse_file(path: Path, display: str, limits: SourceLimits = DEFAULT_LIMITS) -> SourceDocument | list[Rejection]:
     shown = Path(display)
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        return [Rejection(shown, limits.too_many("bytes", size, limits.max_file_bytes, "max_file_bytes"))]
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -211,6 +230,11 @@ def parse_file(path: Path, display: str) -> SourceDocument | list[Rejection]:
     checklist: tuple[ChecklistItem, ...] = ()
     if isinstance(meta, StageGuideMeta):
         checklist = parse_checklist(body, body_start)
+        if len(checklist) > limits.max_checklist_items:
+            reason = limits.too_many(
+                "checklist items", len(checklist), limits.max_checklist_items, "max_checklist_items"
+            )
+            return [Rejection(shown, reason, line=checklist[limits.max_checklist_items].line)]
         known = section_titles(body)
         unknown = [title for title in meta.section_modules if title not in known]
         if unknown:
@@ -235,7 +259,9 @@ def parse_file(path: Path, display: str) -> SourceDocument | list[Rejection]:
     )
 
 
-def load_corpus(source_dirs: list[Path], indexed: Mapping[str, str] | None = None) -> Corpus:
+def load_corpus(
+    source_dirs: list[Path], *, indexed: Mapping[str, str] | None = None, limits: SourceLimits = DEFAULT_LIMITS
+) -> Corpus:
     """Parse and validate every source file. `indexed` maps each id the index serves to its file:
     a second file with that id is refused, and the file already serving keeps it (even while it is
     itself rejected, when its last valid version serves); a new id goes to the first file by path."""
@@ -251,7 +277,7 @@ def load_corpus(source_dirs: list[Path], indexed: Mapping[str, str] | None = Non
             corpus.glossary += glossary
     parsed: list[SourceDocument] = []
     for path, display in files:
-        document = parse_file(path, display)
+        document = parse_file(path, display, limits)
         if isinstance(document, list):
             corpus.rejections.extend(document)
         else:

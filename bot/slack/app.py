@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.settings import Settings
+from bot.slack.gate import SignedRequestGate
 from bot.slack.listeners import register_listeners
 from bot.slack.relay import Relay
 
@@ -69,6 +70,9 @@ def build_app(settings: Settings, relay: Relay, listener_executor: Executor | No
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # Connections waiting to be accepted: Slack delivers a burst of events at once, and the
+    # default of 5 resets the rest.
+    request_queue_size = 128
 
 
 class _LoggingHandler(WSGIRequestHandler):
@@ -76,12 +80,18 @@ class _LoggingHandler(WSGIRequestHandler):
         log.info("%s %s", self.address_string(), format % args)
 
 
-def http_server(app: App, host: str, port: int) -> WSGIServer:
-    """Events API, interactivity and slash commands on /slack/events; Bolt verifies each signature."""
+def http_server(app: App, settings: Settings, host: str, port: int) -> WSGIServer:
+    """Events API, interactivity and slash commands on /slack/events, each request's size and
+    signature checked before Bolt reads it."""
+    gate = SignedRequestGate(
+        SlackRequestHandler(app, EVENTS_PATH),
+        signing_secret=settings.slack_signing_secret or "",
+        max_bytes=settings.max_request_bytes,
+    )
     return make_server(
         host,
         port,
-        SlackRequestHandler(app, EVENTS_PATH),
+        gate,
         server_class=_ThreadingWSGIServer,
         handler_class=_LoggingHandler,
     )
@@ -102,7 +112,7 @@ def serve(settings: Settings, relay: Relay, http: bool = False, host: str = "0.0
         log.info("listening to Slack in Socket Mode")
         socket_mode_handler(app, settings.slack_app_token).start()
         return
-    server = http_server(app, host, port or settings.slack_port)
+    server = http_server(app, settings, host, port or settings.slack_port)
     log.info("listening for Slack on http://%s:%s%s", host, server.server_port, EVENTS_PATH)
     try:
         server.serve_forever()

@@ -759,10 +759,18 @@ def test_json_contract(engine: Engine, corpus: dict[str, SourceDocument], questi
 # --- bad requests --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t "])
-def test_empty_question_raises_answer_error(engine: Engine, question: str) -> None:
+@pytest.mark.parametrize("question", ["", "   ", "\n\t ", "👍🙏", "\u200b\u200b", ":thumbsup: :pray:", "?!"])
+def test_a_question_without_words_is_empty(engine: Engine, question: str) -> None:
     with pytest.raises(AnswerError, match="empty"):
         engine.ask(question)
+
+
+def test_a_question_past_the_length_limit_is_refused_saying_the_limit(engine: Engine) -> None:
+    limit = engine.settings.max_question_chars
+    with pytest.raises(AnswerError, match=f"is {limit + 1:,} characters long; ask it in at most {limit:,}"):
+        engine.ask("x" * (limit + 1))
+    with pytest.raises(AnswerError, match="characters long"):
+        engine.cases("hotpot " * limit)
 
 
 def test_general_question_after_a_cases_figures_gets_its_card_with_exact_metrics(

@@ -163,6 +163,15 @@ def test_empty_question_is_a_usage_error(data_dir: Path) -> None:
     assert len(lines) == 1 and "empty" in lines[0]
 
 
+def test_a_pasted_document_as_the_question_is_one_line_naming_the_limit(data_dir: Path) -> None:
+    result = run_bot("ask", "why is food cost high? " * 2_000, "--data-dir", str(data_dir))
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: the question is 46,000 characters long; ask it in at most 2,000"
+    ]
+
+
 def test_missing_index_says_to_ingest(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()

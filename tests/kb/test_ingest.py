@@ -25,7 +25,7 @@ from bot.kb.embeddings import Embedder
 from bot.kb.ingest import IngestError, Ingestor, IngestReport, ingest_lock
 from bot.kb.lexical import tokenize
 from bot.kb.search import Searcher
-from bot.kb.sources import load_corpus
+from bot.kb.sources import SourceLimits, load_corpus
 from bot.kb.store import (
     CHROMA_DIR,
     CHUNKS_FILE,
@@ -414,6 +414,30 @@ def test_without_strict_valid_files_are_ingested_and_the_invalid_one_reported(
     assert snapshot.name == report.snapshot
     assert sorted(snapshot.documents) == sorted(BASE_CHUNKS)
     assert chroma_counts(snapshot.path) == {model: TOTAL for model in MODELS}
+
+
+def test_sources_past_the_size_limits_are_refused_by_name_and_the_rest_is_ingested(
+    tmp_path: Path, counter: CountingEmbedders
+) -> None:
+    limits = SourceLimits()
+    sentence = "Hotpot chains weigh every portion of beef so that no gram goes unrecorded. "
+    oversize = PB_ALPHA.replace("pb-alpha", "pb-huge") + sentence * (limits.max_file_bytes // len(sentence))
+    # Each section is its own chunk: one more section than the limit allows.
+    sections = "".join(f"## Step {i}\n{sentence}\n\n" for i in range(limits.max_chunks + 1))
+    many_chunks = PB_ALPHA.split("## Background")[0].replace("pb-alpha", "pb-long") + sections
+    items = "".join(f"- [ ] Check terminal {i}\n" for i in range(limits.max_checklist_items + 1))
+    many_items = SG_GAMMA.replace("sg-gamma", "sg-long") + "\n## Terminals\n" + items
+    files = {**BASE_FILES, "pb-huge.md": oversize, "pb-long.md": many_chunks, "sg-long.md": many_items}
+
+    report = ingestor(tmp_path / "data", counter).run([write_corpus(tmp_path / "src", files)])
+
+    reasons = {str(r.path): r.reason for r in report.rejections}
+    assert set(reasons) == {"src/pb-huge.md", "src/pb-long.md", "src/sg-long.md"}
+    assert "more than the 1,048,576 allowed (max_file_bytes)" in reasons["src/pb-huge.md"]
+    assert "chunks, more than the 300 allowed (max_chunks_per_document)" in reasons["src/pb-long.md"]
+    assert reasons["src/sg-long.md"] == "204 checklist items, more than the 200 allowed (max_checklist_items)"
+    assert report.rejected_files == 3
+    assert sorted(open_snapshot(tmp_path / "data").documents) == sorted(BASE_CHUNKS)
 
 
 def test_embedding_failure_midway_leaves_the_old_snapshot_serving(

@@ -69,7 +69,7 @@ def inline_app(slack_settings: Settings, relay: Relay) -> App:
 @pytest.fixture
 def endpoint(slack_settings: Settings, relay: Relay) -> Iterator[str]:
     """HTTP mode for real: Bolt behind the WSGI server `python -m bot serve --http` runs."""
-    server = http_server(build_app(slack_settings, relay), "127.0.0.1", 0)
+    server = http_server(build_app(slack_settings, relay), slack_settings, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/slack/events"

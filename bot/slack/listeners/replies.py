@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
+from bot.answers.cues import has_words
 from bot.answers.engine import AnswerError
 from bot.kb.search import detect_lang
 from bot.slack import blocks
@@ -26,8 +27,10 @@ def relay_of(context: BoltContext) -> Relay:
 
 
 def question_text(raw: str) -> str:
-    """The message without user mentions (the bot's own included)."""
-    return MENTION.sub(" ", raw or "").strip()
+    """The message without user mentions (the bot's own included); empty when no words remain
+    (a "👍" or an emoji reaction typed as text asks nothing)."""
+    text = MENTION.sub(" ", raw or "").strip()
+    return text if has_words(text) else ""
 
 
 def mentions(raw: str, user_id: str | None) -> bool:
