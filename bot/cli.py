@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,8 +24,20 @@ from bot.settings import Settings, load_settings
 if TYPE_CHECKING:
     from bot.answers.engine import Engine
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# Terminal control characters (ESC, BEL, CR, the C1 range), as a source or a file name may hold them.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class Terminal(Console):
+    """A console that shows control characters from sources and file names as �, so that a
+    document cannot rewrite the reader's screen."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(CONTROL.sub("\ufffd", o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+err = Terminal(stderr=True, highlight=False, soft_wrap=True)
+out = Terminal(highlight=False, soft_wrap=True)
 EXIT_USAGE = 2
 
 
@@ -356,3 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): what it read is whole; say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -6,7 +6,7 @@ import fcntl
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -486,16 +486,25 @@ class Ingestor:
                     raw[chunk_id] = np.asarray(vector, dtype=np.float32) + np.asarray(
                         old_center[lang_of[chunk_id]], dtype=np.float32
                     )
-        means = {
-            lang: np.mean([raw[c.id] for c in all_chunks if c.lang == lang], axis=0)
-            for lang in sorted({c.lang for c in all_chunks})
-        }
+        means = language_means(all_chunks, raw)
         _upsert(
             collection,
             all_chunks,
             np.stack([raw[c.id] - means[c.lang] for c in all_chunks]) if all_chunks else np.zeros((0, 1)),
         )
         return {lang: mean.astype(np.float32).tolist() for lang, mean in means.items()}
+
+
+def language_means(chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each language's mean vector, every document counting once however many chunks it has: a
+    long or junk document would otherwise pull the centre, and with it every answer, its way."""
+    by_document: dict[tuple[str, str], list[np.ndarray]] = {}
+    for chunk in chunks:
+        by_document.setdefault((chunk.lang, chunk.doc_id), []).append(vectors[chunk.id])
+    documents: dict[str, list[np.ndarray]] = {}
+    for (lang, _), rows in by_document.items():
+        documents.setdefault(lang, []).append(np.mean(rows, axis=0))
+    return {lang: np.mean(rows, axis=0) for lang, rows in sorted(documents.items())}
 
 
 def _stored_glossary(manifest: dict[str, Any]) -> Glossary:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Literal
 
@@ -92,6 +93,9 @@ class Metric(BaseModel):
                 value = data.get(key)
                 if isinstance(value, bool) or (value is not None and not isinstance(value, (int, float))):
                     raise ValueError(f"{key} must be a number, got {value!r}")
+                # .nan and .inf compare and print as nothing a reader can use (and are not JSON).
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise ValueError(f"{key} must be a finite number, got {value!r}")
         return data
 
 

@@ -99,6 +99,7 @@ def discover(
         if not root.is_dir():
             rejected.append(Rejection(root, "source folder not found"))
             continue
+        inside = root.resolve()
         for path in sorted(root.rglob("*")):
             relative = path.relative_to(root)
             if not path.is_file() or any(part.startswith((".", "_")) for part in relative.parts):
@@ -106,6 +107,10 @@ def discover(
             if path.name.lower() in IGNORED_NAMES:
                 continue
             display = (root.name + "/" + relative.as_posix()) if root.name else relative.as_posix()
+            if not path.resolve().is_relative_to(inside):
+                # A link can publish any file the bot's user can read (its .env, its keys).
+                rejected.append(Rejection(Path(display), "a link to a file outside the source folder"))
+                continue
             if path.name.lower() == GLOSSARY_FILE:
                 glossaries.append((path, display))
                 continue

@@ -118,6 +118,19 @@ def test_ask_batch_reads_standard_input(data_dir: Path) -> None:
         assert_contract(data)
 
 
+def test_a_reader_that_stops_early_gets_no_traceback(data_dir: Path) -> None:
+    # `checklist --json | head -c 10`: the reader has gone before the bot writes.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    command = [sys.executable, "-m", "bot", "checklist", "go_live", "--json", "--data-dir", str(data_dir)]
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=240)
+
+    assert process.returncode == 141
+    assert stderr.decode() == ""
+
+
 def test_checklist_json_lists_the_file_items_in_order(data_dir: Path, corpus: dict[str, SourceDocument]) -> None:
     result = run_bot("checklist", "go_live", "--json", "--data-dir", str(data_dir))
 
@@ -275,3 +288,15 @@ def test_a_broken_data_file_is_one_line_naming_the_file(
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {broken}") and reason in lines[0], result.stderr
+
+
+def test_control_characters_from_a_source_never_reach_the_terminal() -> None:
+    from io import StringIO
+
+    from bot.cli import Terminal
+
+    screen = StringIO()
+    Terminal(file=screen, highlight=False, soft_wrap=True).print(
+        "食材\x1b[2J\x1b]0;pwned\x07 cost\r\n下降", markup=False
+    )
+    assert screen.getvalue() == "食材\ufffd[2J\ufffd]0;pwned\ufffd cost\ufffd\n下降\n"

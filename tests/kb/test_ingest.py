@@ -20,9 +20,9 @@ import pytest
 
 import bot.kb.ingest as ingest_module
 import bot.kb.store as store_module
-from bot.kb.chunking import Chunker
+from bot.kb.chunking import Chunk, Chunker
 from bot.kb.embeddings import Embedder
-from bot.kb.ingest import IngestError, Ingestor, IngestReport, ingest_lock
+from bot.kb.ingest import IngestError, Ingestor, IngestReport, ingest_lock, language_means
 from bot.kb.lexical import tokenize
 from bot.kb.search import Searcher
 from bot.kb.sources import SourceLimits, load_corpus
@@ -438,6 +438,22 @@ def test_sources_past_the_size_limits_are_refused_by_name_and_the_rest_is_ingest
     assert reasons["src/sg-long.md"] == "204 checklist items, more than the 200 allowed (max_checklist_items)"
     assert report.rejected_files == 3
     assert sorted(open_snapshot(tmp_path / "data").documents) == sorted(BASE_CHUNKS)
+
+
+def test_a_document_counts_once_in_its_language_mean_however_many_chunks_it_has() -> None:
+    # A junk guide of thousands of identical items must not pull every English vector its way.
+    def chunk(doc_id: str, order: int, lang: str = "en") -> Chunk:
+        return Chunk(f"{doc_id}:{order}", doc_id, "playbook", lang, "T", "", "text", order)
+
+    chunks = [chunk("a", 0), chunk("b", 0), *(chunk("junk", i) for i in range(50)), chunk("z", 0, "zh")]
+    vectors = {c.id: np.array([3.0, 3.0]) for c in chunks}
+    vectors.update({"a:0": np.array([1.0, 0.0]), "b:0": np.array([0.0, 1.0]), "z:0": np.array([2.0, 0.0])})
+
+    means = language_means(chunks, vectors)
+
+    assert sorted(means) == ["en", "zh"]
+    assert np.allclose(means["en"], [4 / 3, 4 / 3])
+    assert np.allclose(means["zh"], [2.0, 0.0])
 
 
 def test_embedding_failure_midway_leaves_the_old_snapshot_serving(

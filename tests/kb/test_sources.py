@@ -202,6 +202,14 @@ def test_case_metric_before_must_be_numeric(src: Path) -> None:
     assert "before must be a number, got '38%'" in rejection.reason
 
 
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_case_metric_must_be_a_finite_number(src: Path, value: str) -> None:
+    front = [*CASE, "metrics:", f"  - {{name: Food cost ratio, before: {value}, after: 34.2, unit: '%'}}"]
+    rejection = only_rejection(src, "metric.md", markdown(front))
+    assert (rejection.field, rejection.line) == ("metrics.0", 12)
+    assert "finite number" in rejection.reason
+
+
 def test_case_with_empty_metrics(src: Path) -> None:
     rejection = only_rejection(src, "no-metrics.md", markdown([*CASE, "metrics: []"]))
     assert rejection.path == Path("src/no-metrics.md")
@@ -353,6 +361,18 @@ def test_one_bad_file_does_not_hide_the_good_ones(src: Path) -> None:
     corpus = load_corpus([src])
     assert [d.id for d in corpus.documents] == ["pb-test"]
     assert [(r.path.as_posix(), r.field) for r in corpus.rejections] == [("src/bad.md", "id")]
+
+
+def test_a_link_to_a_file_outside_the_source_folder_is_refused_by_name(src: Path, tmp_path: Path) -> None:
+    secret = write(tmp_path, "secrets.md", markdown(replace(PLAYBOOK, "id", "id: pb-secret")))
+    (src / "notes.md").symlink_to(secret)
+    write(src, "real.md", markdown(PLAYBOOK))
+    (src / "alias.md").symlink_to(src / "real.md")  # a link inside the folder is only a second path
+    corpus = load_corpus([src])
+    assert [str(r) for r in corpus.rejections if "outside" in r.reason] == [
+        "src/notes.md: a link to a file outside the source folder"
+    ]
+    assert "pb-secret" not in {d.id for d in corpus.documents}
 
 
 def test_missing_source_folder(tmp_path: Path) -> None:
