@@ -177,6 +177,7 @@ class Ingestor:
             report.aborted = "no valid documents in the sources, index left unchanged"
         else:
             with ingest_lock(self.data.root):
+                self.data.clean_leftovers()
                 self._build(corpus, chunks, report, show_progress)
         report.seconds = time.perf_counter() - started
         return report

@@ -34,6 +34,7 @@ from bot.kb.schema import IndexedDocument
 INDEX_FORMAT = 6
 CURRENT_FILE = "CURRENT"
 SNAPSHOTS_DIR = "snapshots"
+PUBLISHED_MARK = ".published"
 STAGING_PREFIX = "staging-"
 MANIFEST_FILE = "manifest.json"
 DOCUMENTS_FILE = "documents.json"
@@ -117,19 +118,34 @@ class DataDir:
         with open(pointer, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(pointer, self.current_file)
+        # Marked once served: a snapshot moved into place by an ingest killed before CURRENT
+        # pointed at it was never served, and must not take a kept slot.
+        (final / PUBLISHED_MARK).touch()
         return final
 
-    def clean(self, keep: int) -> None:
-        """Remove abandoned staging folders and all but the newest `keep` snapshots."""
+    def clean_leftovers(self) -> None:
+        """What a killed ingest left behind: staging folders, CURRENT pointers never moved into
+        place, and snapshots moved into place but never published. Run under the ingest lock."""
         for leftover in self.root.glob(f"{STAGING_PREFIX}*"):
             shutil.rmtree(leftover, ignore_errors=True)
+        for pointer in self.root.glob(f".{CURRENT_FILE}.*.tmp"):
+            pointer.unlink(missing_ok=True)
         current = self.current_name()
-        if not self.snapshots.is_dir():
-            return
-        names = sorted(p.name for p in self.snapshots.iterdir() if p.is_dir())
+        for path in self._snapshot_dirs():
+            if path.name != current and not (path / PUBLISHED_MARK).exists():
+                shutil.rmtree(path, ignore_errors=True)
+
+    def clean(self, keep: int) -> None:
+        """Remove leftovers and all but the newest `keep` published snapshots."""
+        self.clean_leftovers()
+        current = self.current_name()
+        names = sorted(path.name for path in self._snapshot_dirs())
         for name in names[: max(0, len(names) - keep)]:
             if name != current:
                 shutil.rmtree(self.snapshots / name, ignore_errors=True)
+
+    def _snapshot_dirs(self) -> list[Path]:
+        return [path for path in self.snapshots.iterdir() if path.is_dir()] if self.snapshots.is_dir() else []
 
 
 def write_json(path: Path, data: Any) -> None:

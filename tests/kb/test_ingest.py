@@ -33,6 +33,7 @@ from bot.kb.store import (
     DOCUMENTS_FILE,
     LEXICAL_DIR,
     MANIFEST_FILE,
+    PUBLISHED_MARK,
     DataDir,
     Snapshot,
     chroma_client,
@@ -576,6 +577,41 @@ def run_cli(*args: str | Path, timeout: float = 240) -> subprocess.CompletedProc
         text=True,
         timeout=timeout,
     )
+
+
+def test_a_publish_killed_before_current_moved_never_takes_a_kept_slot(clone: Base, counter: CountingEmbedders) -> None:
+    served = current(clone.data)
+    data = DataDir(clone.data)
+    # Killed mid-publish: the snapshot moved into place, CURRENT never pointed at it.
+    name, staging = data.new_staging()
+    shutil.copytree(clone.data / "snapshots" / served, staging, dirs_exist_ok=True)
+    (staging / PUBLISHED_MARK).unlink()
+    os.replace(staging, clone.data / "snapshots" / name)
+    pointer = clone.data / f".{CURRENT_FILE}.{name}.tmp"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    abandoned, _ = data.new_staging()
+
+    (clone.corpus / "case-beta.md").rename(clone.corpus / "case-beta-bbq.md")  # publishes, embeds nothing
+    report = ingestor(clone.data, counter, keep_snapshots=2).run([clone.corpus])
+
+    assert current(clone.data) == report.snapshot
+    # The last served snapshot stays for readers still on it; the never-served one is gone.
+    assert snapshot_names(clone.data) == sorted([served, report.snapshot])
+    assert staging_dirs(clone.data) == [] and not pointer.exists()
+
+
+def test_an_ingest_that_changes_nothing_still_clears_a_killed_ingests_leftovers(
+    clone: Base, counter: CountingEmbedders
+) -> None:
+    served = current(clone.data)
+    DataDir(clone.data).new_staging()
+    pointer = clone.data / f".{CURRENT_FILE}.20990101T000000.000000000-dead.tmp"
+    pointer.write_text("20990101T000000.000000000-dead\n", encoding="utf-8")
+
+    report = ingestor(clone.data, counter).run([clone.corpus])
+
+    assert report.changed is False and current(clone.data) == served
+    assert staging_dirs(clone.data) == [] and not pointer.exists()
 
 
 GENERATED = """\
