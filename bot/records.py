@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bot.privacy import private_dir, private_file
+
 RECORDS_FILE = "records.sqlite3"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS gaps (
@@ -58,8 +60,8 @@ EVENT_MEMORY_SECONDS = 24 * 3600  # Slack retries an event for minutes, never fo
 
 class Records:
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.path = data_dir / RECORDS_FILE
+        # SQLite gives its journal the database file's mode.
+        self.path = private_file(private_dir(data_dir) / RECORDS_FILE)
         with self._connect() as db:
             db.executescript(SCHEMA)
 

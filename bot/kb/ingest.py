@@ -41,6 +41,7 @@ from bot.kb.store import (
     write_chunks,
     write_json,
 )
+from bot.privacy import private_dir
 
 if TYPE_CHECKING:
     from bot.kb.embeddings import Embedder
@@ -130,7 +131,7 @@ def document_record(document: SourceDocument) -> IndexedDocument:
 
 @contextmanager
 def ingest_lock(root: Path) -> Iterator[None]:
-    root.mkdir(parents=True, exist_ok=True)
+    private_dir(root)
     with open(root / "ingest.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -78,3 +78,13 @@ def test_records_create_a_missing_data_dir(tmp_path: Path) -> None:
     target = tmp_path / "new" / "data"
     Records(target).record_gap("q", "en", "general", "cli", [], [])
     assert (target / RECORDS_FILE).is_file()
+
+
+def test_the_records_and_their_data_dir_are_the_bots_users_alone(tmp_path: Path) -> None:
+    existing = tmp_path / "shared"
+    existing.mkdir(mode=0o755)
+    for data_dir in (tmp_path / "new" / "data", existing):
+        records = Records(data_dir)
+        records.record_gap("what is our SLA?", "en", "general", "cli", [], [])
+        assert data_dir.stat().st_mode & 0o777 == 0o700
+        assert records.path.stat().st_mode & 0o777 == 0o600

@@ -248,6 +248,7 @@ def ingestor(data: Path, counter: CountingEmbedders, **kwargs: Any) -> Ingestor:
 
 
 def test_first_ingest_publishes_a_complete_snapshot(base: Base) -> None:
+    assert base.data.stat().st_mode & 0o777 == 0o700  # the records will live here too
     report = base.report
     assert report.changed is True
     assert (report.added, report.updated, report.removed, report.skipped) == (TOTAL, 0, 0, 0)
