@@ -128,7 +128,7 @@ def open_engine(settings: Settings) -> Engine:
     from bot.records import Records
 
     try:
-        return Engine(settings, records=Records(settings.data_dir))
+        return Engine(settings, records=Records(settings.data_dir, settings.record_retention_days))
     except (IndexMissing, BankError, BaselineError) as error:
         raise CliError(str(error)) from error
 
@@ -263,7 +263,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger("bot").setLevel(min(logging.getLogger("bot").getEffectiveLevel(), logging.INFO))
     engine = open_engine(settings)
     engine.warm_up()
-    relay = Relay(settings, engine, engine.records or Records(settings.data_dir))
+    relay = Relay(settings, engine, engine.records or Records(settings.data_dir, settings.record_retention_days))
     try:
         serve(settings, relay, http=args.http, host=args.host, port=args.port)
     except (SlackConfigError, BoltError, SlackApiError) as error:

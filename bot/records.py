@@ -58,12 +58,36 @@ CREATE INDEX IF NOT EXISTS events_by_time ON events (seen_at);
 EVENT_MEMORY_SECONDS = 24 * 3600  # Slack retries an event for minutes, never for a day
 
 
+# Each table's timestamp column: what ages out of the records.
+DATED = {"gaps": "asked_at", "votes": "voted_at", "answers": "answered_at"}
+PURGE_EVERY_SECONDS = 3600
+
+
 class Records:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, retention_days: int = 180) -> None:
         # SQLite gives its journal the database file's mode.
         self.path = private_file(private_dir(data_dir) / RECORDS_FILE)
+        self.retention = dt.timedelta(days=retention_days)
+        self._purged_at = 0.0
         with self._connect() as db:
             db.executescript(SCHEMA)
+        self.purge()
+
+    def purge(self, now: dt.datetime | None = None) -> int:
+        """Delete the questions, answers and votes older than the retention period; how many went."""
+        cutoff = ((now or dt.datetime.now(dt.UTC)) - self.retention).isoformat(timespec="seconds")
+        with self._connect() as db:
+            removed = sum(
+                db.execute(f"DELETE FROM {table} WHERE {column} < ?", (cutoff,)).rowcount  # noqa: S608 - fixed names
+                for table, column in DATED.items()
+            )
+        self._purged_at = time.monotonic()
+        return removed
+
+    def _purge_when_due(self) -> None:
+        # A bot runs for months: the records age out while it writes, at most hourly.
+        if time.monotonic() - self._purged_at >= PURGE_EVERY_SECONDS:
+            self.purge()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -82,6 +106,7 @@ class Records:
     def record_gap(
         self, question: str, lang: str, intent: str, surface: str, closest: Sequence[str], uncovered: Sequence[str]
     ) -> None:
+        self._purge_when_due()
         with self._connect() as db:
             db.execute(
                 "INSERT INTO gaps (asked_at, question, lang, intent, surface, closest, uncovered)"
@@ -123,6 +148,7 @@ class Records:
         answer: str,
         sources: Sequence[str],
     ) -> int:
+        self._purge_when_due()
         with self._connect() as db:
             cursor = db.execute(
                 "INSERT INTO answers (answered_at, surface, channel, thread_ts, user, question, intent, abstained,"

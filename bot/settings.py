@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     max_checklist_items: int = 200
     max_question_chars: int = 2_000
     max_request_bytes: int = 1_048_576
+    # Questions, answers and votes are deleted this many days after they were recorded.
+    record_retention_days: int = Field(default=180, ge=1)
 
     # Retrieval and answering
     top_k: int = 10

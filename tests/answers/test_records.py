@@ -88,3 +88,23 @@ def test_the_records_and_their_data_dir_are_the_bots_users_alone(tmp_path: Path)
         records.record_gap("what is our SLA?", "en", "general", "cli", [], [])
         assert data_dir.stat().st_mode & 0o777 == 0o700
         assert records.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_records_older_than_the_retention_period_are_purged(tmp_path: Path) -> None:
+    records = Records(tmp_path, retention_days=30)
+    records.record_gap("how long do we keep this?", "en", "general", "cli", [], [])
+    answer_id = records.record_answer(
+        surface="mention", channel="C1", thread_ts="1.0", user="U1", question="q", intent="general",
+        abstained=False, answer="a", sources=["pb-x"],
+    )  # fmt: skip
+    records.vote_on_answer(answer_id, "U2", "helpful")
+    now = dt.datetime.now(dt.UTC)
+
+    assert records.purge(now + dt.timedelta(days=29)) == 0
+    assert records.purge(now + dt.timedelta(days=31)) == 3
+    assert records.gaps() == [] and records.votes() == [] and records.answer(answer_id) is None
+    # Opening the records purges too: a bot restarted after a long pause starts clean.
+    records.record_gap("still here?", "en", "general", "cli", [], [])
+    with sqlite3.connect(tmp_path / RECORDS_FILE) as db:
+        db.execute("UPDATE gaps SET asked_at = '2020-01-01T00:00:00+00:00'")
+    assert Records(tmp_path, retention_days=30).gaps() == []
