@@ -212,6 +212,9 @@ class Chunker:
         add(SYNTHETIC_SECTIONS["overview"][meta.lang], overview_text(document), 0, "overview")
         if isinstance(meta, CaseMeta):
             add(SYNTHETIC_SECTIONS["metrics"][meta.lang], metrics_text(meta), 0, "metrics")
+        # A section path can come back more than once (two "## FAQ", an empty heading): its
+        # chunks keep counting, so that no two chunks share an id and one overwrite the other.
+        taken: dict[str, int] = {}
         for section_doc in self._sections.split_text(_protect(document.body)):
             section = _restore(
                 SECTION_SEPARATOR.join(
@@ -222,6 +225,7 @@ class Chunker:
             content = _restore(section_doc.page_content.replace("  \n", "\n\n")).strip()
             if not content:
                 continue
-            for index, piece in enumerate(self._lines.split_text(content)):
-                add(section, piece.strip(), index, "body")
+            for piece in self._lines.split_text(content):
+                taken[section] = taken.get(section, 0) + 1
+                add(section, piece.strip(), taken[section] - 1, "body")
         return chunks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -57,6 +58,11 @@ def load_embedder(name: str, threads: int) -> Embedder:
     from bot.kb.embeddings import Embedder
 
     return Embedder(name, threads)
+
+
+# A document with more chunks than this many median documents weighs as much as that many in the
+# language means (see `language_means`).
+OUTSIZED_DOCUMENT = 3
 
 
 class IngestError(RuntimeError):
@@ -498,15 +504,23 @@ class Ingestor:
 
 
 def language_means(chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each language's mean vector, every document counting once however many chunks it has: a
-    long or junk document would otherwise pull the centre, and with it every answer, its way."""
-    by_document: dict[tuple[str, str], list[np.ndarray]] = {}
+    """Each language's mean vector over its chunks, where no document weighs more than
+    OUTSIZED_DOCUMENT typical documents: one junk or giant document would otherwise pull the
+    centre, and with it every answer, its way. Ordinary documents count chunk by chunk."""
+    by_document: dict[str, list[np.ndarray]] = {}
+    lang_of: dict[str, str] = {}
     for chunk in chunks:
-        by_document.setdefault((chunk.lang, chunk.doc_id), []).append(vectors[chunk.id])
-    documents: dict[str, list[np.ndarray]] = {}
-    for (lang, _), rows in by_document.items():
-        documents.setdefault(lang, []).append(np.mean(rows, axis=0))
-    return {lang: np.mean(rows, axis=0) for lang, rows in sorted(documents.items())}
+        by_document.setdefault(chunk.doc_id, []).append(vectors[chunk.id])
+        lang_of[chunk.doc_id] = chunk.lang
+    cap = OUTSIZED_DOCUMENT * statistics.median(len(rows) for rows in by_document.values()) if chunks else 0
+    sums: dict[str, np.ndarray] = {}
+    weights: dict[str, float] = {}
+    for doc_id, rows in by_document.items():
+        weight = min(len(rows), cap)
+        lang = lang_of[doc_id]
+        sums[lang] = sums.get(lang, 0) + weight * np.mean(rows, axis=0)
+        weights[lang] = weights.get(lang, 0.0) + weight
+    return {lang: sums[lang] / weights[lang] for lang in sorted(sums)}
 
 
 def _stored_glossary(manifest: dict[str, Any]) -> Glossary:

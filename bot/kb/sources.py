@@ -221,7 +221,7 @@ def parse_file(path: Path, display: str, limits: SourceLimits = DEFAULT_LIMITS) 
         return [Rejection(shown, "front matter must be a mapping of key: value", line=2)]
     key_lines = _key_lines(front_matter)
     kind = data.get("kind")
-    if kind not in META_BY_KIND:
+    if not isinstance(kind, str) or kind not in META_BY_KIND:
         reason = (
             "missing required field" if kind is None else f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})"
         )

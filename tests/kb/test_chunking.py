@@ -323,3 +323,14 @@ def test_a_quote_attribution_is_not_a_unit_of_its_own() -> None:
         "— a list item that starts with a dash stays",
         "A sentence — with a dash inside — stays too.",
     ]
+
+
+def test_two_sections_with_the_same_heading_keep_every_chunk(tmp_path: Path) -> None:
+    # Found by fuzzing: the second "## FAQ" (or a bare "#") reused the first one's chunk ids,
+    # so one overwrote the other in the index.
+    front = STAGE_FRONT.replace("sg-long", "sg-faq")
+    body = "## FAQ\nFirst answer.\n\n## Steps\n- [ ] Step\n\n## FAQ\nSecond answer.\n\n# \nAfter a bare heading.\n"
+    chunks = Chunker().split(write_doc(tmp_path, "faq.md", front, body))
+    assert len({chunk.id for chunk in chunks}) == len(chunks)
+    texts = " ".join(chunk.text for chunk in chunks)
+    assert all(part in texts for part in ("First answer.", "Second answer.", "After a bare heading."))

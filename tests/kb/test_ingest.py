@@ -22,7 +22,7 @@ import bot.kb.ingest as ingest_module
 import bot.kb.store as store_module
 from bot.kb.chunking import Chunk, Chunker
 from bot.kb.embeddings import Embedder
-from bot.kb.ingest import IngestError, Ingestor, IngestReport, ingest_lock, language_means
+from bot.kb.ingest import OUTSIZED_DOCUMENT, IngestError, Ingestor, IngestReport, ingest_lock, language_means
 from bot.kb.lexical import tokenize
 from bot.kb.search import Searcher
 from bot.kb.sources import SourceLimits, load_corpus
@@ -442,20 +442,25 @@ def test_sources_past_the_size_limits_are_refused_by_name_and_the_rest_is_ingest
     assert sorted(open_snapshot(tmp_path / "data").documents) == sorted(BASE_CHUNKS)
 
 
-def test_a_document_counts_once_in_its_language_mean_however_many_chunks_it_has() -> None:
+def test_no_document_weighs_more_than_a_few_typical_ones_in_its_language_mean() -> None:
     # A junk guide of thousands of identical items must not pull every English vector its way.
     def chunk(doc_id: str, order: int, lang: str = "en") -> Chunk:
         return Chunk(f"{doc_id}:{order}", doc_id, "playbook", lang, "T", "", "text", order)
 
-    chunks = [chunk("a", 0), chunk("b", 0), *(chunk("junk", i) for i in range(50)), chunk("z", 0, "zh")]
-    vectors = {c.id: np.array([3.0, 3.0]) for c in chunks}
-    vectors.update({"a:0": np.array([1.0, 0.0]), "b:0": np.array([0.0, 1.0]), "z:0": np.array([2.0, 0.0])})
+    typical = [chunk(doc_id, i) for doc_id in ("a", "b") for i in range(2)] + [chunk("z", i, "zh") for i in range(2)]
+    vectors = {c.id: np.array([1.0, 0.0]) if c.doc_id == "a" else np.array([0.0, 1.0]) for c in typical}
+    # Ordinary documents count chunk by chunk: the plain mean.
+    assert np.allclose(language_means(typical, vectors)["en"], [0.5, 0.5])
 
-    means = language_means(chunks, vectors)
+    junk = [chunk("junk", i) for i in range(500)]
+    vectors.update({c.id: np.array([9.0, 9.0]) for c in junk})
+    means = language_means(typical + junk, vectors)
 
     assert sorted(means) == ["en", "zh"]
-    assert np.allclose(means["en"], [4 / 3, 4 / 3])
-    assert np.allclose(means["zh"], [2.0, 0.0])
+    # The junk guide weighs as much as OUTSIZED_DOCUMENT median documents (2 chunks each), not 500 chunks.
+    weight = OUTSIZED_DOCUMENT * 2
+    assert np.allclose(means["en"], (np.array([1.0, 1.0]) * 2 + np.array([9.0, 9.0]) * weight) / (4 + weight))
+    assert np.allclose(means["zh"], [0.0, 1.0])
 
 
 def test_embedding_failure_midway_leaves_the_old_snapshot_serving(

@@ -162,6 +162,12 @@ def test_unknown_stage(src: Path) -> None:
     assert "'survey'" in rejection.reason and "'acceptance'" in rejection.reason
 
 
+def test_a_kind_that_is_not_a_name_is_rejected_not_a_crash(src: Path) -> None:
+    rejection = only_rejection(src, "kind-list.md", markdown(replace(PLAYBOOK, "kind", "kind: []")))
+    assert (rejection.field, rejection.line) == ("kind", 3)
+    assert rejection.reason.startswith("unknown kind []")
+
+
 def test_unknown_kind(src: Path) -> None:
     rejection = only_rejection(src, "kind.md", markdown(replace(PLAYBOOK, "kind", "kind: memo")))
     assert rejection.path == Path("src/kind.md")
