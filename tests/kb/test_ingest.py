@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -682,6 +683,59 @@ def test_killed_ingest_leaves_the_old_snapshot_serving(
     snapshot = open_snapshot(clone.data)
     assert len(snapshot.documents) == 43
     assert chroma_counts(snapshot.path) == {model: TOTAL + new_chunks for model in MODELS}
+
+
+KILLS = 6
+
+
+def versioned(corpus: Path, version: int) -> None:
+    """Twenty generated playbooks, each saying which version of the corpus it belongs to."""
+    write_corpus(
+        corpus,
+        {f"gen/pb-generated-{n:02d}.md": GENERATED.format(n=n) + f"Corpus version {version}.\n" for n in range(20)},
+    )
+
+
+def served_versions(data: Path) -> set[str]:
+    snapshot = open_snapshot(data)
+    return {
+        line for chunk in snapshot.chunks if chunk.doc_id.startswith("pb-generated-")
+        for line in chunk.text.splitlines() if line.startswith("Corpus version")
+    }  # fmt: skip
+
+
+def ingest_process(corpus: Path, data: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "ingest.py", str(corpus), "--data-dir", str(data), "--quiet"]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.slow
+def test_kills_at_random_moments_always_leave_one_whole_corpus_serving(
+    clone: Base, embedders: dict[str, Embedder]
+) -> None:
+    versioned(clone.corpus, 0)
+    began = time.monotonic()
+    assert ingest_process(clone.corpus, clone.data).wait(timeout=240) == 0
+    duration = time.monotonic() - began
+    served, killed, rng = 0, 0, random.Random(KILLS)
+    for version in range(1, KILLS + 1):
+        versioned(clone.corpus, version)
+        process = ingest_process(clone.corpus, clone.data)
+        time.sleep(rng.uniform(0.0, duration))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            killed += 1
+        process.communicate(timeout=240)
+        if process.returncode == 0:
+            served = version
+        # Whole: every generated document from one version, the one last published in full.
+        assert served_versions(clone.data) == {f"Corpus version {served}."}
+        result = Searcher(open_snapshot(clone.data), embedders).search("hotpot food waste spoilage", k=3)
+        assert result.doc_ids[0] == "pb-alpha"
+    assert killed >= KILLS // 2, f"only {killed} of {KILLS} ingests were still running when killed"
+    assert ingest_process(clone.corpus, clone.data).wait(timeout=240) == 0
+    assert served_versions(clone.data) == {f"Corpus version {KILLS}."}
+    assert staging_dirs(clone.data) == []
 
 
 @pytest.mark.slow
