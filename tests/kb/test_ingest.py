@@ -464,6 +464,14 @@ def test_no_document_weighs_more_than_a_few_typical_ones_in_its_language_mean() 
     assert np.allclose(means["zh"], [0.0, 1.0])
 
 
+def test_rejected_files_are_counted_as_files_not_problems(tmp_path: Path, counter: CountingEmbedders) -> None:
+    # One file with three problems is one rejected file.
+    broken = BROKEN.replace("owner: Jane Doe\n", "").replace("verified: 2026-09-01", "verified: 2026-13-45")
+    report = ingestor(tmp_path / "data", counter).run([write_corpus(tmp_path / "src", {**BASE_FILES, "b.md": broken})])
+    assert len(report.rejections) == 3
+    assert report.rejected_files == 1
+
+
 def test_embedding_failure_midway_leaves_the_old_snapshot_serving(
     clone: Base, embedders: dict[str, Embedder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
