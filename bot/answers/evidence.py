@@ -25,6 +25,7 @@ small knowledge bases refuse paraphrased questions they could answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,8 +38,9 @@ ANCHOR_WEIGHT = 0.6  # calibrated on the eval set with the policy threshold belo
 # below it, in proportion. Just under the eval corpus's 3,904, where the penalty was calibrated.
 REFERENCE_VOCABULARY = 3500
 # Bump when what `Evidence.relevance` measures changes: cached baselines are then measured again.
-RELEVANCE_VERSION = "5"
-MIN_SPREAD = 0.02  # a corpus whose unrelated questions all score alike still has some spread
+RELEVANCE_VERSION = "6"
+MIN_SPREAD = 0.02
+HYPHENATED = re.compile(r"[-_/]")  # a corpus whose unrelated questions all score alike still has some spread
 
 
 def content_weights(
@@ -57,14 +59,17 @@ def content_weights(
 
 
 def _repeats_its_parts(forms: Sequence[str], terms: set[str], doc_terms: DocTerms) -> bool:
-    """A Chinese compound the corpus never uses, made of two of the question's other terms.
+    """A compound the corpus never uses, made of the question's other terms.
 
-    jieba's search mode yields "数据完整性" beside "数据" and "完整性": the parts already
-    count, so counting the whole as well would call the question half unknown for saying
-    the same thing twice."""
+    jieba's search mode yields "数据完整性" beside "数据" and "完整性", and the tokenizer keeps
+    "scan-to-pickup" beside "scan" and "pickup": the parts already count, so counting the whole
+    as well would call the question half unknown for saying the same thing twice."""
     word = forms[0]
-    if not is_han(word) or any(doc_terms.df.get(form) for form in forms):
+    if any(doc_terms.df.get(form) for form in forms):
         return False
+    if not is_han(word):
+        parts = [part for part in HYPHENATED.split(word) if len(part) > 2]
+        return len(parts) > 1 and all(part in terms for part in parts)
     return any(word.startswith(head) and word[len(head) :] in terms for head in terms if 2 <= len(head) < len(word) - 1)
 
 

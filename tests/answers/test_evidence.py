@@ -54,6 +54,18 @@ def test_an_unknown_compound_of_two_question_terms_is_not_counted_again() -> Non
     assert content_weights([["数据"], ["完整性"], ["数据完整性"]], used)[2] > 0.0
 
 
+def test_an_unknown_hyphenated_compound_of_question_terms_is_not_counted_again() -> None:
+    # The tokenizer keeps "scan-to-pickup" beside "scan" and "pickup".
+    doc_terms = DocTerms({DOC: {"scan": 2, "pickup": 1, "queue": 1}, "doc-b": {"queue": 2, "grab": 1}})
+    concepts = [["scan-to-pickup"], ["scan"], ["pickup"], ["queue"], ["grab-and-go"], ["grab"]]
+    general, content = concept_weights(concepts, doc_terms), content_weights(concepts, doc_terms)
+
+    assert general[0] > 0.0 and content[0] == 0.0
+    assert content[1:4] == general[1:4]
+    # Every part of three letters or more must be a question term: "go" is short, "and" is not asked.
+    assert content[4] == general[4] > 0.0
+
+
 def evidence_for(subject: frozenset[str]):
     doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
     result = SearchResult(
