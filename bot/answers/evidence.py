@@ -39,8 +39,8 @@ ANCHOR_WEIGHT = 0.6  # calibrated on the eval set with the policy threshold belo
 REFERENCE_VOCABULARY = 3500
 # Bump when what `Evidence.relevance` measures changes: cached baselines are then measured again.
 RELEVANCE_VERSION = "6"
-MIN_SPREAD = 0.02
-HYPHENATED = re.compile(r"[-_/]")  # a corpus whose unrelated questions all score alike still has some spread
+MIN_SPREAD = 0.02  # a corpus whose unrelated questions all score alike still has some spread
+HYPHENATED = re.compile(r"[-_/]")  # how the tokenizer's kept compounds join their parts
 
 
 def content_weights(
