@@ -123,13 +123,14 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
 def open_engine(settings: Settings) -> Engine:
     from bot.answers.baseline import BaselineError
     from bot.answers.engine import Engine
+    from bot.answers.generate import LLMConfigError
     from bot.answers.intent_bank import BankError
     from bot.kb.store import IndexMissing
     from bot.records import Records
 
     try:
         return Engine(settings, records=Records(settings.data_dir, settings.record_retention_days))
-    except (IndexMissing, BankError, BaselineError) as error:
+    except (IndexMissing, BankError, BaselineError, LLMConfigError) as error:
         raise CliError(str(error)) from error
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     # What is computed once and reused across runs (the examples' vectors); default: DATA_DIR/cache.
     cache_dir: Path | None = None
     llm: str | None = None
+    # Where an OpenAI-compatible or Ollama server listens (None: the provider's own), its key, how
+    # long one answer may take, retries, and how many answers may be generated at once.
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=20.0, gt=0)
+    llm_retries: int = Field(default=1, ge=0)
 
     # Slack (the usual variable names, no prefix)
     slack_bot_token: str | None = Field(

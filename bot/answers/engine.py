@@ -81,7 +81,7 @@ class Engine:
         self.records = records
         # Generated answers only when a model is configured (or handed in); extractive otherwise.
         self.chat_model = (
-            chat_model if chat_model is not None else (load_chat_model(settings.llm) if settings.llm else None)
+            chat_model if chat_model is not None else (load_chat_model(settings) if settings.llm else None)
         )
 
     def _router(self) -> Router:

@@ -13,6 +13,7 @@ from bot.answers.citations import Citations
 from bot.answers.compose.context import Context, relevant
 from bot.answers.guard import GuardResult, check
 from bot.answers.model import Answer, CaseCard, Paragraph, Part, QuoteGroup
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 PASSAGES_PER_DOC = 3
@@ -34,11 +35,30 @@ class Passage:
     text: str
 
 
-def load_chat_model(spec: str) -> Any:
-    """`provider:model`, e.g. "openai:gpt-4o-mini", through LangChain's init_chat_model."""
+class LLMConfigError(ValueError):
+    """The configured language model cannot be used; the message says why and what to do."""
+
+
+def load_chat_model(settings: Settings) -> Any:
+    """`llm` as `provider:model` ("openai:gpt-4o-mini", "ollama:qwen3"), through LangChain's
+    init_chat_model, with the endpoint, key, timeout and retries from the settings."""
     from langchain.chat_models import init_chat_model
 
-    return init_chat_model(spec, temperature=0)
+    assert settings.llm
+    options: dict[str, Any] = {"timeout": settings.llm_timeout, "max_retries": settings.llm_retries}
+    if settings.llm_base_url:
+        options["base_url"] = settings.llm_base_url
+    if settings.llm_api_key:
+        options["api_key"] = settings.llm_api_key.get_secret_value()
+    try:
+        return init_chat_model(settings.llm, temperature=0, **options)
+    except ImportError as error:
+        raise LLMConfigError(
+            f"llm {settings.llm!r} needs its provider package, which is not installed: "
+            "pip install 'valuerelay[llm]' (langchain-openai, langchain-ollama)"
+        ) from error
+    except ValueError as error:
+        raise LLMConfigError(f"llm {settings.llm!r}: {str(error).splitlines()[0]}") from error
 
 
 def build_messages(question: str, passages: Sequence[Passage], lang: str) -> list[tuple[str, str]]:
@@ -60,8 +80,8 @@ def generate(chat_model: Any, question: str, passages: Sequence[Passage], lang: 
     """The model's answer and the guard's verdict, or None when the model failed."""
     try:
         reply = chat_model.invoke(build_messages(question, passages, lang))
-    except Exception:  # a provider outage must not take the answer down with it
-        log.exception("the language model failed; answering extractively")
+    except Exception as error:  # a provider outage must not take the answer down with it
+        log.warning("the language model failed (%s: %s); answering extractively", type(error).__name__, error)
         return None
     text = reply.content if isinstance(reply.content, str) else str(reply.content)
     evidence: dict[int, str] = {}

@@ -173,6 +173,7 @@ class Answer:
             "status": self.status,
             "answer": self.text,
             "abstained": self.abstained,
+            "generated": self.generated is not None,  # the text is the model's, after the guard passed it
             "confidence": round(self.confidence, 4),
             "sources": [
                 {

@@ -349,8 +349,9 @@ def test_a_failing_model_falls_back_to_the_extractive_answer(
     assert answer.guard_problems == ["the model failed"]
     assert answer.groups and answer.text == extractive.text
     logged = [r for r in caplog.records if r.name == GENERATE_LOGGER]
-    assert len(logged) == 1 and logged[0].levelno == logging.ERROR
-    assert logged[0].exc_info is not None and "provider unavailable" in str(logged[0].exc_info[1])
+    # One line naming the failure, not a traceback per question while a provider is down.
+    assert len(logged) == 1 and logged[0].levelno == logging.WARNING and logged[0].exc_info is None
+    assert "provider unavailable" in logged[0].getMessage()
 
 
 def test_no_chat_model_means_no_generation(engine: Engine, passages_seen: list[list[Passage]]) -> None:

@@ -1,0 +1,146 @@
+"""The LLM option for real: the langchain-openai client, configured from the settings, against a
+local OpenAI-compatible server. A reply the guard passes is shown; a distorted, uncited, slow or
+failed one leaves the extractive answer, and the user never waits on a broken provider."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_openai import FakeOpenAI, Reply
+from pydantic import SecretStr
+from test_cli import data_dir, run_bot  # noqa: F401 - the CLI's private copy of the sample index
+
+from bot.answers.engine import Engine
+from bot.answers.guard import sentences
+from bot.settings import Settings
+
+QUESTION = "What do we pitch to a 40-store hotpot chain worried about food cost? Any numbers?"
+SOURCE = re.compile(r"^\[(\d+)\] [^\n]*\n(.+)$", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def fake_openai() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def openai(fake_openai: FakeOpenAI) -> FakeOpenAI:
+    fake_openai.requests.clear()
+    return fake_openai
+
+
+@pytest.fixture
+def llm_engine(
+    settings: Settings, embedder_loader: Callable[..., dict[str, Any]], openai: FakeOpenAI
+) -> Callable[..., Engine]:
+    def make(**overrides: Any) -> Engine:
+        configured = settings.model_copy(
+            update={
+                "llm": "openai:gpt-test",
+                "llm_base_url": openai.base_url,
+                "llm_api_key": SecretStr("sk-test"),
+                "llm_timeout": 2.0,
+                "llm_retries": 0,
+                **overrides,
+            }
+        )
+        return Engine(configured, embedder_loader=embedder_loader)
+
+    return make
+
+
+def quoting(distort: bool = False, cite: bool = True) -> Callable[[dict[str, Any]], Reply]:
+    """A model that answers with the first line stating a number in its sources, sentence by
+    sentence with that source's citation (a number changed, or no citation, when asked)."""
+
+    def respond(request: dict[str, Any]) -> Reply:
+        prompt = request["messages"][-1]["content"]
+        lines = [(n, sentences(text)) for n, text in SOURCE.findall(prompt)]
+        number, said = next((n, said) for n, said in lines if re.search(r"\d", " ".join(said)))
+        if distort:
+            said = [re.sub(r"\d+", lambda m: str(int(m.group()) + 7), " ".join(said), count=1)]
+        return Reply(" ".join(f"{s} [{number}]" if cite else s for s in said))
+
+    return respond
+
+
+def test_a_reply_the_guard_passes_is_shown_with_its_citations(
+    llm_engine: Callable[..., Engine], openai: FakeOpenAI
+) -> None:
+    openai.responder = quoting()
+    answer = llm_engine().ask(QUESTION, record=False)
+
+    assert answer.generated is not None and answer.generated in answer.text
+    assert answer.to_json()["generated"] is True
+    assert re.search(r"\[\d+\]", answer.generated) and answer.citations
+    [request] = openai.requests
+    assert request["model"] == "gpt-test" and request["temperature"] == 0
+
+
+@pytest.mark.parametrize(
+    ("responder", "why"),
+    [
+        (quoting(distort=True), "a number the sources do not state"),
+        (quoting(cite=False), "sentences without citations"),
+        (lambda request: Reply(status=500), "the provider failing"),
+    ],
+)
+def test_a_reply_the_guard_rejects_or_a_failure_leaves_the_extractive_answer(
+    llm_engine: Callable[..., Engine], openai: FakeOpenAI, engine: Engine, responder: Any, why: str
+) -> None:
+    openai.responder = responder
+    answer = llm_engine().ask(QUESTION, record=False)
+
+    assert answer.generated is None, why
+    assert answer.to_json()["generated"] is False
+    assert answer.guard_problems
+    assert answer.text == engine.ask(QUESTION, record=False).text
+    assert len(openai.requests) == 1  # llm_retries 0
+
+
+def test_a_provider_slower_than_the_timeout_is_not_waited_for(
+    llm_engine: Callable[..., Engine], openai: FakeOpenAI
+) -> None:
+    openai.responder = lambda request: Reply(quoting()(request).content, delay=30)
+    began = time.monotonic()
+    answer = llm_engine(llm_timeout=1.0).ask(QUESTION, record=False)
+
+    assert answer.generated is None and answer.status == "answered"
+    assert time.monotonic() - began < 20  # the reply would have come after 30 s
+
+
+def test_a_missing_provider_package_is_one_line_saying_what_to_install(
+    data_dir: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # As if langchain-openai were not installed: a module of that name that cannot be imported.
+    (tmp_path / "langchain_openai.py").write_text('raise ImportError("No module named langchain_openai")\n')
+    env = {"VALUERELAY_LLM": "openai:gpt-4o-mini", "PYTHONPATH": str(tmp_path)}
+    result = run_bot("ask", QUESTION, "--data-dir", str(data_dir), **env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "llm 'openai:gpt-4o-mini' needs its provider package" in line
+    assert "pip install 'valuerelay[llm]'" in line
+
+
+def test_ask_json_says_the_answer_was_generated_with_the_llm_set_in_the_environment(
+    data_dir: Path,  # noqa: F811
+    openai: FakeOpenAI,
+) -> None:
+    openai.responder = quoting()
+    env = {"VALUERELAY_LLM": "openai:gpt-test", "VALUERELAY_LLM_BASE_URL": openai.base_url}
+    result = run_bot("ask", QUESTION, "--json", "--data-dir", str(data_dir), VALUERELAY_LLM_API_KEY="sk-env", **env)
+
+    assert result.returncode == 0, result.stderr
+    reply = json.loads(result.stdout)
+    assert reply["generated"] is True and reply["status"] == "answered"
+    assert openai.requests and "sk-env" not in result.stderr
