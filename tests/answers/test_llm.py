@@ -144,3 +144,15 @@ def test_ask_json_says_the_answer_was_generated_with_the_llm_set_in_the_environm
     reply = json.loads(result.stdout)
     assert reply["generated"] is True and reply["status"] == "answered"
     assert openai.requests and "sk-env" not in result.stderr
+
+
+def test_a_question_in_the_other_language_than_its_sources_is_answered_in_the_askers(
+    llm_engine: Callable[..., Engine], openai: FakeOpenAI
+) -> None:
+    openai.responder = quoting()
+    answer = llm_engine().ask("快餐店厨房显示屏按档口分单，出餐能快多少？", record=False)
+
+    [request] = openai.requests
+    prompt = request["messages"][-1]["content"]
+    assert answer.lang == "zh" and re.search(r"^\[\d+\] [A-Za-z]", prompt, re.MULTILINE)  # English sources
+    assert "Answer in Chinese" in request["messages"][0]["content"]
