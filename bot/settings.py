@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(default=20.0, gt=0)
     llm_retries: int = Field(default=1, ge=0)
+    llm_concurrency: int = Field(default=4, ge=1)
 
     # Slack (the usual variable names, no prefix)
     slack_bot_token: str | None = Field(

@@ -21,7 +21,7 @@ from bot.answers.compose.context import Context
 from bot.answers.compose.general import closest, declined
 from bot.answers.cues import PRICE_TERMS, framing_terms, has_words
 from bot.answers.evidence import AnswerPolicy, Baseline, Evidence, assess
-from bot.answers.generate import load_chat_model, rewrite
+from bot.answers.generate import Draft, draft, load_chat_model
 from bot.answers.intent_bank import load_bank
 from bot.answers.labels import label
 from bot.answers.model import Answer, Heading
@@ -123,6 +123,27 @@ class Engine:
     ) -> Answer:
         """Answer a question; `intent` overrides the routing when the user chose the shape
         (e.g. Slack's `/relay value ...`)."""
+        answer, pending = self.ask_deferred(
+            question, filters, mode=mode, today=today, record=record, surface=surface, history=history, intent=intent
+        )
+        if pending is not None:
+            pending.complete(self.chat_model)
+        return answer
+
+    def ask_deferred(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        *,
+        mode: Mode = "hybrid",
+        today: dt.date | None = None,
+        record: bool = True,
+        surface: str = "cli",
+        history: Sequence[str] = (),
+        intent: Intent | None = None,
+    ) -> tuple[Answer, Draft | None]:
+        """The extractive answer, and its generation still to be asked for when a model is set: a
+        caller serving many users (the Slack relay) asks the model outside the engine's lock."""
         self._check(question)
         request = self.router.route(question, modules=self.index.modules, history=history, intent=intent)
         ctx = Context(request, self.index, filters or Filters(), today or dt.date.today(), mode)
@@ -131,7 +152,8 @@ class Engine:
             answer.notes.insert(0, label(answer.lang, "gap_recorded"))
             closest = [s.doc_id for s in answer.sources[:3]]
             self.records.record_gap(question, answer.lang, answer.intent, surface, closest, list(answer.uncovered))
-        return answer
+        composed = answer.status == "answered" and request.intent not in UNSEARCHED
+        return answer, (draft(answer, ctx) if composed and self.chat_model is not None else None)
 
     def _check(self, question: str) -> None:
         if not has_words(question):
@@ -163,11 +185,8 @@ class Engine:
         if status != "answered":
             return closest(ctx) if status == "closest" else declined(ctx)
         answer = composer_for(ctx)(ctx)
-        if answer.status != "answered":
-            return answer
-        if self.chat_model is not None:
-            rewrite(answer, ctx, self.chat_model)
-        answer.notes = stale_notes(answer.citations, self.index.documents, answer.lang)
+        if answer.status == "answered":
+            answer.notes = stale_notes(answer.citations, ctx.documents, answer.lang)
         return answer
 
     def baseline(self, mode: Mode, lang: str) -> Baseline:

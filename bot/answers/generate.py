@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.answers.citations import Citations
+from bot.answers.citations import Citations, stale_notes
 from bot.answers.compose.context import Context, relevant
 from bot.answers.guard import GuardResult, check
 from bot.answers.model import Answer, CaseCard, Paragraph, Part, QuoteGroup
@@ -93,12 +93,40 @@ def generate(chat_model: Any, question: str, passages: Sequence[Passage], lang: 
     return Generation(text.strip(), verdict)
 
 
-def rewrite(answer: Answer, ctx: Context, chat_model: Any) -> None:
-    """Replace the quoted passages with a generated answer if, and only if, it passes the guard.
+@dataclass
+class Draft:
+    """An answer's generation, ready to ask for: everything read from the index is read, so the
+    model can be called outside the engine's lock, while other questions are answered."""
 
-    Sources are numbered again in reading order: cards that lead the answer, then the passages
-    the model is given (where the quotes stood), then cards shown after them (a pitch's proof)."""
-    citations = Citations(ctx.index.documents, ctx.today, ctx.index.settings.source_base_url)
+    answer: Answer
+    passages: list[Passage]
+    body: list[Part]  # the answer's parts without its quotes; the reply goes in at `at`
+    at: int
+    citations: Citations  # numbered again in reading order
+    ctx: Context
+
+    def complete(self, chat_model: Any) -> None:
+        """Replace the quoted passages with the model's answer if, and only if, it passes the guard."""
+        answer = self.answer
+        generation = generate(chat_model, answer.question, self.passages, answer.lang)
+        if generation is None or not generation.guard.ok:
+            answer.guard_problems = generation.guard.problems if generation else ["the model failed"]
+            return
+        answer.generated = generation.text
+        answer.body = [*self.body[: self.at], Paragraph(generation.text), *self.body[self.at :]]
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", generation.text)} | {
+            p.citation for p in self.body if isinstance(p, CaseCard)
+        }
+        answer.citations = self.citations.cited(cited)
+        answer.sources = self.ctx.sources(answer.citations)
+        answer.notes = stale_notes(answer.citations, self.ctx.documents, answer.lang)
+
+
+def draft(answer: Answer, ctx: Context) -> Draft:
+    """The passages the model is given, where its reply goes, and the sources numbered again in
+    reading order: cards that lead the answer, then the passages (where the quotes stood), then
+    cards shown after them (a pitch's proof)."""
+    citations = Citations(ctx.documents, ctx.today, ctx.index.settings.source_base_url)
     body: list[Part] = []
     passages: list[Passage] = []
     at = None
@@ -110,17 +138,12 @@ def rewrite(answer: Answer, ctx: Context, chat_model: Any) -> None:
         body.append(replace(part, citation=citations.cite(part.doc_id, "")) if isinstance(part, CaseCard) else part)
     if at is None:
         at, passages = len(body), _numbered_passages(ctx, citations)
-    generation = generate(chat_model, answer.question, passages, answer.lang)
-    if generation is None or not generation.guard.ok:
-        answer.guard_problems = generation.guard.problems if generation else ["the model failed"]
-        return
-    answer.generated = generation.text
-    answer.body = [*body[:at], Paragraph(generation.text), *body[at:]]
-    cited = {int(n) for n in re.findall(r"\[(\d+)\]", generation.text)} | {
-        p.citation for p in body if isinstance(p, CaseCard)
-    }
-    answer.citations = citations.cited(cited)
-    answer.sources = ctx.sources(answer.citations)
+    return Draft(answer, passages, body, at, citations, ctx)
+
+
+def rewrite(answer: Answer, ctx: Context, chat_model: Any) -> None:
+    """Draft and complete in one go (where nothing else waits on the engine)."""
+    draft(answer, ctx).complete(chat_model)
 
 
 def _numbered_passages(ctx: Context, citations: Citations) -> list[Passage]:

@@ -50,6 +50,7 @@ class Relay:
         # One question at a time: the models use both cores already, and the engine
         # swaps snapshots between questions.
         self._lock = threading.Lock()
+        self._generating = threading.BoundedSemaphore(settings.llm_concurrency)
         self.channel_names: dict[str, str | None] = {}  # channel id -> name, for name-keyed scopes
         # Admins write "#sales" or "sales" or an id; all mean the same channel.
         self._scopes = {key.lstrip("#"): scope for key, scope in settings.channel_scopes.items()}
@@ -82,13 +83,17 @@ class Relay:
         self, question: str, where: Where, history: tuple[str, ...] = (), intent: Intent | None = None
     ) -> list[Message]:
         with self._engine() as engine:
-            answer = engine.ask(
+            answer, pending = engine.ask_deferred(
                 question,
                 self.filters(where.channel, where.channel_name),
                 surface=f"slack-{where.surface}",
                 history=history,
                 intent=intent,
             )
+        if pending is not None:
+            # The model is asked outside the lock: a slow provider delays this answer, not everyone's.
+            with self._generating:
+                pending.complete(self.engine.chat_model)
         return self._deliver(answer, where)
 
     def checklist(self, stage: str, module: str | None, where: Where) -> list[Message]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,9 @@ from test_cli import data_dir, run_bot  # noqa: F401 - the CLI's private copy of
 
 from bot.answers.engine import Engine
 from bot.answers.guard import sentences
+from bot.records import Records
 from bot.settings import Settings
+from bot.slack.relay import Relay, Where
 
 QUESTION = "What do we pitch to a 40-store hotpot chain worried about food cost? Any numbers?"
 SOURCE = re.compile(r"^\[(\d+)\] [^\n]*\n(.+)$", re.MULTILINE)
@@ -156,3 +160,30 @@ def test_a_question_in_the_other_language_than_its_sources_is_answered_in_the_as
     prompt = request["messages"][-1]["content"]
     assert answer.lang == "zh" and re.search(r"^\[\d+\] [A-Za-z]", prompt, re.MULTILINE)  # English sources
     assert "Answer in Chinese" in request["messages"][0]["content"]
+
+
+def test_the_slack_relay_asks_the_model_for_several_answers_at_once(
+    llm_engine: Callable[..., Engine], openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    # Each reply is held until two requests are in flight: a relay that asked the model under
+    # its one-question lock would never have two, and both answers would fall back.
+    both_waiting = threading.Barrier(2, timeout=15)
+    met: list[bool] = []
+
+    def respond(request: dict[str, Any]) -> Reply:
+        try:
+            both_waiting.wait()
+            met.append(True)
+        except threading.BrokenBarrierError:
+            return Reply(status=503)
+        return quoting()(request)
+
+    openai.responder = respond
+    engine = llm_engine(llm_timeout=30.0)
+    relay = Relay(engine.settings, engine, Records(tmp_path))
+    questions = [QUESTION, "How long should the first training session be, and for how many people?"]
+    with ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(lambda q: relay.ask(q, Where("mention", "C0OPEN01", "U0ASKER1")), questions))
+
+    assert met == [True, True]
+    assert all(replies) and len(openai.requests) == 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +16,7 @@ from bot.answers.request import Request
 from bot.kb.chunking import Chunk
 from bot.kb.filters import Filters
 from bot.kb.index import KnowledgeIndex
+from bot.kb.schema import IndexedDocument
 from bot.kb.search import DocHit, Mode, SearchResult
 
 MAX_SOURCES = 10
@@ -33,16 +34,19 @@ class Context:
     confidence: float = 0.0
     uncovered: tuple[str, ...] = ()
     citations: Citations = field(init=False)
+    documents: Mapping[str, IndexedDocument] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.citations = Citations(self.index.documents, self.today, self.index.settings.source_base_url)
+        # The snapshot's documents as the answer began: an ingest may publish another meanwhile.
+        self.documents = self.index.documents
+        self.citations = Citations(self.documents, self.today, self.index.settings.source_base_url)
 
     @property
     def docs(self) -> list[DocHit]:
         return self.result.docs if self.result else []
 
     def kind_of(self, doc: DocHit) -> str:
-        return self.index.documents[doc.doc_id].kind
+        return self.documents[doc.doc_id].kind
 
     def scorer(self) -> Scorer:
         """How quotes are valued for this question: its terms, and whether it asks for a number,
@@ -93,7 +97,7 @@ class Context:
         ordered += [doc for doc in self.docs if doc.doc_id not in set(cited)]
         refs = []
         for doc in ordered[:MAX_SOURCES]:
-            meta = self.index.documents[doc.doc_id].meta
+            meta = self.documents[doc.doc_id].meta
             refs.append(
                 SourceRef(doc.doc_id, meta.title, lead_section(doc), meta.kind, doc.score, meta.is_stale(self.today))
             )
