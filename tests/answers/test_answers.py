@@ -736,7 +736,8 @@ def test_json_contract(engine: Engine, corpus: dict[str, SourceDocument], questi
     answer = engine.ask(question, today=TODAY, record=False)
     data = json.loads(json.dumps(answer.to_json(), ensure_ascii=False))
 
-    assert set(data) == {"intent", "status", "answer", "abstained", "confidence", "sources"}
+    assert set(data) == {"intent", "status", "answer", "abstained", "generated", "confidence", "sources"}
+    assert data["generated"] is False  # no model configured: the answer is the quotes
     assert data["status"] == answer.status and data["abstained"] is (data["status"] != "answered")
     assert data["intent"] in INTENTS and data["intent"] == answer.intent
     assert data["answer"] == answer.text and data["answer"].strip()

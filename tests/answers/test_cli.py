@@ -19,7 +19,7 @@ from bot.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-CONTRACT_KEYS = {"intent", "status", "answer", "abstained", "confidence", "sources"}
+CONTRACT_KEYS = {"intent", "status", "answer", "abstained", "generated", "confidence", "sources"}
 SOURCE_KEYS = {"doc_id", "title", "section", "kind", "score", "stale"}
 
 
