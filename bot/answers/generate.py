@@ -141,11 +141,6 @@ def draft(answer: Answer, ctx: Context) -> Draft:
     return Draft(answer, passages, body, at, citations, ctx)
 
 
-def rewrite(answer: Answer, ctx: Context, chat_model: Any) -> None:
-    """Draft and complete in one go (where nothing else waits on the engine)."""
-    draft(answer, ctx).complete(chat_model)
-
-
 def _numbered_passages(ctx: Context, citations: Citations) -> list[Passage]:
     passages = []
     for doc, chunks in ctx.index.passages(relevant(ctx.docs)):

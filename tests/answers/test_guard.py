@@ -15,7 +15,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from bot.answers.compose.context import Context
 from bot.answers.engine import Engine
-from bot.answers.generate import Passage, build_messages, rewrite
+from bot.answers.generate import Passage, build_messages, draft
 from bot.answers.guard import check, sentences
 from bot.answers.model import Answer
 from bot.answers.quantify import numbers_in
@@ -398,13 +398,13 @@ def test_each_passage_of_a_long_section_is_checked_against_its_own_text(
     ctx.result = SearchResult(
         "results", "en", "hybrid", [DocHit(doc_id, 1.0, [ChunkHit(first, 1.0), ChunkHit(second, 0.9)])]
     )
-    rewrite(Answer("results", "general", "en", "answered", 1.0), ctx, probe.chat_model)
+    draft(Answer("results", "general", "en", "answered", 1.0), ctx).complete(probe.chat_model)
     number = next(p.number for p in passages_seen[0] if p.text == first.text)
     assert [p.number for p in passages_seen[0]].count(number) == 2  # the shared number
     text = cite(unit, number)
     answer = Answer("results", "general", "en", "answered", 1.0)
 
-    rewrite(answer, ctx, FakeListChatModel(responses=[text]))
+    draft(answer, ctx).complete(FakeListChatModel(responses=[text]))
 
     assert answer.guard_problems == []
     assert answer.generated == text
