@@ -218,6 +218,40 @@ def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if answer.cards else 1
 
 
+def cmd_quantify(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.answers.benchmark import Customer
+    from bot.answers.chart import chart_png
+    from bot.answers.compose.benchmark import benchmark_json
+    from bot.kb.search import detect_lang
+
+    if args.format == "png" and not args.out:
+        raise CliError("--format png writes a file: add --out FILE.png")
+    engine = open_engine(settings)
+    lang = args.lang or (detect_lang(args.customer) if args.customer else "en")
+    modules = [m.strip() for m in (args.modules or "").split(",") if m.strip()]
+    with refusals_as_errors():
+        described = engine.customer_in(args.customer) if args.customer else Customer()
+        asked = Customer.read(industry=args.industry, size=args.size, modules=modules)
+        customer = Customer(
+            asked.industry or described.industry, asked.size or described.size, asked.modules or described.modules
+        )
+        result = engine.quantify(customer, lang=lang)
+    if args.json:
+        write_out(json.dumps(benchmark_json(result.benchmark, lang), ensure_ascii=False), args.out)
+    elif args.format == "png" and result.benchmark.cases:
+        args.out.write_bytes(chart_png(result, lang))
+    else:
+        write_out(result.answer.text, args.out)
+    return 0 if result.benchmark.cases else 1
+
+
+def write_out(text: str, path: Path | None) -> None:
+    if path is None:
+        out.print(text, markup=False)
+    else:
+        path.write_text(text + "\n", encoding="utf-8")
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.chat import run_chat
 
@@ -316,6 +350,17 @@ def build_parser() -> argparse.ArgumentParser:
     cases.add_argument("--json", action="store_true")
     add_data_dir(cases)
 
+    quantify = sub.add_parser("quantify", help="what comparable customers measured, from the cases' figures")
+    quantify.add_argument("customer", nargs="?", help='the customer in words, e.g. "40-store hotpot chain"')
+    quantify.add_argument("--industry", help="the customer's industry, as the cases name it (e.g. hotpot)")
+    quantify.add_argument("--size", help='its size: a store count, or e.g. "3 central kitchens"')
+    quantify.add_argument("--modules", help="modules it buys, comma-separated (e.g. food_cost,supply_chain)")
+    quantify.add_argument("--lang", choices=("en", "zh"), help="the answer's language (default: the customer text's)")
+    quantify.add_argument("--json", action="store_true", help="the figures as JSON")
+    quantify.add_argument("--format", choices=("text", "md", "png"), default="text", help="md: Markdown tables")
+    quantify.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    add_data_dir(quantify)
+
     chat = sub.add_parser("chat", help="interactive terminal chat")
     add_data_dir(chat)
 
@@ -349,6 +394,7 @@ COMMANDS = {
     "ask": cmd_ask,
     "checklist": cmd_checklist,
     "cases": cmd_cases,
+    "quantify": cmd_quantify,
     "chat": cmd_chat,
     "eval": cmd_eval,
     "run": cmd_run,

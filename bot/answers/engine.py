@@ -13,9 +13,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.answers.baseline import cached_baseline, read_unrelated
+from bot.answers.benchmark import Customer
 from bot.answers.citations import stale_notes
 from bot.answers.compose import UNSEARCHED, composer_for
 from bot.answers.compose import checklist as checklists
+from bot.answers.compose.benchmark import Quantified, describe, quantify
 from bot.answers.compose.case import case_card
 from bot.answers.compose.context import Context
 from bot.answers.compose.general import closest, declined
@@ -27,7 +29,8 @@ from bot.answers.labels import label
 from bot.answers.model import Answer, Heading
 from bot.answers.quotes import unit_lemmas
 from bot.answers.request import Intent, Request
-from bot.answers.router import Router
+from bot.answers.router import Router, named_module
+from bot.answers.sizes import parse_size
 from bot.kb.filters import Filters
 from bot.kb.index import EmbedderLoader, KnowledgeIndex, load_embedders
 from bot.kb.lexical import tokenize
@@ -88,7 +91,7 @@ class Engine:
         bank = load_bank(
             self.settings.intent_examples, self.index.models, self.index.embed_queries, self.settings.cache_path
         )
-        return Router(bank, self.index.query_vector)
+        return Router(bank, self.index.query_vector, self.index.named_industry)
 
     def refresh(self) -> bool:
         """Switch to a newer snapshot if an ingest published one (the examples follow its models)."""
@@ -237,6 +240,27 @@ class Engine:
             for item in group.items
         ]
         return ChecklistResult(stage, module, answer, items)
+
+    # --- quantified answers ------------------------------------------------
+    def customer_in(self, text: str) -> Customer:
+        """The customer a free text describes: the industry, size and module it names."""
+        module = named_module(text, self.index.modules)
+        return Customer(self.index.named_industry(text), parse_size(text), (module,) if module else ())
+
+    def quantify(
+        self, customer: Customer, filters: Filters | None = None, *, lang: str = "en", today: dt.date | None = None
+    ) -> Quantified:
+        """What the cases comparable to `customer` measured; a named industry or module must exist."""
+        industry = require_known(customer.industry, self.index.industries, "no case in industry", "industries")
+        modules = tuple(
+            require_known(m, self.index.modules, "unknown module", "modules") or m for m in customer.modules
+        )
+        customer = replace(customer, industry=industry, modules=modules)
+        question = f"quantify {describe(customer, lang)}"
+        request = Request(question=question, query=question, lang=lang, intent="quantify", customer=customer)
+        result = quantify(Context(request, self.index, filters or Filters(), today or dt.date.today()), customer)
+        result.answer.notes += stale_notes(result.answer.citations, self.index.documents, lang)
+        return result
 
     # --- cases -----------------------------------------------------------
     def cases(

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from bot.answers.request import INTENTS
+from bot.answers.request import BANK_INTENTS
 from bot.kb.models import model_info
 from bot.kb.yamlfile import read_model
 
@@ -58,14 +58,14 @@ class IntentBank:
 def read_examples(path: Path) -> list[tuple[str, str]]:
     """(intent, example) pairs, refused with the file and the reason when the file is not usable."""
     bank = read_model(path, _Bank, BankError, "the intent examples").root
-    unknown = sorted(set(bank) - set(INTENTS))
+    unknown = sorted(set(bank) - set(BANK_INTENTS))
     if unknown:
-        raise BankError(f"{path}: unknown intent {unknown[0]!r} (expected one of {', '.join(INTENTS)})")
+        raise BankError(f"{path}: unknown intent {unknown[0]!r} (expected one of {', '.join(BANK_INTENTS)})")
     pairs = [
         (intent, t.strip()) for intent, examples in bank.items() for t in (*examples.en, *examples.zh) if t.strip()
     ]
     # Every intent needs examples: one without any could never be chosen.
-    missing = [intent for intent in INTENTS if not any(i == intent for i, _ in pairs)]
+    missing = [intent for intent in BANK_INTENTS if not any(i == intent for i, _ in pairs)]
     if missing:
         raise BankError(f"{path}: {missing[0]}: no examples")
     return pairs

@@ -92,6 +92,14 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class Table:
+    """Rows under a header: the text shows a Markdown table, Slack a table block."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class Note:
     text: str
 
@@ -101,7 +109,7 @@ class Sources:
     citations: tuple[Citation, ...]
 
 
-Part = Heading | Paragraph | QuoteGroup | ChecklistGroup | CaseCard | Listing | Note | Sources
+Part = Heading | Paragraph | QuoteGroup | ChecklistGroup | CaseCard | Listing | Table | Note | Sources
 
 
 @dataclass(frozen=True)

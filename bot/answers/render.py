@@ -18,6 +18,7 @@ from bot.answers.model import (
     Part,
     QuoteGroup,
     Sources,
+    Table,
 )
 
 
@@ -77,6 +78,18 @@ def _(part: CaseCard, lang: str) -> list[str]:
 @lines.register
 def _(part: Listing, lang: str) -> list[str]:
     return [f"*{part.heading}*", *(f"• {entry.text} [{entry.citation}]" for entry in part.entries)]
+
+
+@lines.register
+def _(part: Table, lang: str) -> list[str]:
+    return markdown_table(part.header, part.rows)
+
+
+def markdown_table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> list[str]:
+    def line(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |"
+
+    return ["", line(header), "|" + "---|" * len(header), *(line(row) for row in rows), ""]
 
 
 @lines.register

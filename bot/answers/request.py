@@ -6,8 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Intent = Literal["checklist", "case", "value", "general", "overview", "smalltalk"]
-INTENTS: tuple[Intent, ...] = ("checklist", "case", "value", "general", "overview", "smalltalk")
+from bot.answers.benchmark import Customer
+
+Intent = Literal["checklist", "case", "value", "general", "overview", "smalltalk", "quantify"]
+# Routed by meaning, from the example bank; "quantify" is read from what the question says of the customer.
+BANK_INTENTS: tuple[Intent, ...] = ("checklist", "case", "value", "general", "overview", "smalltalk")
+INTENTS: tuple[Intent, ...] = (*BANK_INTENTS, "quantify")
 KIND_FOR_INTENT: dict[str, str] = {"checklist": "stage_guide", "case": "case", "value": "playbook"}
 
 
@@ -46,6 +50,7 @@ class Request:
     parts: tuple[str, ...] = ()  # the question's sentences, when it asks in several
     # Words that frame the question or ask for a shape of answer, not what it is about: no evidence either way.
     framing: frozenset[str] = frozenset()
+    customer: Customer | None = None  # who a quantify question describes: industry, size, modules
     scores: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # the routing evidence, per intent
 
     @property

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from bot.answers import cues
+from bot.answers.benchmark import Customer
 from bot.answers.intent_bank import IntentBank
 from bot.answers.request import Flags, Intent, Request
+from bot.answers.sizes import Size, parse_size
 from bot.kb.lexical import tokenize
 from bot.kb.search import detect_lang
 
@@ -27,6 +29,7 @@ CUE_WEIGHT = 0.03
 # Where a question breaks into parts: after a question mark or full stop (either script), or a semicolon.
 _PART_END = re.compile(r"(?<=[?？!！。；;])\s*|(?<=\.)\s+")
 QueryVector = Callable[[str, str], np.ndarray]  # (model, text) -> the text's unit-normalised vector as a question
+IndustryOf = Callable[[str], str | None]  # the one case industry a text names
 
 
 def read_flags(question: str) -> Flags:
@@ -73,20 +76,32 @@ def cue_evidence(question: str, flags: Flags, stage: str | None) -> dict[str, fl
     return scores
 
 
+def quantifies(question: str, flags: Flags, size: Size, stage: str | None) -> bool:
+    """What a customer described by its size or likeness can expect ("what results can a 30-store
+    tea chain expect?"): the comparable cases' figures answer it. What one case measured ("从多少降到了
+    多少"), a pitch, a price or a stage is asked of the sources instead."""
+    described = bool(size) or cues.found(cues.LIKENESS_CUE, question)
+    return cues.found(cues.EXPECT_CUE, question) and described and not (flags.pitch or flags.price or stage)
+
+
 def _best(scores: dict[str, float]) -> str:
     return max(scores, key=lambda name: scores[name])
 
 
 class Router:
-    def __init__(self, bank: IntentBank, vector: QueryVector) -> None:
+    def __init__(self, bank: IntentBank, vector: QueryVector, industry_of: IndustryOf = lambda text: None) -> None:
         self.bank = bank
         self._vector = vector
+        self._industry_of = industry_of
 
     def scores(self, question: str, cue_scores: dict[str, float]) -> dict[str, float]:
         """Closeness to each intent's examples, plus the weighted cues."""
         vectors = {model: self._vector(model, question) for model in self.bank.vectors}
         nearest = self.bank.scores(vectors)
         return {intent: score + CUE_WEIGHT * cue_scores.get(intent, 0.0) for intent, score in nearest.items()}
+
+    def customer(self, text: str, size: Size, module: str | None) -> Customer:
+        return Customer(self._industry_of(text), size, (module,) if module else ())
 
     def route(
         self, question: str, *, modules: Iterable[str] = (), history: Sequence[str] = (), intent: Intent | None = None
@@ -104,14 +119,17 @@ class Router:
             scores = self.scores(query, cue_evidence(query, flags, stage))
         if not cues.found(cues.CATALOG_CUE, question):
             scores.pop("overview")  # nothing in the question asks for the catalog itself
+        size, module = parse_size(query), named_module(question, modules)
+        chosen = intent or ("quantify" if quantifies(query, flags, size, stage) else _best(scores))
         return Request(
             question=question,
             query=query,
             lang=detect_lang(question),
-            intent=intent or _best(scores),  # type: ignore[arg-type]
+            intent=chosen,  # type: ignore[arg-type]
             flags=flags,
             stage=stage,
-            module=named_module(question, modules),
+            module=module,
+            customer=self.customer(query, size, module) if chosen == "quantify" else None,
             kinds=cues.named_kinds(question),
             parts=question_parts(question),
             framing=cues.framing_terms(question, tokenize(question)),

@@ -181,6 +181,12 @@ class GlossaryIndex:
         spelled = {token: token for token in tokens}
         return [group_token(index) for index in dict.fromkeys(index for index, _ in self._stated(spelled))]
 
+    def head_group(self, tokens: Sequence[str]) -> int | None:
+        """The group of the last term a phrase states: its head ("会员 30 天复购率" is a 复购率)."""
+        position = {token: i for i, token in enumerate(tokens)}
+        stated = [(position[token], index) for index, token in self._stated({t: t for t in tokens})]
+        return max(stated)[1] if stated else None
+
     def equivalents(self, tokens: Sequence[str]) -> dict[str, list[str]]:
         """Question token → its group's token and the group's terms. A term of several words is
         stated when all its words are, and stands under its key word; an English word may be

@@ -100,6 +100,9 @@ class KnowledgeIndex:
             query, filters, mode=mode, k=self.settings.top_k, prefer_kind=kind, prefer_stage=stage
         )
 
+    def named_industry(self, text: str) -> str | None:
+        return self.searcher.named_industry(text)
+
     def query_vector(self, model: str, text: str) -> np.ndarray:
         return self.searcher.query_vector(model, text)
 

@@ -279,6 +279,17 @@ class Searcher:
         touched = frozenset(i for i, (words, _) in terms.items() if not stated.isdisjoint(words))
         return named, named | touched
 
+    def named_industry(self, text: str) -> str | None:
+        """The one case industry a text names; failing that, the one whose first word it states
+        ("a tea chain" is tea_drinks). None when it names none, or several."""
+        concepts, _ = self.concepts(text)
+        named, _ = self.named_industries(concepts)
+        if named:
+            return next(iter(named)) if len(named) == 1 else None
+        stated = {form for forms in concepts for form in forms}
+        heads = [industry for industry in self._industry_terms if tokenize(industry.replace("_", " "))[0] in stated]
+        return heads[0] if len(heads) == 1 else None
+
     def _lift(self, doc: str, kind: str | None, stage: str | None, named: frozenset[str]) -> int:
         """How many times a document is lifted: for being of the kind the question's intent calls
         for, of the stage it names, and for the customer it names when it is of that kind too: a

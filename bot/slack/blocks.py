@@ -8,11 +8,12 @@ ever cut.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
+
+from slack_sdk.models.blocks import RawTextObject, TableBlock, TableBlockColumnSettings
 
 from bot.answers.catalog import DocSummary
 from bot.answers.labels import label, localized
@@ -28,12 +29,14 @@ from bot.answers.model import (
     Part,
     QuoteGroup,
     Sources,
+    Table,
 )
 from bot.kb.schema import STAGES
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
+TABLE_ROW_LIMIT = 100
 CODE_FENCE = "```"
 VOTES: dict[str, str] = {"vote_helpful": "helpful", "vote_not_helpful": "not_helpful", "vote_outdated": "outdated"}
 
@@ -123,31 +126,23 @@ def sections(lines: Iterable[str]) -> list[Block]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in pack(lines)]
 
 
-def code_sections(rows: Sequence[str]) -> list[Block]:
-    """A monospace table, fenced per section so every part renders as code."""
-    room = SECTION_LIMIT - 2 * (len(CODE_FENCE) + 1)
+def table_blocks(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[Block]:
+    """Slack table blocks, the header repeated atop each when the rows need more than one."""
+    room = TABLE_ROW_LIMIT - 1
+    chunks = [rows[i : i + room] for i in range(0, len(rows), room)] or [[]]
+    wrapped = [TableBlockColumnSettings(is_wrapped=True) for _ in header]
+
+    def cells(row: Sequence[str]) -> list[RawTextObject]:
+        return [RawTextObject(text=cell or "—") for cell in row]
+
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"{CODE_FENCE}\n{chunk}\n{CODE_FENCE}"}}
-        for chunk in pack(rows, room)
+        TableBlock(rows=[cells(header), *(cells(row) for row in chunk)], column_settings=wrapped).to_dict()
+        for chunk in chunks
     ]
 
 
 def context(line: str) -> list[Block]:
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": chunk}]} for chunk in pack([line])]
-
-
-def display_width(value: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in value)
-
-
-def table_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Columns padded by display width, so Chinese and English cells line up in monospace."""
-    widths = [max(display_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(cells)).rstrip()
-
-    return [line(header), line(["-" * w for w in widths]), *(line(row) for row in rows)]
 
 
 def link(title: str, url: str | None) -> str:
@@ -211,17 +206,21 @@ def _(part: CaseCard, lang: str) -> list[Block]:
         f"*{escape(part.customer)}* [{part.citation}] — {escape(part.industry)} · {label(lang, 'size')}: "
         f"{escape(part.size)} · {label(lang, 'modules')}: {escape(', '.join(part.modules))}"
     )
-    blocks = sections([head])
+    # Slack shows a table at the end of its message, so the customer's words come before the figures.
+    blocks = sections([head, *([f"> {escape(part.quote)}"] if part.quote else [])])
     if part.metrics:
         header = [label(lang, key) for key in ("metric", "before", "after", "change", "period")]
         rows = [
             [m.name, m.format_value(m.before), m.format_value(m.after), m.describe_change(lang), m.period or ""]
             for m in part.metrics
         ]
-        blocks += code_sections(table_rows(header, rows))
-    if part.quote:
-        blocks += sections([f"> {escape(part.quote)}"])
+        blocks += table_blocks(header, rows)
     return blocks
+
+
+@part_blocks.register
+def _(part: Table, lang: str) -> list[Block]:
+    return table_blocks(part.header, part.rows)
 
 
 @part_blocks.register
@@ -252,15 +251,26 @@ def feedback_actions(answer_id: int, lang: str) -> Block:
     }
 
 
+def pages_of(blocks: Sequence[Block]) -> list[list[Block]]:
+    """Blocks in messages of at most 50, each table ending its message: Slack takes one table per
+    message and shows it at the end."""
+    pages: list[list[Block]] = [[]]
+    for block in blocks:
+        if len(pages[-1]) == MESSAGE_BLOCK_LIMIT:
+            pages.append([])
+        pages[-1].append(block)
+        if block["type"] == "table":
+            pages.append([])
+    return [page for page in pages if page] or [[]]
+
+
 def paginate(body: list[Block], tail: Sequence[Block], fallback: str, lang: str) -> list[Message]:
     """Blocks spread over as many messages as needed; `tail` (e.g. the buttons) ends the last one."""
-    blocks = [*body, *tail]
-    pages = [blocks[i : i + MESSAGE_BLOCK_LIMIT] for i in range(0, len(blocks), MESSAGE_BLOCK_LIMIT)] or [[]]
-    # Keep the tail together on the last page.
-    if tail and len(pages) > 1 and len(pages[-1]) < len(tail):
-        moved = len(tail) - len(pages[-1])
-        pages[-1] = pages[-2][-moved:] + pages[-1]
-        pages[-2] = pages[-2][:-moved]
+    pages = pages_of(body)
+    if len(pages[-1]) + len(tail) > MESSAGE_BLOCK_LIMIT or any(b["type"] == "table" for b in pages[-1][-1:]):
+        pages.append([])
+    pages[-1] = [*pages[-1], *tail]
+    pages = [page for page in pages if page] or [[]]
     total = len(pages)
     return [
         Message(fallback if i == 0 else text(lang, "continued", part=i + 1, parts=total), page)
@@ -284,6 +294,7 @@ HELP_LINES = [
     f"• `/relay checklist <stage> [module]`: the complete checklist of a stage ({', '.join(STAGES)}), verbatim",
     "• `/relay case [what or industry]`: customer cases with before → after numbers",
     "• `/relay value <customer and concern>`: what to pitch, from the value playbooks",
+    "• `/relay quantify <customer>`: what comparable customers measured, e.g. `/relay quantify 40-store hotpot chain`",
     "• `/relay help`: this help",
     "Mention me in a channel to get the answer in a thread (follow-ups in the thread keep the context), "
     "or send me a direct message. Rate each answer with the buttons under it: the content owners read the votes.",

@@ -22,13 +22,14 @@ from bot.answers.request import Intent
 from bot.answers.router import named_module
 from bot.kb.filters import Filters
 from bot.kb.schema import STAGES
+from bot.kb.search import detect_lang
 from bot.records import Records
 from bot.settings import Settings
 from bot.slack import blocks
 from bot.slack.blocks import Message
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
-SUBCOMMANDS = ("ask", "checklist", "case", "cases", "value", "help")
+SUBCOMMANDS = ("ask", "checklist", "case", "cases", "value", "quantify", "help")
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,14 @@ class Relay:
         answer.question = "cases"
         return self._deliver(answer, where)
 
+    def quantify(self, text: str, where: Where) -> list[Message]:
+        """`/relay quantify 40-store hotpot chain food_cost`: what comparable customers measured."""
+        with self._engine() as engine:
+            customer = engine.customer_in(text)
+            result = engine.quantify(customer, self.filters(where.channel, where.channel_name), lang=detect_lang(text))
+        result.answer.question = f"quantify {text}".strip()
+        return self._deliver(result.answer, where)
+
     def _deliver(self, answer: Answer, where: Where) -> list[Message]:
         if answer.intent == "smalltalk":
             # A "thanks" in a thread the bot follows is said to the people there, not to the bot;
@@ -142,6 +151,8 @@ class Relay:
             return self.cases(rest, where)
         if sub == "checklist":
             return self._checklist_command(rest, where)
+        if sub == "quantify":
+            return self.quantify(rest, where)
         if not rest:
             return [blocks.notice(blocks.text("en", "empty"))]
         return self.ask(rest, where, intent="value" if sub == "value" else None)

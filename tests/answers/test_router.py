@@ -16,7 +16,7 @@ import yaml
 from bot.answers.cues import detect_stage
 from bot.answers.engine import Engine
 from bot.answers.intent_bank import NEIGHBOURS, BankError, IntentBank, load_bank, read_examples
-from bot.answers.request import INTENTS, KIND_FOR_INTENT
+from bot.answers.request import BANK_INTENTS, KIND_FOR_INTENT
 from bot.answers.router import named_module, read_flags
 
 PARAPHRASES = yaml.safe_load((Path(__file__).parent / "intent_paraphrases.yaml").read_text(encoding="utf-8"))
@@ -36,7 +36,7 @@ asks_a_price = flag("price")
 getting_ready = flag("prep")
 
 
-@pytest.mark.parametrize(("intent", "lang"), [(intent, lang) for intent in INTENTS for lang in ("en", "zh")])
+@pytest.mark.parametrize(("intent", "lang"), [(intent, lang) for intent in BANK_INTENTS for lang in ("en", "zh")])
 def test_each_intent_is_recognised_in_each_language_by_meaning(engine: Engine, intent: str, lang: str) -> None:
     questions = PARAPHRASES[intent][lang]
     assert len(questions) >= 5
@@ -128,7 +128,7 @@ def write(tmp_path: Path, data: object) -> Path:
 
 
 def complete(**changes: object) -> dict[str, object]:
-    data: dict[str, object] = {intent: {"en": [f"{intent} example"], "zh": [f"{intent} 例子"]} for intent in INTENTS}
+    data: dict[str, object] = {intent: {"en": [f"{intent} example"], "zh": [f"{intent} 例子"]} for intent in BANK_INTENTS}
     data.update(changes)
     return data
 
@@ -137,7 +137,7 @@ def complete(**changes: object) -> dict[str, object]:
     ("data", "message"),
     [
         (complete(refund={"en": ["money back?"]}), "unknown intent 'refund'"),
-        ({intent: {"en": ["x"]} for intent in INTENTS if intent != "overview"}, "overview: no examples"),
+        ({intent: {"en": ["x"]} for intent in BANK_INTENTS if intent != "overview"}, "overview: no examples"),
         (complete(case={"en": [], "zh": ["  "]}), "case: no examples"),
         (complete(value={"fr": ["quoi vendre ?"]}), "value.fr: Extra inputs are not permitted"),
         (["just", "a", "list"], "Input should be a valid dictionary"),
@@ -161,7 +161,7 @@ def test_the_banks_vectors_are_embedded_once_and_read_from_the_cache(tmp_path: P
 
     first = load_bank(path, ["usem3"], embed, tmp_path / "cache")
     second = load_bank(path, ["usem3"], embed, tmp_path / "cache")
-    assert calls == [("usem3", 2 * len(INTENTS))]
+    assert calls == [("usem3", 2 * len(BANK_INTENTS))]
     assert first.intents == second.intents and np.array_equal(first.vectors["usem3"], second.vectors["usem3"])
     path.write_text(path.read_text(encoding="utf-8") + "\n# a comment changes no example\n", encoding="utf-8")
     load_bank(path, ["usem3"], embed, tmp_path / "cache")

@@ -734,10 +734,14 @@ def test_kills_at_random_moments_always_leave_one_whole_corpus_serving(
             os.kill(process.pid, signal.SIGKILL)
             killed += 1
         process.communicate(timeout=240)
-        if process.returncode == 0:
-            served = version
-        # Whole: every generated document from one version, the one last published in full.
-        assert served_versions(clone.data) == {f"Corpus version {served}."}
+        # Whole: every generated document from one version. A kill between publishing and exiting
+        # leaves the new version serving, so a killed ingest may serve either; a finished one, the new.
+        versions = served_versions(clone.data)
+        expected = [{f"Corpus version {version}."}]
+        if process.returncode != 0:
+            expected.append({f"Corpus version {served}."})
+        assert versions in expected
+        served = version if versions == expected[0] else served
         result = Searcher(open_snapshot(clone.data), embedders).search("hotpot food waste spoilage", k=3)
         assert result.doc_ids[0] == "pb-alpha"
     assert killed >= KILLS // 2, f"only {killed} of {KILLS} ingests were still running when killed"

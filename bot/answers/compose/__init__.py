@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.answers.compose import case, checklist, general, overview, smalltalk, value
+from bot.answers.compose import benchmark, case, checklist, general, overview, smalltalk, value
 from bot.answers.compose.context import Context
 from bot.answers.model import Answer
 
 Composer = Callable[[Context], Answer]
-# Shapes answered without searching the passages: the catalog, and a reply to small talk.
-UNSEARCHED: dict[str, Composer] = {"overview": overview.compose, "smalltalk": smalltalk.compose}
+# Shapes answered without searching the passages: the catalog, a reply to small talk, and the
+# comparable cases' figures (read from their front matter).
+UNSEARCHED: dict[str, Composer] = {
+    "overview": overview.compose,
+    "smalltalk": smalltalk.compose,
+    "quantify": benchmark.compose,
+}
 
 
 def composer_for(ctx: Context) -> Composer:
