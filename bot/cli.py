@@ -220,8 +220,9 @@ def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_quantify(args: argparse.Namespace, settings: Settings) -> int:
     from bot.answers.benchmark import Customer
-    from bot.answers.chart import chart_png
+    from bot.answers.chart import draw
     from bot.answers.compose.benchmark import benchmark_json
+    from bot.answers.model import Chart
     from bot.kb.search import detect_lang
 
     if args.format == "png" and not args.out:
@@ -239,7 +240,7 @@ def cmd_quantify(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         write_out(json.dumps(benchmark_json(result.benchmark, lang), ensure_ascii=False), args.out)
     elif args.format == "png" and result.benchmark.cases:
-        args.out.write_bytes(chart_png(result, lang))
+        args.out.write_bytes(draw(next(part for part in result.answer.body if isinstance(part, Chart))))
     else:
         write_out(result.answer.text, args.out)
     return 0 if result.benchmark.cases else 1

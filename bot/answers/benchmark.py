@@ -179,7 +179,7 @@ def compare(meta: CaseMeta, customer: Customer, anchors: frozenset[str]) -> Comp
     if customer.industry and meta.industry == customer.industry:
         level = "high" if size.key in ("size_close", "size_unknown") else "medium"
         return Comparable(meta, level, (Reason("same_industry", (("industry", meta.industry),)), *reasons))
-    if size.key == "size_far" or (customer.industry and len(shared) < min(2, len(anchors))):
+    if size.key == "size_far" or (customer.industry and len(shared) < max(1, min(2, len(anchors)))):
         return None
     if not (customer.industry or customer.size or customer.modules):
         return Comparable(meta, "low", (Reason("anything"),))

@@ -100,6 +100,29 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Bar:
+    label: str  # the customer, with its citation: "[2] 蜀渝小馆火锅"
+    value: float
+    text: str  # the value as the tables write it
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    bars: tuple[Bar, ...]
+    median: float
+    median_text: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A picture of figures the tables already state: Slack attaches it as an image, text leaves it out."""
+
+    title: str
+    panels: tuple[Panel, ...]
+
+
+@dataclass(frozen=True)
 class Note:
     text: str
 
@@ -109,7 +132,7 @@ class Sources:
     citations: tuple[Citation, ...]
 
 
-Part = Heading | Paragraph | QuoteGroup | ChecklistGroup | CaseCard | Listing | Table | Note | Sources
+Part = Heading | Paragraph | QuoteGroup | ChecklistGroup | CaseCard | Listing | Table | Chart | Note | Sources
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from bot.answers.labels import label
 from bot.answers.model import (
     Answer,
     CaseCard,
+    Chart,
     ChecklistGroup,
     Citation,
     Heading,
@@ -78,6 +79,11 @@ def _(part: CaseCard, lang: str) -> list[str]:
 @lines.register
 def _(part: Listing, lang: str) -> list[str]:
     return [f"*{part.heading}*", *(f"• {entry.text} [{entry.citation}]" for entry in part.entries)]
+
+
+@lines.register
+def _(part: Chart, lang: str) -> list[str]:
+    return []  # every figure it draws is in the tables
 
 
 @lines.register

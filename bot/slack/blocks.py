@@ -20,6 +20,7 @@ from bot.answers.labels import label, localized
 from bot.answers.model import (
     Answer,
     CaseCard,
+    Chart,
     ChecklistGroup,
     Citation,
     Heading,
@@ -76,12 +77,22 @@ def text(lang: str, key: str, **values: object) -> str:
     return localized(TEXT, lang, key, **values)
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file posted after the message it belongs to (a chart)."""
+
+    filename: str
+    title: str
+    content: bytes
+
+
 @dataclass
 class Message:
-    """One chat message: fallback text for notifications, and its blocks."""
+    """One chat message: fallback text for notifications, its blocks, and files to post after it."""
 
     text: str
     blocks: list[Block] = field(default_factory=list)
+    uploads: list[Upload] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": self.blocks}
@@ -216,6 +227,11 @@ def _(part: CaseCard, lang: str) -> list[Block]:
         ]
         blocks += table_blocks(header, rows)
     return blocks
+
+
+@part_blocks.register
+def _(part: Chart, lang: str) -> list[Block]:
+    return []  # posted as an image file after the message (see `Upload`); the tables state its figures
 
 
 @part_blocks.register

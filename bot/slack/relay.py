@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes
+from bot.answers.chart import draw
 from bot.answers.cues import detect_stage
 from bot.answers.engine import Engine
-from bot.answers.model import Answer
+from bot.answers.model import Answer, Chart
 from bot.answers.request import Intent
 from bot.answers.router import named_module
 from bot.kb.filters import Filters
@@ -26,10 +27,16 @@ from bot.kb.search import detect_lang
 from bot.records import Records
 from bot.settings import Settings
 from bot.slack import blocks
-from bot.slack.blocks import Message
+from bot.slack.blocks import Message, Upload
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 SUBCOMMANDS = ("ask", "checklist", "case", "cases", "value", "quantify", "help")
+
+
+def charts(answer: Answer) -> list[Upload]:
+    """The answer's charts as PNG files, drawn once for whichever surface posts them."""
+    drawn = [part for part in answer.body if isinstance(part, Chart)]
+    return [Upload(f"{answer.intent}-{number}.png", chart.title, draw(chart)) for number, chart in enumerate(drawn, 1)]
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,9 @@ class Relay:
             answer=answer.text,
             sources=[c.doc_id for c in answer.citations] or [s.doc_id for s in answer.sources],
         )
-        return blocks.answer_messages(answer, answer_id)
+        messages = blocks.answer_messages(answer, answer_id)
+        messages[-1].uploads.extend(charts(answer))
+        return messages
 
     def command(self, text: str, where: Where) -> list[Message]:
         """`/relay [ask|checklist|case|value|help] ...`; a bare question means ask."""

@@ -300,3 +300,34 @@ def test_control_characters_from_a_source_never_reach_the_terminal() -> None:
         "食材\x1b[2J\x1b]0;pwned\x07 cost\r\n下降", markup=False
     )
     assert screen.getvalue() == "食材\ufffd[2J\ufffd]0;pwned\ufffd cost\ufffd\n下降\n"
+
+
+def test_quantify_json_traces_every_figure_to_its_case(data_dir: Path, corpus: dict[str, SourceDocument]) -> None:
+    result = run_bot("quantify", "--industry", "hotpot", "--size", "40", "--json", "--data-dir", str(data_dir))
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["query"] == {"industry": "hotpot", "size": {"stores": 40.0}, "modules": []}
+    assert data["cases"][0]["doc_id"] == "case-shuyu-hotpot" and data["cases"][0]["reasons"]
+    listed = {case["doc_id"] for case in data["cases"]}
+    for metric in data["metrics"]:
+        assert set(metric) >= {"name", "unit", "n", "median_change", "min_change", "max_change", "relative", "cases"}
+        assert set(metric["cases"]) <= listed and len(metric["cases"]) == metric["n"]
+        for value in metric["values"]:  # every figure is the case's own, as its front matter states it
+            stated = {(m.name, m.before, m.after) for m in corpus[value["doc_id"]].meta.metrics}
+            assert (value["name"], value["before"], value["after"]) in stated
+
+
+def test_quantify_reads_the_customer_from_words_and_draws_the_chart(data_dir: Path, tmp_path: Path) -> None:
+    text = run_bot("quantify", "40-store hotpot chain", "--format", "md", "--data-dir", str(data_dir))
+    assert text.returncode == 0, text.stderr
+    assert "hotpot · 40 stores" in text.stdout and "| Metric |" in text.stdout and "蜀渝小馆火锅" in text.stdout
+    chart = tmp_path / "hotpot.png"
+    drawn = run_bot(
+        "quantify", "40-store hotpot chain", "--format", "png", "--out", str(chart), "--data-dir", str(data_dir)
+    )
+    assert drawn.returncode == 0, drawn.stderr
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    refused = run_bot("quantify", "--industry", "sushi", "--data-dir", str(data_dir))
+    assert refused.returncode == 2 and "sushi" in refused.stderr and "hotpot" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1

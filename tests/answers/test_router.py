@@ -128,7 +128,9 @@ def write(tmp_path: Path, data: object) -> Path:
 
 
 def complete(**changes: object) -> dict[str, object]:
-    data: dict[str, object] = {intent: {"en": [f"{intent} example"], "zh": [f"{intent} 例子"]} for intent in BANK_INTENTS}
+    data: dict[str, object] = {
+        intent: {"en": [f"{intent} example"], "zh": [f"{intent} 例子"]} for intent in BANK_INTENTS
+    }
     data.update(changes)
     return data
 

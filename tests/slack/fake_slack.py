@@ -24,6 +24,7 @@ class Call:
     method: str  # Web API method, or "response_url"
     params: dict[str, Any]
     headers: dict[str, str]
+    path: str = ""  # a response URL's name is its last part
 
 
 @dataclass
@@ -39,6 +40,7 @@ class FakeSlack:
         self._queued: dict[str, list[Canned]] = {}
         self.thread_messages: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.channel_names: dict[str, str] = {}
+        self.uploaded: dict[str, bytes] = {}  # file id -> the bytes uploaded for it
         self.socket_url: str | None = None
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
@@ -50,8 +52,17 @@ class FakeSlack:
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8")
+                body = self.rfile.read(length)
                 path, _, query = self.path.partition("?")
+                if path.startswith("/upload/"):
+                    # A file's bytes, sent to the URL files.getUploadURLExternal handed out.
+                    fake.uploaded[path.rsplit("/", 1)[-1]] = body
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
+                raw = body.decode("utf-8")
                 params: dict[str, Any] = dict(parse_qsl(query))
                 if "json" in (self.headers.get("Content-Type") or ""):
                     params.update(json.loads(raw or "{}"))
@@ -59,7 +70,7 @@ class FakeSlack:
                     params.update(parse_qsl(raw))
                 method = "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
                 canned = fake._respond(method, params)
-                fake._record(Call(method, params, dict(self.headers)))
+                fake._record(Call(method, params, dict(self.headers), path))
                 body = json.dumps(canned.body).encode("utf-8")
                 self.send_response(canned.status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -116,6 +127,21 @@ class FakeSlack:
             return Canned(200, {**ok, "url": self.socket_url})
         if method == "response_url":
             return Canned(200, ok)
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):07d}"
+            return Canned(
+                200,
+                {
+                    **ok,
+                    "file_id": file_id,
+                    "upload_url": f"http://127.0.0.1:{self.server.server_port}/upload/{file_id}",
+                },
+            )
+        if method == "files.completeUploadExternal":
+            files = json.loads(params.get("files", "[]"))
+            return Canned(200, {**ok, "files": [{"id": f["id"], "title": f.get("title")} for f in files]})
+        if method == "conversations.open":
+            return Canned(200, {**ok, "channel": {"id": f"D{params.get('users', 'X')}"}})
         if method == "views.publish":
             return Canned(200, {**ok, "view": {"id": "V1"}})
         return Canned(200, {"ok": False, "error": "unknown_method"})

@@ -141,6 +141,8 @@ def blocks_text(blocks: list[dict[str, Any]]) -> str:
     for block in blocks:
         if "text" in block and isinstance(block["text"], dict):
             parts.append(block["text"]["text"])
+        for row in block.get("rows", []):  # a table block
+            parts.append(" | ".join(cell.get("text", "") for cell in row))
         for element in block.get("elements", []):
             if isinstance(element.get("text"), dict):
                 parts.append(element["text"]["text"])

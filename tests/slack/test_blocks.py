@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Heading, Quote, QuoteGroup
+from bot.answers.model import Answer, CaseCard, ChecklistGroup, Citation, Heading, Quote, QuoteGroup, Table
 from bot.answers.quantify import MetricChange
 from bot.slack import blocks
 from bot.slack.blocks import (
     MESSAGE_BLOCK_LIMIT,
     SECTION_LIMIT,
     answer_messages,
-    display_width,
     escape,
     pack,
     split_long,
-    table_rows,
 )
 
 
@@ -102,7 +100,7 @@ def test_answer_blocks_quote_cite_and_flag_stale_sources() -> None:
     assert any(b["type"] == "context" and "review date" in b["elements"][0]["text"] for b in message.blocks)
 
 
-def test_case_card_metrics_table_lines_up_chinese_and_english() -> None:
+def test_case_card_metrics_are_a_table_block_after_the_customers_words() -> None:
     card = CaseCard(
         doc_id="case-1",
         customer="蜀渝火锅",
@@ -119,16 +117,32 @@ def test_case_card_metrics_table_lines_up_chinese_and_english() -> None:
     answer = Answer(
         "q", "case", "zh", "answered", 1.0, body=[Heading("客户案例（1 个）："), card], citations=[citation(1)]
     )
-    [message] = answer_messages(answer, answer_id=7)
-    tables = [t for t in section_texts([message]) if t.startswith("```")]
-    assert len(tables) == 1
-    rows = tables[0].strip("`\n").split("\n")
-    assert "38.5%" in rows[2] and "34.2%" in rows[2] and "-11.2%" in rows[2] and "-4.3个百分点" in rows[2]
-    assert "12000 CNY" in rows[3] and "7800 CNY" in rows[3]  # a Latin unit keeps its space in a Chinese answer
-    # Every column starts at the same display position on every row.
-    starts = [display_width(row[: row.index(cell)]) for row, cell in zip(rows[2:], ["38.5%", "12"])]
-    assert starts[0] == starts[1]
-    assert "> 以前月底才知道亏在哪。" in "\n".join(section_texts([message]))
+    first, last = answer_messages(answer, answer_id=7)
+    [table] = [b for b in first.blocks if b["type"] == "table"]
+    assert first.blocks[-1] is table  # Slack shows a table at the end of its message
+    rows = [[cell["text"] for cell in row] for row in table["rows"]]
+    assert rows[0] == ["指标", "之前", "之后", "变化", "周期"]
+    assert rows[1] == ["食材成本率", "38.5%", "34.2%", "-11.2%, -4.3个百分点", "6 个月"]
+    assert rows[2][1:3] == ["12000 CNY", "7800 CNY"]  # a Latin unit keeps its space in a Chinese answer
+    assert rows[2][4] == "—"  # a table cell is never empty
+    assert "> 以前月底才知道亏在哪。" in "\n".join(section_texts([first]))
+    assert last.blocks[-1]["type"] == "actions"
+
+
+def test_each_table_ends_its_message_and_long_tables_repeat_their_header() -> None:
+    header = ("Metric", "n")
+    body = [
+        Heading("Figures"),
+        Table(header, tuple((f"m{i}", str(i)) for i in range(150))),
+        Table(header, (("x", "1"),)),
+    ]
+    answer = Answer("q", "quantify", "en", "answered", 1.0, body=body)
+    messages = answer_messages(answer, answer_id=3)
+    tables = [[b for b in m.blocks if b["type"] == "table"] for m in messages]
+    assert [len(t) for t in tables] == [1, 1, 1, 0]
+    assert [len(t[0]["rows"]) for t in tables[:3]] == [100, 52, 2]  # 99 + 51 rows, each under the header
+    assert all(t[0]["rows"][0][0]["text"] == "Metric" for t in tables[:3])
+    assert messages[-1].blocks[-1]["type"] == "actions"
 
 
 def card_for(customer: str, number: int) -> CaseCard:
@@ -160,14 +174,6 @@ def test_blocks_follow_the_parts_in_their_order() -> None:
     assert texts.index(next(t for t in texts if "Shuyu Hotpot" in t)) < texts.index(
         next(t for t in texts if "Food cost usually falls" in t)
     )
-
-
-def test_table_rows_pad_by_display_width() -> None:
-    rows = table_rows(["指标", "After"], [["食材成本率", "1"], ["Waste", "22"]])
-    assert len(rows) == 4
-    # The second column starts at the same display column on every row, CJK cells counting double.
-    second = ["After", "-----", "1", "22"]
-    assert len({display_width(row[: row.rindex(cell)]) for row, cell in zip(rows, second)}) == 1, rows
 
 
 def test_help_and_notices_escape_and_fit() -> None:

@@ -60,11 +60,11 @@ def test_follow_up_in_an_answered_thread_uses_the_thread_as_context(inline_app: 
     ]
     send(inline_app, message_event("any numbers?", OPEN_CHANNEL, "1712000000.000200", thread_ts=root))
     answers = posted(slack, OPEN_CHANNEL)
-    assert len(answers) == 2 and all(a["thread_ts"] == root for a in answers)
+    assert len(answers) >= 2 and all(a["thread_ts"] == root for a in answers)
     [replies] = slack.received("conversations.replies")
     assert replies.params["channel"] == OPEN_CHANNEL and replies.params["ts"] == root
     # With the thread as context the short follow-up is answered, not abstained on.
-    assert "I don't know" not in blocks_text(as_blocks(answers[1]))
+    assert "I don't know" not in blocks_text(as_blocks(answers[-1]))
 
 
 def test_messages_in_threads_the_bot_never_answered_are_left_alone(inline_app: App, slack: FakeSlack) -> None:

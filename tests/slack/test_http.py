@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from fake_slack import FakeSlack
 from slack_payloads import (
     DM_CHANNEL,
@@ -27,13 +28,17 @@ from slack_payloads import (
 from bot.answers.engine import Engine
 from bot.kb.schema import STAGES, CaseMeta, StageGuideMeta
 from bot.records import Records
-from bot.slack.blocks import VOTES, escape
+from bot.slack.blocks import VOTES, answer_messages, escape
 
 PITCH = "What do we pitch to a 40-store hotpot chain worried about food cost? Any proof with numbers?"
 
 
 def in_channel(channel: str):
     return lambda call: call.params.get("channel") == channel
+
+
+def path_ends(name: str):
+    return lambda call: call.path.endswith(name)
 
 
 def answer_id_of(blocks: list[dict]) -> str:
@@ -46,18 +51,19 @@ def test_mention_is_answered_in_its_thread_with_numbered_sources(
 ) -> None:
     status, _ = post(endpoint, event_body(mention_event(PITCH, OPEN_CHANNEL, "1711000000.000100"), "EvMention1"), JSON)
     assert status == 200
-    [call] = slack.wait_for("chat.postMessage", where=in_channel(OPEN_CHANNEL))
-    assert call.params["thread_ts"] == "1711000000.000100"
-    blocks = as_blocks(call.params)
-    text = blocks_text(blocks)
     expected = engine.ask(PITCH, record=False)
+    count = len(answer_messages(expected, 0))  # each case card's table ends a message
+    calls = slack.wait_for("chat.postMessage", count=count, where=in_channel(OPEN_CHANNEL))
+    assert len(calls) == count and all(call.params["thread_ts"] == "1711000000.000100" for call in calls)
+    blocks = [block for call in calls for block in as_blocks(call.params)]
+    text = blocks_text(blocks)
     assert not expected.abstained
     for cited in expected.citations:
         assert f"[{cited.number}] " in text and escape(cited.title) in text
     assert escape(expected.headline) in text
     [actions] = [b for b in blocks if b["type"] == "actions"]
     assert [e["action_id"] for e in actions["elements"]] == list(VOTES)
-    assert call.headers.get("Authorization") == "Bearer xoxb-test-token"
+    assert all(call.headers.get("Authorization") == "Bearer xoxb-test-token" for call in calls)
 
 
 def test_a_retried_event_is_answered_once(endpoint: str, slack: FakeSlack) -> None:
@@ -146,43 +152,98 @@ def test_relay_checklist_without_a_stage_says_which_stages_exist(endpoint: str, 
     assert all(stage in call.params["text"] for stage in STAGES)
 
 
+def table_rows(blocks: list[dict]) -> list[list[str]]:
+    return [[cell["text"] for cell in row] for b in blocks if b["type"] == "table" for row in b["rows"]]
+
+
 def test_relay_case_renders_cards_with_a_metrics_table(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
     query = "hotpot chain food cost"
     post(endpoint, command_body(f"case {query}", OPEN_CHANNEL, slack.response_url("case")), FORM)
-    [call] = slack.wait_for("response_url")
-    text = blocks_text(call.params["blocks"])
     expected = engine.ask(query, intent="case", record=False)
+    calls = slack.wait_for("response_url", count=len(answer_messages(expected, 0)))
     assert expected.cards
     card = expected.cards[0]
-    assert escape(card.customer) in text
-    table = next(
-        b["text"]["text"] for b in call.params["blocks"] if b.get("text", {}).get("text", "").startswith("```")
-    )
-    for metric in card.metrics:
-        assert metric.name in table
-        assert metric.format_value(metric.before) in table
-        assert metric.format_value(metric.after) in table
+    assert escape(card.customer) in blocks_text(calls[0].params["blocks"])
+    # Slack takes one table per message: each card's metrics end their message.
+    assert all(sum(b["type"] == "table" for b in c.params["blocks"]) <= 1 for c in calls)
+    rows = table_rows(calls[0].params["blocks"])
+    assert rows[1:] == [
+        [m.name, m.format_value(m.before), m.format_value(m.after), m.describe_change("en"), m.period or "—"]
+        for m in card.metrics
+    ]
+
+
+def test_relay_quantify_replies_with_the_figures_and_sends_the_chart_to_the_askers_dm(
+    endpoint: str, slack: FakeSlack, engine: Engine
+) -> None:
+    text = "quantify 40-store hotpot chain"
+    post(endpoint, command_body(text, OPEN_CHANNEL, slack.response_url("quantify")), FORM)
+    expected = engine.quantify(engine.customer_in(text), lang="en")
+    calls = slack.wait_for("response_url", count=len(answer_messages(expected.answer, 0)))
+    rows = [row for call in calls for row in table_rows(call.params["blocks"])]
+    customers = [row[0] for row in rows if row[0].startswith("[")]
+    assert [c.meta.customer for c in expected.benchmark.cases] == [c.split("] ", 1)[1] for c in customers]
+    for metric in expected.benchmark.metrics:
+        assert any(row[0] == metric.name and row[1] == str(metric.n) for row in rows)
+    [done] = slack.wait_for("files.completeUploadExternal")
+    assert done.params["channel_id"] == f"D{USER}"  # the reply is private, so is its chart
+    [png] = slack.uploaded.values()
+    assert png.startswith(b"\x89PNG")
+
+
+def test_a_question_about_what_a_customer_can_expect_gets_the_chart_in_its_thread(
+    endpoint: str, slack: FakeSlack
+) -> None:
+    question = "what results can a 30-store bakery chain typically expect?"
+    post(endpoint, event_body(mention_event(question, OPEN_CHANNEL, "1711000000.000700"), "EvQuantify1"), JSON)
+    [done] = slack.wait_for("files.completeUploadExternal")
+    assert (done.params["channel_id"], done.params["thread_ts"]) == (OPEN_CHANNEL, "1711000000.000700")
+    answer = slack.received("chat.postMessage", in_channel(OPEN_CHANNEL))
+    assert any(b["type"] == "table" for call in answer for b in as_blocks(call.params))
+
+
+def test_a_chart_slack_refuses_costs_the_picture_only(
+    endpoint: str, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack.queue("files.getUploadURLExternal", 200, {"ok": False, "error": "missing_scope"})
+    question = "what results can a 30-store bakery chain typically expect?"
+    post(endpoint, event_body(mention_event(question, OPEN_CHANNEL, "1711000000.000800"), "EvQuantify2"), JSON)
+    answer = slack.wait_for("chat.postMessage", where=in_channel(OPEN_CHANNEL))
+    assert any(b["type"] == "table" for call in answer for b in as_blocks(call.params))
+    deadline = time.monotonic() + 30
+    while "missing_scope" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "could not post quantify-1.png" in caplog.text
+    assert not slack.received("files.completeUploadExternal")
+    assert not any("Sorry" in c.params.get("text", "") for c in slack.received("chat.postMessage"))
 
 
 def test_relay_value_and_bare_questions(endpoint: str, slack: FakeSlack, engine: Engine) -> None:
     post(endpoint, command_body("value 茶饮连锁 食材成本", OPEN_CHANNEL, slack.response_url("value")), FORM)
-    [value] = slack.wait_for("response_url")
     expected = engine.ask("茶饮连锁 食材成本", intent="value", record=False)
+    [value, *_] = slack.wait_for("response_url", count=len(answer_messages(expected, 0)))
     assert escape(expected.headline) in blocks_text(value.params["blocks"])
+    pitch = engine.ask(PITCH, record=False)
     post(endpoint, command_body(PITCH, OPEN_CHANNEL, slack.response_url("bare")), FORM)
     post(endpoint, command_body(f"ask {PITCH}", OPEN_CHANNEL, slack.response_url("ask")), FORM)
-    calls = slack.wait_for("response_url", count=3)
-    bare, asked = (blocks_text(c.params["blocks"]) for c in calls[1:])
-    titles = [escape(c.title) for c in engine.ask(PITCH, record=False).citations]
+    count = len(answer_messages(pitch, 0))
+    bare, asked = (
+        blocks_text(
+            [b for call in slack.wait_for("response_url", count, path_ends(name)) for b in call.params["blocks"]]
+        )
+        for name in ("/bare", "/ask")
+    )
+    titles = [escape(c.title) for c in pitch.citations]
     assert titles and all(t in bare and t in asked for t in titles)
 
 
 def test_feedback_button_stores_the_vote_and_tells_only_the_voter(
-    endpoint: str, slack: FakeSlack, records: Records
+    endpoint: str, slack: FakeSlack, records: Records, engine: Engine
 ) -> None:
     post(endpoint, event_body(mention_event(PITCH, OPEN_CHANNEL, "1711000000.000600"), "EvVote1"), JSON)
-    [answer] = slack.wait_for("chat.postMessage", where=in_channel(OPEN_CHANNEL))
-    answer_id = answer_id_of(as_blocks(answer.params))
+    expected = answer_messages(engine.ask(PITCH, record=False), 0)
+    answer = slack.wait_for("chat.postMessage", count=len(expected), where=in_channel(OPEN_CHANNEL))
+    answer_id = answer_id_of(as_blocks(answer[-1].params))
     body = vote_body(
         "vote_outdated", answer_id, OPEN_CHANNEL, "1700000000.000900", slack.response_url("v"), "1711000000.000600"
     )
@@ -195,7 +256,7 @@ def test_feedback_button_stores_the_vote_and_tells_only_the_voter(
     assert vote["vote"] == "outdated" and vote["user"] == USER
     assert vote["question"] == PITCH
     assert vote["answer"] and json.loads(vote["sources"])
-    assert slack.received("chat.postMessage", in_channel(OPEN_CHANNEL)) == [answer]  # nothing public
+    assert slack.received("chat.postMessage", in_channel(OPEN_CHANNEL)) == answer  # nothing public
 
 
 def test_app_home_shows_onboarding_paths_from_the_corpus(endpoint: str, slack: FakeSlack, engine: Engine) -> None:

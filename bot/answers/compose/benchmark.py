@@ -10,7 +10,7 @@ from typing import Any
 from bot.answers.benchmark import Benchmark, CaseValue, Customer, MetricSummary, Reason, benchmark
 from bot.answers.compose.context import Context
 from bot.answers.labels import label
-from bot.answers.model import Answer, Heading, Table
+from bot.answers.model import Answer, Bar, Chart, Heading, Panel, Table
 from bot.kb.schema import CaseMeta, format_number
 
 
@@ -18,7 +18,6 @@ from bot.kb.schema import CaseMeta, format_number
 class Quantified:
     answer: Answer
     benchmark: Benchmark
-    numbers: dict[str, int]  # case id → its citation number
 
 
 def format_change(value: float, unit: str, lang: str) -> str:
@@ -77,6 +76,25 @@ def tables(found: Benchmark, numbers: dict[str, int], lang: str) -> list[Table]:
     return [Table(case_header, case_rows), Table(metric_header, metric_rows)]
 
 
+MAX_PANELS = 6
+
+
+def chart(found: Benchmark, numbers: dict[str, int], lang: str, title: str) -> Chart:
+    """The metrics several cases share (else the one case's), most shared first: a bar per case, the median marked."""
+    shared = [m for m in found.metrics if m.n > 1] or list(found.metrics)
+    return Chart(title, tuple(panel(metric, numbers, lang) for metric in shared[:MAX_PANELS]))
+
+
+def panel(metric: MetricSummary, numbers: dict[str, int], lang: str) -> Panel:
+    bars = tuple(
+        Bar(f"[{numbers[v.doc_id]}] {v.customer}", change, format_change(change, metric.unit, lang))
+        for v in metric.values
+        for change in [metric.change_of(v)]
+    )
+    median = f"{label(lang, 'median_short')} {format_change(metric.median, metric.unit, lang)}"
+    return Panel(f"{metric.name} ({metric.unit})", bars, metric.median, median)
+
+
 def notes(found: Benchmark, lang: str) -> list[str]:
     said = [label(lang, "one_case")] if len(found.cases) == 1 else []
     for metric in found.metrics:
@@ -100,11 +118,13 @@ def quantify(ctx: Context, customer: Customer) -> Quantified:
         industries = ", ".join(sorted({meta.industry.replace("_", " ") for meta in cases}))
         answer = ctx.answer("declined", [Heading(label(lang, "no_benchmark", who=who))])
         answer.notes = [label(lang, "benchmark_industries", industries=industries)] if industries else []
-        return Quantified(answer, found, numbers)
+        return Quantified(answer, found)
     ctx.confidence = 1.0
-    answer = ctx.answer("answered", [Heading(label(lang, "benchmark", who=who)), *tables(found, numbers, lang)])
+    heading = label(lang, "benchmark", who=who)
+    figures = [*tables(found, numbers, lang), chart(found, numbers, lang, heading)]
+    answer = ctx.answer("answered", [Heading(heading), *figures])
     answer.notes = notes(found, lang)
-    return Quantified(answer, found, numbers)
+    return Quantified(answer, found)
 
 
 def compose(ctx: Context) -> Answer:

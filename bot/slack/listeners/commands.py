@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.slack import blocks
 from bot.slack.blocks import Message
-from bot.slack.listeners.replies import answer_safely, relay_of
+from bot.slack.listeners.replies import answer_safely, attach, relay_of
 from bot.slack.relay import Where
 
 COMMAND = "/relay"
@@ -18,7 +19,7 @@ def register(app: App) -> None:
     app.command(COMMAND)(on_relay)
 
 
-def on_relay(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+def on_relay(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     text = (command.get("text") or "").strip()
     if not text or text.lower() == "help":
         ack(**blocks.help_message().payload())
@@ -31,5 +32,9 @@ def on_relay(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltC
         # and stays private to the asker.
         for message in messages:
             respond(response_type="ephemeral", replace_original=False, **message.payload())
+            if message.uploads:
+                # A reply only the asker sees cannot carry files: its charts go to the asker's DM with the bot.
+                direct = client.conversations_open(users=command["user_id"])["channel"]["id"]
+                attach(client, direct, None, message.uploads)
 
     answer_safely(text, where, lambda: relay_of(context).command(text, where), send)

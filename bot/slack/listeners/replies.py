@@ -9,12 +9,13 @@ from typing import Any
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.answers.cues import has_words
 from bot.answers.engine import AnswerError
 from bot.kb.search import detect_lang
 from bot.slack import blocks
-from bot.slack.blocks import Message
+from bot.slack.blocks import Message, Upload
 from bot.slack.relay import Relay, Where
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,23 @@ def thread_history(
 def post(client: WebClient, channel: str, thread_ts: str | None, messages: Sequence[Message]) -> None:
     for message in messages:
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.payload())
+        attach(client, channel, thread_ts, message.uploads)
+
+
+def attach(client: WebClient, channel: str, thread_ts: str | None, uploads: Sequence[Upload]) -> None:
+    """Post files after their message. A file that cannot be posted (no files:write scope, a channel
+    the bot is not in) costs the picture only: the message already states every figure it shows."""
+    for upload in uploads:
+        try:
+            client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                content=upload.content,
+                filename=upload.filename,
+                title=upload.title,
+            )
+        except (SlackApiError, SlackRequestError, OSError) as error:
+            log.warning("could not post %s in %s: %s", upload.filename, channel, error)
 
 
 def answer_safely(
