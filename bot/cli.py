@@ -233,6 +233,10 @@ def cmd_quantify(args: argparse.Namespace, settings: Settings) -> int:
     with refusals_as_errors():
         described = engine.customer_in(args.customer) if args.customer else Customer()
         asked = Customer.read(industry=args.industry, size=args.size, modules=modules)
+        if args.size and not asked.size:
+            raise CliError(
+                f'cannot read a size from {args.size!r}: give a store count (40) or e.g. "3 central kitchens"'
+            )
         customer = Customer(
             asked.industry or described.industry, asked.size or described.size, asked.modules or described.modules
         )

@@ -33,6 +33,7 @@ _UNIT_ALIASES = {
     "usd": "USD", "$": "USD", "us$": "USD",
     "minutes": "min", "minute": "min", "mins": "min", "分钟": "min",
     "hours": "h", "hour": "h", "hrs": "h", "小时": "h",
+    "seconds": "s", "second": "s", "secs": "s", "sec": "s", "秒": "s",
 }  # fmt: skip
 
 
@@ -44,8 +45,8 @@ def normal_unit(unit: str) -> str:
 def unit_dimension(unit: str) -> str:
     """What a unit measures, so that a share is never compared with an amount of the same name."""
     normal = normal_unit(unit)
-    if normal in ("%", "min", "h"):
-        return normal
+    if normal in ("min", "h", "s"):
+        return "time"
     if normal in ("CNY", "USD"):
         return "money"
     return normal.lower()

@@ -170,7 +170,12 @@ QUANTITY_CUE = (
 
 # What a customer like one can expect: asked of a customer described by its size or its likeness to
 # others ("a 30-store tea chain", "类似规模的火锅客户"), it is answered from the comparable cases' figures.
-EXPECT_CUE = r"\b(expect(ed|ing)?|typical(ly)?|usually|on average)\b|一般|通常|平均|大概能|能达到|能(降|省|提升|提高|减少|增加)多少"
+# An expectation of results, not of a task ("how long does migration usually take?").
+EXPECT_CUE = r"\b(expect(ed|ing)?|typical(ly)?|usually|on average)\b|一般|通常|平均|大概能|能达到"
+OUTCOME_CUE = (
+    r"\b(expect(ed|ing)?|results?|outcomes?|gains?|improve\w*|sav(e|es|ed|ing|ings)|reduc\w+|cut|lift|"
+    r"increases?|impact|roi|numbers|figures)\b|效果|结果|收益|改善|降|省|提升|提高|减少|增加"
+)
 LIKENESS_CUE = (
     r"\b(similar|comparable|peers?|(customers?|chains?|brands?|companies) like (this|that|them|ours|us)|same size)\b|"
     r"类似|同类|同等|相似|同规模|差不多规模|这种规模|这个规模|这样规模"

@@ -29,8 +29,7 @@ from bot.answers.labels import label
 from bot.answers.model import Answer, Heading
 from bot.answers.quotes import unit_lemmas
 from bot.answers.request import Intent, Request
-from bot.answers.router import Router, named_module
-from bot.answers.sizes import parse_size
+from bot.answers.router import Router
 from bot.kb.filters import Filters
 from bot.kb.index import EmbedderLoader, KnowledgeIndex, load_embedders
 from bot.kb.lexical import tokenize
@@ -243,9 +242,8 @@ class Engine:
 
     # --- quantified answers ------------------------------------------------
     def customer_in(self, text: str) -> Customer:
-        """The customer a free text describes: the industry, size and module it names."""
-        module = named_module(text, self.index.modules)
-        return Customer(self.index.named_industry(text), parse_size(text), (module,) if module else ())
+        """The customer a free text describes (`/relay quantify 40-store hotpot chain`)."""
+        return self.router.customer(text, self.index.modules)
 
     def quantify(
         self, customer: Customer, filters: Filters | None = None, *, lang: str = "en", today: dt.date | None = None

@@ -79,9 +79,10 @@ def cue_evidence(question: str, flags: Flags, stage: str | None) -> dict[str, fl
 def quantifies(question: str, flags: Flags, size: Size, stage: str | None) -> bool:
     """What a customer described by its size or likeness can expect ("what results can a 30-store
     tea chain expect?"): the comparable cases' figures answer it. What one case measured ("从多少降到了
-    多少"), a pitch, a price or a stage is asked of the sources instead."""
+    多少"), how long a task usually takes, a pitch, a price or a stage is asked of the sources instead."""
     described = bool(size) or cues.found(cues.LIKENESS_CUE, question)
-    return cues.found(cues.EXPECT_CUE, question) and described and not (flags.pitch or flags.price or stage)
+    expects = cues.found(cues.EXPECT_CUE, question) and cues.found(cues.OUTCOME_CUE, question)
+    return expects and described and not (flags.pitch or flags.price or stage)
 
 
 def _best(scores: dict[str, float]) -> str:
@@ -100,8 +101,10 @@ class Router:
         nearest = self.bank.scores(vectors)
         return {intent: score + CUE_WEIGHT * cue_scores.get(intent, 0.0) for intent, score in nearest.items()}
 
-    def customer(self, text: str, size: Size, module: str | None) -> Customer:
-        return Customer(self._industry_of(text), size, (module,) if module else ())
+    def customer(self, text: str, modules: Iterable[str]) -> Customer:
+        """The customer a text describes: the industry, size and module it names."""
+        module = named_module(text, modules)
+        return Customer(self._industry_of(text), parse_size(text), (module,) if module else ())
 
     def route(
         self, question: str, *, modules: Iterable[str] = (), history: Sequence[str] = (), intent: Intent | None = None
@@ -119,8 +122,7 @@ class Router:
             scores = self.scores(query, cue_evidence(query, flags, stage))
         if not cues.found(cues.CATALOG_CUE, question):
             scores.pop("overview")  # nothing in the question asks for the catalog itself
-        size, module = parse_size(query), named_module(question, modules)
-        chosen = intent or ("quantify" if quantifies(query, flags, size, stage) else _best(scores))
+        chosen = intent or ("quantify" if quantifies(query, flags, parse_size(query), stage) else _best(scores))
         return Request(
             question=question,
             query=query,
@@ -128,8 +130,8 @@ class Router:
             intent=chosen,  # type: ignore[arg-type]
             flags=flags,
             stage=stage,
-            module=module,
-            customer=self.customer(query, size, module) if chosen == "quantify" else None,
+            module=named_module(question, modules),
+            customer=self.customer(query, modules) if chosen == "quantify" else None,
             kinds=cues.named_kinds(question),
             parts=question_parts(question),
             framing=cues.framing_terms(question, tokenize(question)),

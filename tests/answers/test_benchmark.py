@@ -81,6 +81,15 @@ def test_different_metrics_stay_apart(a: tuple[str, str], b: tuple[str, str]) ->
     assert family(*a, GLOSSARY) != family(*b, GLOSSARY)
 
 
+def test_one_metric_in_minutes_and_hours_is_compared_by_relative_change() -> None:
+    cases = [
+        case("case-a", "qsr", "40 stores", ["kds"], metric("Speed of service", 4.6, 3.1, "minutes")),
+        case("case-b", "qsr", "40 stores", ["kds"], metric("Speed of service", 0.1, 0.05, "hours")),
+    ]
+    [speed] = run(cases, Customer("qsr")).metrics
+    assert speed.relative and speed.n == 2 and speed.low == pytest.approx(-50.0)
+
+
 def test_every_output_per_labour_hour_is_labour_efficiency() -> None:
     units = ["元/工时", "件/人时", "USD per labour hour", "covers per labor hour", "drinks per man-hour"]
     assert {family("anything", unit, GLOSSARY) for unit in units} == {LABOUR}
@@ -227,6 +236,9 @@ def test_a_question_asking_what_a_described_customer_can_expect_is_quantified(en
     answer = engine.ask("类似规模的火锅客户一般能降多少成本？", record=False)
     assert answer.intent == "quantify" and answer.status == "answered"
     assert answer.citations[0].doc_id == "case-shuyu-hotpot"
-    pitch = engine.router.route("seeing a 40-store hotpot chain Thursday, what do I pitch? any numbers?")
-    one_case = engine.router.route("那家 86 家门店的火锅客户，食材成本率从多少降到了多少？")
-    assert pitch.intent != "quantify" and one_case.intent != "quantify"
+    others = [
+        "seeing a 40-store hotpot chain Thursday, what do I pitch? any numbers?",  # a pitch
+        "那家 86 家门店的火锅客户，食材成本率从多少降到了多少？",  # what one case measured
+        "how long does the survey usually take for a 30-store chain?",  # a task, not a result
+    ]
+    assert [engine.router.route(question).intent for question in others].count("quantify") == 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.answers.benchmark import Benchmark, CaseValue, Customer, MetricSummary, Reason, benchmark
+from bot.answers.benchmark import Benchmark, Customer, MetricSummary, Reason, benchmark
 from bot.answers.compose.context import Context
 from bot.answers.labels import label
 from bot.answers.model import Answer, Bar, Chart, Heading, Panel, Table
@@ -40,7 +40,7 @@ def reason_text(reason: Reason, lang: str) -> str:
 
 
 def describe(customer: Customer, lang: str) -> str:
-    """ "hotpot · 40 stores · food_cost" (what was asked), or "any customer"."""
+    """What was asked, as in "hotpot · 40 stores · food_cost", or "any customer"."""
     parts = [customer.industry.replace("_", " ")] if customer.industry else []
     joiner = " " if lang == "en" else ""
     parts += [f"{format_number(count)}{joiner}{label(lang, dimension)}" for dimension, count in customer.size.counts]
@@ -48,12 +48,10 @@ def describe(customer: Customer, lang: str) -> str:
     return " · ".join(parts) or label(lang, "anyone")
 
 
-def value_change(metric: MetricSummary, value: CaseValue, lang: str) -> str:
-    return format_change(metric.change_of(value), metric.unit, lang)
-
-
 def metric_row(metric: MetricSummary, numbers: dict[str, int], lang: str) -> tuple[str, ...]:
-    by_case = "; ".join(f"[{numbers[v.doc_id]}] {value_change(metric, v, lang)}" for v in metric.values)
+    by_case = "; ".join(
+        f"[{numbers[v.doc_id]}] {format_change(metric.change_of(v), metric.unit, lang)}" for v in metric.values
+    )
     spread = f"{format_change(metric.low, metric.unit, lang)} … {format_change(metric.high, metric.unit, lang)}"
     median = format_change(metric.median, metric.unit, lang)
     return (metric.name, str(metric.n), median, spread if metric.n > 1 else "", by_case)
