@@ -116,8 +116,7 @@ class FakeSlack:
         if method == "chat.postEphemeral":
             return Canned(200, {**ok, "message_ts": f"1700000000.{next(self._ts):06d}"})
         if method == "conversations.replies":
-            messages = self.thread_messages.get((params.get("channel", ""), params.get("ts", "")), [])
-            return Canned(200, {**ok, "messages": messages, "has_more": False})
+            return Canned(200, {**ok, **self._replies(params)})
         if method == "conversations.info":
             channel = params.get("channel", "")
             if channel not in self.channel_names:
@@ -145,6 +144,16 @@ class FakeSlack:
         if method == "views.publish":
             return Canned(200, {**ok, "view": {"id": "V1"}})
         return Canned(200, {"ok": False, "error": "unknown_method"})
+
+    def _replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread from its start, `limit` messages per page (Slack's order), up to `latest`."""
+        thread = self.thread_messages.get((params.get("channel", ""), params.get("ts", "")), [])
+        latest = float(params.get("latest") or "inf")
+        messages = [m for m in thread if float(m["ts"]) <= latest]
+        start, limit = int(params.get("cursor") or 0), int(params.get("limit") or 1000)
+        page, rest = messages[start : start + limit], messages[start + limit :]
+        cursor = {"response_metadata": {"next_cursor": str(start + limit)}} if rest else {}
+        return {"messages": page, "has_more": bool(rest), **cursor}
 
     # --- what was received ---------------------------------------------------
     def _record(self, call: Call) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.slack.relay import Relay, Where
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 THREAD_HISTORY = 20  # earlier messages of a thread read as context
+REPLIES_PAGE = 200  # Slack's recommended most per conversations.replies page
 
 
 def relay_of(context: BoltContext) -> Relay:
@@ -41,16 +43,16 @@ def mentions(raw: str, user_id: str | None) -> bool:
 def thread_history(
     client: WebClient, channel: str, thread_ts: str, before_ts: str, bot_user_id: str | None
 ) -> tuple[str, ...]:
-    """The people's earlier messages in a thread, oldest first: what a follow-up refers to."""
-    response = client.conversations_replies(channel=channel, ts=thread_ts, limit=THREAD_HISTORY + 1)
-    texts = []
-    for message in response.get("messages", []):
-        if message.get("ts") == before_ts or message.get("bot_id") or message.get("user") == bot_user_id:
-            continue
-        text = question_text(message.get("text", ""))
-        if text:
-            texts.append(text)
-    return tuple(texts[-THREAD_HISTORY:])
+    """The people's latest messages in a thread before this one, oldest first: what a follow-up
+    refers to. Slack returns a thread from its start, page by page, so every page is read."""
+    texts: deque[str] = deque(maxlen=THREAD_HISTORY)
+    for page in client.conversations_replies(channel=channel, ts=thread_ts, latest=before_ts, limit=REPLIES_PAGE):
+        for message in page.get("messages", []):
+            if message.get("ts") == before_ts or message.get("bot_id") or message.get("user") == bot_user_id:
+                continue
+            if text := question_text(message.get("text", "")):
+                texts.append(text)
+    return tuple(texts)
 
 
 def post(client: WebClient, channel: str, thread_ts: str | None, messages: Sequence[Message]) -> None:
