@@ -292,22 +292,27 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from urllib.error import URLError
+
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
     from bot.records import Records
-    from bot.slack.app import SlackConfigError, serve
+    from bot.slack.app import SlackConfigError, check_credentials, serve
     from bot.slack.relay import Relay
 
     # A server's log is its operator's window: requests, redeliveries, failures.
     logging.getLogger("bot").setLevel(min(logging.getLogger("bot").getEffectiveLevel(), logging.INFO))
-    engine = open_engine(settings)
-    engine.warm_up()
-    relay = Relay(settings, engine, engine.records or Records(settings.data_dir, settings.record_retention_days))
     try:
+        check_credentials(settings, http=args.http)  # before the models' seconds of loading
+        engine = open_engine(settings)
+        engine.warm_up()
+        relay = Relay(settings, engine, engine.records or Records(settings.data_dir, settings.record_retention_days))
         serve(settings, relay, http=args.http, host=args.host, port=args.port)
     except (SlackConfigError, BoltError, SlackApiError) as error:
         raise CliError(f"cannot start the Slack app: {str(error).splitlines()[-1]}") from error
+    except URLError as error:
+        raise CliError(f"cannot reach the Slack API at {settings.slack_api_url}: {error.reason}") from error
     return 0
 
 

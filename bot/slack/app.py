@@ -38,6 +38,17 @@ def web_client(settings: Settings) -> WebClient:
     )
 
 
+def check_credentials(settings: Settings, *, http: bool) -> bool:
+    """Whether the bot runs in Socket Mode; the missing token named first, before anything loads."""
+    if not settings.slack_bot_token:
+        raise SlackConfigError("SLACK_BOT_TOKEN is not set (see config/.env.example)")
+    socket_mode = bool(settings.slack_app_token) and not http
+    if not socket_mode and not settings.slack_signing_secret:
+        # Bolt would reject every request as unsigned; say why up front.
+        raise SlackConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests")
+    return socket_mode
+
+
 def build_app(settings: Settings, relay: Relay, listener_executor: Executor | None = None) -> App:
     """The Bolt app with every listener; `listener_executor` is Bolt's own option (default: a thread pool)."""
     if not settings.slack_bot_token:
@@ -103,10 +114,7 @@ def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
 
 
 def serve(settings: Settings, relay: Relay, http: bool = False, host: str = "0.0.0.0", port: int | None = None) -> None:
-    socket_mode = bool(settings.slack_app_token) and not http
-    if not socket_mode and not settings.slack_signing_secret:
-        # Bolt would reject every request as unsigned; say why up front.
-        raise SlackConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests")
+    socket_mode = check_credentials(settings, http=http)
     app = build_app(settings, relay)
     if socket_mode:
         log.info("listening to Slack in Socket Mode")

@@ -63,6 +63,25 @@ def test_http_mode_without_a_signing_secret_is_a_one_line_error(
     assert "Traceback" not in result.stderr
 
 
+def test_a_missing_token_is_named_before_the_index_or_the_models_load(tmp_path: Path) -> None:
+    # No index in the data dir: had anything loaded first, the error would be about the index.
+    result = run_bot(tmp_path, bot_env(), "serve", "--data-dir", str(tmp_path / "no-index"))
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == "error: cannot start the Slack app: SLACK_BOT_TOKEN is not set (see config/.env.example)"
+    )
+
+
+def test_an_unreachable_slack_api_is_a_one_line_error(tmp_path: Path, index_dir: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/api/"
+    env = bot_env(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=closed)
+    result = run_bot(tmp_path, env, "serve", "--http", "--data-dir", str(index_dir))
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: cannot reach the Slack API at {closed}: ") and "Traceback" not in result.stderr
+
+
 def test_run_with_an_app_token_in_dotenv_uses_socket_mode(tmp_path: Path, index_dir: Path, slack: FakeSlack) -> None:
     slack.queue("apps.connections.open", 200, {"ok": False, "error": "invalid_auth"})
     # Credentials from a .env file in the working directory, as `make run` reads them.
