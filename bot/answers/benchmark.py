@@ -157,6 +157,7 @@ class Benchmark:
     customer: Customer
     cases: tuple[Comparable, ...]
     metrics: tuple[MetricSummary, ...]
+    reference: Size  # the size the cases were compared with
 
 
 # --- comparability ---------------------------------------------------------------------------------
@@ -164,18 +165,19 @@ def size_reason(asked: Size, theirs: str) -> Reason:
     ours, their_size = asked.stores, parse_size(theirs).stores
     if ours is None or their_size is None:
         return Reason("size_unknown", (("size", theirs),))
-    ratio = size_ratio(ours, their_size)
+    ratio = round(size_ratio(ours, their_size), 1)  # classed as shown: "2.0×" is close
     key = "size_close" if ratio <= CLOSE else "size_apart" if ratio <= APART else "size_far"
     return Reason(key, (("size", theirs), ("ratio", f"{ratio:.1f}")))
 
 
-def compare(meta: CaseMeta, customer: Customer, anchors: frozenset[str]) -> Comparable | None:
+def compare(meta: CaseMeta, customer: Customer, anchors: frozenset[str], reference: Size) -> Comparable | None:
     """How comparable a case is, or None. `anchors`: the modules that make another industry's case
-    relevant (the modules asked, else those the industry's own cases run)."""
+    relevant (the modules asked, else those the industry's own cases run); `reference`: the size
+    compared with (see `reference_size`)."""
     shared = tuple(m for m in meta.modules if m in anchors)
     if customer.modules and not shared:
         return None
-    size = size_reason(customer.size, meta.size)
+    size = size_reason(reference, meta.size)
     reasons = [size] + ([Reason("shared_modules", (("modules", ", ".join(shared)),))] if shared else [])
     if customer.industry and meta.industry == customer.industry:
         level = "high" if size.key in ("size_close", "size_unknown") else "medium"
@@ -194,9 +196,18 @@ LEVEL_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 def comparables(cases: Sequence[CaseMeta], customer: Customer) -> list[Comparable]:
     """The comparable cases, most comparable first, the asked industry's first within a level."""
-    anchors = anchor_modules(cases, customer)
-    found = [c for meta in cases if (c := compare(meta, customer, anchors)) is not None]
+    anchors, reference = anchor_modules(cases, customer), reference_size(cases, customer)
+    found = [c for meta in cases if (c := compare(meta, customer, anchors, reference)) is not None]
     return sorted(found, key=lambda c: (LEVEL_ORDER[c.level], c.meta.industry != customer.industry))
+
+
+def reference_size(cases: Sequence[CaseMeta], customer: Customer) -> Size:
+    """The size asked; else, for "similar-size hotpot chains", the median store count of the
+    industry's own cases, so that a 3-site canteen is not put beside them."""
+    if customer.size or not customer.industry:
+        return customer.size
+    counts = [n for meta in cases if meta.industry == customer.industry if (n := parse_size(meta.size).stores)]
+    return Size((("stores", statistics.median(counts)),)) if counts else Size()
 
 
 def anchor_modules(cases: Sequence[CaseMeta], customer: Customer) -> frozenset[str]:
@@ -256,6 +267,7 @@ def benchmark(
                 value = CaseValue(meta.id, meta.customer, metric.name, metric.before, metric.after, metric.unit)
                 grouped.setdefault(key, []).append(value)
     metrics = [summarise(key, values, lang, labour_name) for key, values in grouped.items()]
-    metrics = [m for m in metrics if m.values]
-    ordered = sorted(metrics, key=lambda m: -m.n)
-    return Benchmark(customer, tuple(found), tuple(ordered))
+    level = {c.meta.id: LEVEL_ORDER[c.level] for c in found}
+    # The metrics of the most comparable cases first, then those more cases measured.
+    ordered = sorted((m for m in metrics if m.values), key=lambda m: (min(level[v.doc_id] for v in m.values), -m.n))
+    return Benchmark(customer, tuple(found), tuple(ordered), reference_size(cases, customer))

@@ -5,6 +5,7 @@ read through the engine."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 from typing import Any
 
@@ -222,9 +223,22 @@ def test_the_sample_hotpot_question_is_answered_from_cited_cases(engine: Engine)
     cited = {c.number: c.doc_id for c in answer.citations}
     assert [cited[int(row[0][1 : row[0].index("]")])] for row in cases_table.rows] == [c.meta.id for c in found.cases]
     for row, summary in zip(metrics_table.rows, found.metrics, strict=True):
-        figures = [int(cell.split("]")[0]) for cell in row[-1].lstrip("[").split("; [")]
+        figures = [int(number) for number in re.findall(r"\[(\d+)\]", row[-1])]
         assert [cited[n] for n in figures] == [v.doc_id for v in summary.values]  # each figure, its case
     assert any("预测" in note for note in answer.notes)  # never a forecast
+    # The most comparable cases' figures first, then those more cases measured.
+    rank = {c.meta.id: ["high", "medium", "low"].index(c.level) for c in found.cases}
+    order = [(min(rank[v.doc_id] for v in m.values), -m.n) for m in found.metrics]
+    assert order == sorted(order)
+
+
+def test_similar_size_without_a_number_compares_with_the_industrys_own_cases(engine: Engine) -> None:
+    found = engine.quantify(Customer("hotpot"), lang="en").benchmark
+    assert found.reference.stores == 86  # the one hotpot case
+    assert "case-tuojing-canteen" not in {c.meta.id for c in found.cases}  # 3 canteens is not that size
+    assert found.cases[0].level == "high" and all(c.level != "high" for c in found.cases[1:])
+    first = [m for m in found.metrics if "case-shuyu-hotpot" in {v.doc_id for v in m.values}]
+    assert list(found.metrics[: len(first)]) == first  # the hotpot case's own figures lead
 
 
 def test_an_industry_without_cases_is_refused_naming_the_known_ones(engine: Engine) -> None:

@@ -49,7 +49,7 @@ def describe(customer: Customer, lang: str) -> str:
 
 
 def metric_row(metric: MetricSummary, numbers: dict[str, int], lang: str) -> tuple[str, ...]:
-    by_case = "; ".join(
+    by_case = label(lang, "list_sep").join(
         f"[{numbers[v.doc_id]}] {format_change(metric.change_of(v), metric.unit, lang)}" for v in metric.values
     )
     spread = f"{format_change(metric.low, metric.unit, lang)} … {format_change(metric.high, metric.unit, lang)}"
@@ -65,7 +65,9 @@ def tables(found: Benchmark, numbers: dict[str, int], lang: str) -> list[Table]:
             c.meta.industry.replace("_", " "),
             c.meta.size,
             label(lang, c.level),
-            "; ".join(reason_text(r, lang) for r in c.reasons if r.key not in ("same_industry", "other_industry")),
+            label(lang, "list_sep").join(
+                reason_text(r, lang) for r in c.reasons if r.key not in ("same_industry", "other_industry")
+            ),
         )
         for c in found.cases
     )
@@ -95,6 +97,9 @@ def panel(metric: MetricSummary, numbers: dict[str, int], lang: str) -> Panel:
 
 def notes(found: Benchmark, lang: str) -> list[str]:
     said = [label(lang, "one_case")] if len(found.cases) == 1 else []
+    if found.reference and not found.customer.size and found.customer.industry:
+        industry = found.customer.industry.replace("_", " ")
+        said.append(label(lang, "size_reference", industry=industry, stores=format_number(found.reference.stores)))
     for metric in found.metrics:
         units = ", ".join(dict.fromkeys(v.unit for v in metric.values))
         if metric.labour:
