@@ -55,6 +55,7 @@ TEXT: dict[str, dict[str, str]] = {
         "working": "Looking that up…",
         "need_stage": "Which stage? Use one of: {stages}. Example: `/relay checklist go_live pos`",
         "empty": "Ask a question after the subcommand, e.g. `/relay ask what do we pitch to hotpot chains?`",
+        "help_title": "ValueRelay help",
     },
     "zh": {
         "helpful": "有帮助",
@@ -69,6 +70,7 @@ TEXT: dict[str, dict[str, str]] = {
         "working": "正在查找…",
         "need_stage": "请指定阶段：{stages}。例如 `/relay checklist go_live pos`",
         "empty": "请在子命令后写上问题，例如 `/relay ask 火锅连锁怎么讲食材成本？`",
+        "help_title": "ValueRelay 帮助",
     },
 }
 
@@ -304,63 +306,104 @@ def notice(message: str) -> Message:
     return Message(message, sections([escape(message)]))
 
 
-HELP_LINES = [
-    "*ValueRelay* answers from our playbooks, stage guides and customer cases, quoting them with sources.",
-    "• `/relay <question>` or `/relay ask <question>`: an answer quoted from the sources",
-    f"• `/relay checklist <stage> [module]`: the complete checklist of a stage ({', '.join(STAGES)}), verbatim",
-    "• `/relay case [what or industry]`: customer cases with before → after numbers",
-    "• `/relay value <customer and concern>`: what to pitch, from the value playbooks",
-    "• `/relay quantify <customer>`: what comparable customers measured, e.g. `/relay quantify 40-store hotpot chain`",
-    "• `/relay help`: this help",
-    "Mention me in a channel to get the answer in a thread (follow-ups in the thread keep the context), "
-    "or send me a direct message. Rate each answer with the buttons under it: the content owners read the votes.",
-]
-
-
-def help_message() -> Message:
-    return Message("ValueRelay help", sections(HELP_LINES))
-
-
-ROLE_TITLES: dict[str, str] = {
-    "sales": "Sales: read these before your first calls",
-    "implementation": "Implementation: the stages in order, then the value you deliver",
-    "new_hire": "New hire: one pass through the trade",
+HELP_LINES: dict[str, list[str]] = {
+    "en": [
+        "*ValueRelay* answers from our playbooks, stage guides and customer cases, quoting them with sources.",
+        "• `/relay <question>` or `/relay ask <question>`: an answer quoted from the sources",
+        f"• `/relay checklist <stage> [module]`: the complete checklist of a stage ({', '.join(STAGES)}), verbatim",
+        "• `/relay case [what or industry]`: customer cases with before → after numbers",
+        "• `/relay value <customer and concern>`: what to pitch, from the value playbooks",
+        "• `/relay quantify <customer>`: what comparable customers measured, e.g. `/relay quantify 40-store hotpot chain`",
+        "• `/relay help`: this help",
+        "Mention me in a channel to get the answer in a thread (follow-ups in the thread keep the context), "
+        "or send me a direct message. Rate each answer with the buttons under it: the content owners read the votes.",
+    ],
+    "zh": [
+        "*ValueRelay* 根据价值手册、实施阶段指南和客户案例回答问题，引用原文并注明出处。",
+        "• `/relay <问题>` 或 `/relay ask <问题>`：引用资料原文的回答",
+        f"• `/relay checklist <阶段> [模块]`：某个阶段的完整清单（{', '.join(STAGES)}），一字不改",
+        "• `/relay case [内容或行业]`：客户案例及上线前后的数据",
+        "• `/relay value <客户和关注点>`：价值手册里的推荐讲法",
+        "• `/relay quantify <客户>`：同类客户的实测效果，例如 `/relay quantify 40 家门店的火锅连锁`",
+        "• `/relay help`：本帮助",
+        "在频道里 @我，我会在帖子里回答（帖子里的追问会带上上下文），也可以直接私信我。"
+        "每个回答下面都有评价按钮，内容负责人会看到你的评价。",
+    ],
 }
-KIND_NAMES: dict[str, str] = {"playbook": "playbook", "stage_guide": "stage guide", "case": "case"}
 
 
-def doc_line(number: int, doc: DocSummary, when: str | None = None) -> str:
+def help_message(lang: str = "en") -> Message:
+    return Message(text(lang, "help_title"), sections(HELP_LINES.get(lang, HELP_LINES["en"])))
+
+
+HOME_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "sales": "Sales: read these before your first calls",
+        "implementation": "Implementation: the stages in order, then the value you deliver",
+        "new_hire": "New hire: one pass through the trade",
+        "playbook": "playbook",
+        "stage_guide": "stage guide",
+        "case": "case",
+        "verified": "verified {date}",
+        "stale": ":warning: *stale*",
+        "try": "Try: ",
+        "recent": "*Recently changed in the knowledge base*",
+        "indexed": "indexed {date}",
+    },
+    "zh": {
+        "sales": "销售：第一次拜访客户前先读这些",
+        "implementation": "实施：按阶段顺序，再看你交付的价值",
+        "new_hire": "新同事：把这门生意从头过一遍",
+        "playbook": "价值手册",
+        "stage_guide": "阶段指南",
+        "case": "客户案例",
+        "verified": "核实于 {date}",
+        "stale": ":warning: *已过期*",
+        "try": "可以这样问：",
+        "recent": "*知识库最近更新*",
+        "indexed": "入库于 {date}",
+    },
+}
+
+
+def home_text(lang: str, key: str, **values: object) -> str:
+    return localized(HOME_TEXT, lang, key, **values)
+
+
+def doc_line(number: int, doc: DocSummary, lang: str, when: str | None = None) -> str:
     parts = [
         f"{number}. {link(doc.title, doc.url)}",
-        KIND_NAMES.get(doc.kind, doc.kind),
+        home_text(lang, doc.kind) if doc.kind in HOME_TEXT["en"] else doc.kind,
         escape(doc.owner),
-        f"verified {doc.verified}",
+        home_text(lang, "verified", date=doc.verified),
     ]
     if when:
         parts.append(when)
     if doc.stale:
-        parts.append(":warning: *stale*")
+        parts.append(home_text(lang, "stale"))
     return " · ".join(parts)
 
 
 def home_view(
-    paths: dict[str, list[DocSummary]], examples: dict[str, list[str]], recent: Sequence[DocSummary]
+    paths: dict[str, list[DocSummary]], examples: dict[str, list[str]], recent: Sequence[DocSummary], lang: str = "en"
 ) -> dict[str, Any]:
+    """The App Home tab, its framing in the user's language (the documents' titles as written)."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "ValueRelay"}},
-        *sections(HELP_LINES[:1]),
+        *sections(HELP_LINES.get(lang, HELP_LINES["en"])[:1]),
     ]
     for role, docs in paths.items():
         blocks.append({"type": "divider"})
-        lines = [f"*{ROLE_TITLES.get(role, role)}*", *(doc_line(i, doc) for i, doc in enumerate(docs, 1))]
+        lines = [f"*{home_text(lang, role)}*", *(doc_line(i, doc, lang) for i, doc in enumerate(docs, 1))]
         blocks += sections(lines)
         if examples.get(role):
-            blocks += context("Try: " + "  ·  ".join(f"“{escape(q)}”" for q in examples[role]))
+            blocks += context(home_text(lang, "try") + "  ·  ".join(f"“{escape(q)}”" for q in examples[role]))
     if recent:
         blocks.append({"type": "divider"})
-        lines = ["*Recently changed in the knowledge base*"]
+        lines = [home_text(lang, "recent")]
         lines += [
-            doc_line(i, doc, f"indexed {doc.changed[:10]}" if doc.changed else None) for i, doc in enumerate(recent, 1)
+            doc_line(i, doc, lang, home_text(lang, "indexed", date=doc.changed[:10]) if doc.changed else None)
+            for i, doc in enumerate(recent, 1)
         ]
         blocks += sections(lines)
     return {"type": "home", "blocks": blocks}

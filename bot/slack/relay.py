@@ -48,6 +48,7 @@ class Where:
     user: str
     thread_ts: str | None = None
     channel_name: str | None = None
+    lang: str = "en"  # the asker's Slack language: help, notices and apologies are written in it
 
 
 class Relay:
@@ -60,6 +61,7 @@ class Relay:
         self._lock = threading.Lock()
         self._generating = threading.BoundedSemaphore(settings.llm_concurrency)
         self.channel_names: dict[str, str | None] = {}  # channel id -> name, for name-keyed scopes
+        self.user_langs: dict[str, str] = {}  # user id -> the language of their Slack locale
         # Admins write "#sales" or "sales" or an id; all mean the same channel.
         self._scopes = {key.lstrip("#"): scope for key, scope in settings.channel_scopes.items()}
 
@@ -149,13 +151,13 @@ class Relay:
         """`/relay [ask|checklist|case|value|help] ...`; a bare question means ask."""
         words = text.strip().split(maxsplit=1)
         if not words:
-            return [blocks.help_message()]
+            return [blocks.help_message(where.lang)]
         sub = words[0].lower()
         rest = words[1].strip() if len(words) > 1 else ""
         if sub not in SUBCOMMANDS:
             return self.ask(text.strip(), where)
         if sub == "help":
-            return [blocks.help_message()]
+            return [blocks.help_message(where.lang)]
         if sub in ("case", "cases"):
             return self.cases(rest, where)
         if sub == "checklist":
@@ -163,7 +165,7 @@ class Relay:
         if sub == "quantify":
             return self.quantify(rest, where)
         if not rest:
-            return [blocks.notice(blocks.text("en", "empty"))]
+            return [blocks.notice(blocks.text(where.lang, "empty"))]
         return self.ask(rest, where, intent="value" if sub == "value" else None)
 
     def _checklist_command(self, rest: str, where: Where) -> list[Message]:
@@ -171,18 +173,18 @@ class Relay:
         named = [w.lower().replace("-", "_") for w in words if w.lower().replace("-", "_") in STAGES]
         stage = named[0] if named else detect_stage(rest)
         if stage is None:
-            return [blocks.notice(blocks.text("en", "need_stage", stages=", ".join(STAGES)))]
+            return [blocks.notice(blocks.text(where.lang, "need_stage", stages=", ".join(STAGES)))]
         return self.checklist(stage, named_module(rest, self.engine.index.modules), where)
 
     # --- home ------------------------------------------------------------------
-    def home(self, today: dt.date | None = None) -> dict[str, Any]:
+    def home(self, lang: str = "en", today: dt.date | None = None) -> dict[str, Any]:
         today = today or dt.date.today()
         base = self.settings.source_base_url
         with self._engine() as engine:
             documents, changed = engine.index.documents, engine.index.changed
         paths = {role: onboarding_path(documents, role, today, base) for role in ROLES}
         examples = {role: example_questions(documents, role) for role in ROLES}
-        return blocks.home_view(paths, examples, recent_changes(documents, changed, today, base))
+        return blocks.home_view(paths, examples, recent_changes(documents, changed, today, base), lang)
 
     def vote(self, answer_id: int, user: str, vote: str) -> bool:
         return self.records.vote_on_answer(answer_id, user, vote) is not None

@@ -41,6 +41,7 @@ class FakeSlack:
         self.thread_messages: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.channel_names: dict[str, str] = {}
         self.uploaded: dict[str, bytes] = {}  # file id -> the bytes uploaded for it
+        self.locales: dict[str, str] = {}  # user id -> Slack locale (users.info include_locale); en-US otherwise
         self.socket_url: str | None = None
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
@@ -139,6 +140,12 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = json.loads(params.get("files", "[]"))
             return Canned(200, {**ok, "files": [{"id": f["id"], "title": f.get("title")} for f in files]})
+        if method == "users.info":
+            user = params.get("user", "")
+            locale = (
+                {"locale": self.locales.get(user, "en-US")} if params.get("include_locale") in ("true", "1") else {}
+            )
+            return Canned(200, {**ok, "user": {"id": user, **locale}})
         if method == "conversations.open":
             return Canned(200, {**ok, "channel": {"id": f"D{params.get('users', 'X')}"}})
         if method == "views.publish":

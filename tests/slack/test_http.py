@@ -296,3 +296,31 @@ def test_relay_case_without_a_query_lists_every_case_within_slack_limits(
     customers = [d.meta.customer for d in engine.index.documents.values() if isinstance(d.meta, CaseMeta)]
     assert customers and all(escape(customer) in text for customer in customers)
     assert sum(1 for p in sent for b in p["blocks"] if b["type"] == "actions") == 1
+
+
+def test_an_asker_with_a_chinese_slack_locale_gets_the_bots_own_words_in_chinese(
+    endpoint: str, slack: FakeSlack, engine: Engine
+) -> None:
+    slack.locales[USER] = "zh-CN"
+    status, ack = post(endpoint, command_body("help", OPEN_CHANNEL, slack.response_url("help-zh")), FORM)
+    help_text = blocks_text(json.loads(ack)["blocks"])
+    assert status == 200 and "引用资料原文" in help_text and "/relay checklist" in help_text
+    status, ack = post(endpoint, command_body("checklist please", OPEN_CHANNEL, slack.response_url("stage-zh")), FORM)
+    assert "正在查找" in ack
+    [notice] = slack.wait_for("response_url", where=path_ends("/stage-zh"))
+    assert notice.params["text"].startswith("请指定阶段") and all(stage in notice.params["text"] for stage in STAGES)
+    event = {"type": "app_home_opened", "user": USER, "channel": "DHOME00002", "tab": "home", "event_ts": "1.2"}
+    post(endpoint, event_body(event, "EvHomeZh"), JSON)
+    [home] = slack.wait_for("views.publish")
+    view = home.params["view"]
+    text = blocks_text((json.loads(view) if isinstance(view, str) else view)["blocks"])
+    assert "销售" in text and "可以这样问" in text and "Sales:" not in text
+    # Looked up once for the user, with the locale asked for.
+    [lookup] = slack.received("users.info")
+    assert lookup.params["user"] == USER and lookup.params["include_locale"] in ("1", "true")
+
+
+def test_without_a_locale_the_bot_speaks_english(endpoint: str, slack: FakeSlack) -> None:
+    slack.queue("users.info", 200, {"ok": False, "error": "missing_scope"})
+    status, ack = post(endpoint, command_body("help", OPEN_CHANNEL, slack.response_url("help-en")), FORM)
+    assert status == 200 and "answers from our playbooks" in blocks_text(json.loads(ack)["blocks"])

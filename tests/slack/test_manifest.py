@@ -15,7 +15,7 @@ def test_the_manifest_grants_the_scopes_and_events_the_bot_uses() -> None:
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     # chat.postMessage, files_upload_v2 (charts), conversations.open (a chart for a private reply),
     # conversations.replies in every kind of conversation a thread can live in.
-    assert {"chat:write", "files:write", "im:write", "commands", "app_mentions:read"} <= scopes
+    assert {"chat:write", "files:write", "im:write", "commands", "app_mentions:read", "users:read"} <= scopes
     assert {"channels:history", "groups:history", "im:history", "mpim:history"} <= scopes
     assert {"app_mention", "message.channels", "message.groups", "message.im", "message.mpim"} <= events
     assert "im:read" not in scopes  # nothing reads the list of DMs

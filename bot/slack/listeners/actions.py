@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack import blocks
-from bot.slack.listeners.replies import relay_of
+from bot.slack.listeners.replies import asker_lang, relay_of
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def on_vote(
         stored = relay_of(context).vote(int(action["value"]), user, vote)
     except ValueError:
         stored = False
-    reply = blocks.text("en", f"thanks_{vote}" if stored else "vote_unknown")
+    reply = blocks.text(asker_lang(client, relay_of(context), user), f"thanks_{vote}" if stored else "vote_unknown")
     container = body.get("container", {})
     channel = container.get("channel_id") or body.get("channel", {}).get("id")
     message = body.get("message") or {}

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.slack import blocks
 from bot.slack.blocks import Message
-from bot.slack.listeners.replies import answer_safely, attach, relay_of
+from bot.slack.listeners.replies import answer_safely, asker_lang, attach, relay_of
 from bot.slack.relay import Where
 
 COMMAND = "/relay"
@@ -21,11 +21,12 @@ def register(app: App) -> None:
 
 def on_relay(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     text = (command.get("text") or "").strip()
+    lang = asker_lang(client, relay_of(context), command["user_id"])  # looked up once per user, then cached
     if not text or text.lower() == "help":
-        ack(**blocks.help_message().payload())
+        ack(**blocks.help_message(lang).payload())
         return
-    ack(text=blocks.text("en", "working"))
-    where = Where("command", command["channel_id"], command["user_id"], None, command.get("channel_name"))
+    ack(text=blocks.text(lang, "working"))
+    where = Where("command", command["channel_id"], command["user_id"], None, command.get("channel_name"), lang)
 
     def send(messages: list[Message]) -> None:
         # Through the command's response_url: works in any channel or DM, bot member or not,

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.slack.blocks import Message
 from bot.slack.listeners.replies import (
     answer_safely,
+    asker_lang,
     channel_name,
     mentions,
     post,
@@ -41,7 +42,8 @@ def answer_event(
     relay = relay_of(context)
     channel = event["channel"]
     question = question_text(event.get("text", ""))
-    where = Where(surface, channel, event.get("user", ""), thread_ts)
+    user = event.get("user", "")
+    where = Where(surface, channel, user, thread_ts, lang=asker_lang(client, relay, user) if user else "en")
 
     def produce() -> list[Message]:
         scoped = replace(where, channel_name=channel_name(client, relay, channel))

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.listeners.replies import relay_of
+from bot.slack.listeners.replies import asker_lang, relay_of
 
 
 def register(app: App) -> None:
@@ -17,4 +17,5 @@ def register(app: App) -> None:
 def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return
-    client.views_publish(user_id=event["user"], view=relay_of(context).home())
+    relay = relay_of(context)
+    client.views_publish(user_id=event["user"], view=relay.home(asker_lang(client, relay, event["user"])))

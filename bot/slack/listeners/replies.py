@@ -14,7 +14,6 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.answers.cues import has_words
 from bot.answers.engine import AnswerError
-from bot.kb.search import detect_lang
 from bot.slack import blocks
 from bot.slack.blocks import Message, Upload
 from bot.slack.relay import Relay, Where
@@ -77,11 +76,24 @@ def attach(client: WebClient, channel: str, thread_ts: str | None, uploads: Sequ
             log.warning("could not post %s in %s: %s", upload.filename, channel, error)
 
 
+def asker_lang(client: WebClient, relay: Relay, user: str) -> str:
+    """The language of a user's Slack locale ("zh-CN" → zh), looked up once per user; English
+    when Slack does not say (no users:read scope, an unknown user)."""
+    if user not in relay.user_langs:
+        try:
+            locale = client.users_info(user=user, include_locale=True)["user"].get("locale") or ""
+        except (SlackApiError, SlackRequestError, OSError, KeyError) as error:
+            log.warning("no locale for %s: %s", user, error)
+            locale = ""
+        relay.user_langs[user] = "zh" if locale.lower().startswith("zh") else "en"
+    return relay.user_langs[user]
+
+
 def answer_safely(
     question: str, where: Where, produce: Callable[[], list[Message]], send: Callable[[list[Message]], Any]
 ) -> None:
-    """Produce and send an answer; on failure, log it and send a short apology instead."""
-    apology = [blocks.notice(blocks.text(detect_lang(question) if question else "en", "apology"))]
+    """Produce and send an answer; on failure, log it and send a short apology in the asker's language."""
+    apology = [blocks.notice(blocks.text(where.lang, "apology"))]
     try:
         messages = produce()
     except AnswerError as error:
