@@ -56,6 +56,10 @@ TEXT: dict[str, dict[str, str]] = {
         "need_stage": "Which stage? Use one of: {stages}. Example: `/relay checklist go_live pos`",
         "empty": "Ask a question after the subcommand, e.g. `/relay ask what do we pitch to hotpot chains?`",
         "help_title": "ValueRelay help",
+        "searching": "Searching the playbooks, guides and cases…",
+        "prompt_sales": "Before a sales call",
+        "prompt_implementation": "During a rollout",
+        "prompt_new_hire": "New here",
     },
     "zh": {
         "helpful": "有帮助",
@@ -71,6 +75,10 @@ TEXT: dict[str, dict[str, str]] = {
         "need_stage": "请指定阶段：{stages}。例如 `/relay checklist go_live pos`",
         "empty": "请在子命令后写上问题，例如 `/relay ask 火锅连锁怎么讲食材成本？`",
         "help_title": "ValueRelay 帮助",
+        "searching": "正在查找价值手册、阶段指南和客户案例…",
+        "prompt_sales": "销售拜访前",
+        "prompt_implementation": "实施上线中",
+        "prompt_new_hire": "新同事入门",
     },
 }
 

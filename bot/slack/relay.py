@@ -186,5 +186,16 @@ class Relay:
         examples = {role: example_questions(documents, role) for role in ROLES}
         return blocks.home_view(paths, examples, recent_changes(documents, changed, today, base), lang)
 
+    def suggested_prompts(self, lang: str) -> list[dict[str, str]]:
+        """One question per role that this corpus answers, for the split view's suggested prompts."""
+        with self._engine() as engine:
+            documents = engine.index.documents
+        prompts = []
+        for role in ROLES:
+            asked = next((q for q in example_questions(documents, role) if not q.startswith("/")), None)
+            if asked:
+                prompts.append({"title": blocks.text(lang, f"prompt_{role}"), "message": asked})
+        return prompts
+
     def vote(self, answer_id: int, user: str, vote: str) -> bool:
         return self.records.vote_on_answer(answer_id, user, vote) is not None

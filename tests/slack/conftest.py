@@ -33,6 +33,9 @@ def slack(fake_slack: FakeSlack) -> FakeSlack:
     with fake_slack._changed:
         fake_slack.calls.clear()
     fake_slack.thread_messages.clear()
+    fake_slack.locales.clear()
+    fake_slack.uploaded.clear()
+    fake_slack._queued.clear()
     return fake_slack
 
 

@@ -140,6 +140,8 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = json.loads(params.get("files", "[]"))
             return Canned(200, {**ok, "files": [{"id": f["id"], "title": f.get("title")} for f in files]})
+        if method.startswith("assistant.threads."):
+            return Canned(200, ok)
         if method == "users.info":
             user = params.get("user", "")
             locale = (

@@ -19,4 +19,6 @@ def test_the_manifest_grants_the_scopes_and_events_the_bot_uses() -> None:
     assert {"channels:history", "groups:history", "im:history", "mpim:history"} <= scopes
     assert {"app_mention", "message.channels", "message.groups", "message.im", "message.mpim"} <= events
     assert "im:read" not in scopes  # nothing reads the list of DMs
+    assert "assistant:write" in scopes and {"assistant_thread_started", "assistant_thread_context_changed"} <= events
+    assert manifest["features"]["assistant_view"]["assistant_description"]
     assert "quantify" in manifest["features"]["slash_commands"][0]["usage_hint"]

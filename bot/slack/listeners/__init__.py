@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, events, home
+from bot.slack.listeners import actions, assistant, commands, events, home
 
 
 def register_listeners(app: App) -> None:
+    assistant.register(app)  # a middleware: the split view's messages go to it, not to the DM listener
     events.register(app)
     commands.register(app)
     actions.register(app)
