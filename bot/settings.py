@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     channel_scopes: dict[str, ChannelScope] = Field(default_factory=dict)
     # "thread": any message in a thread the bot answered in is a follow-up; "mention": only @mentions.
     slack_follow_up: Literal["thread", "mention"] = "thread"
+    # An answer not ready this many seconds after the question shows "Looking that up…" first, replaced by it.
+    slack_thinking_after: float = Field(default=1.0, ge=0)
     slack_port: int = 3000
 
     @classmethod

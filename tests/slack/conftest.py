@@ -46,6 +46,9 @@ def slack_settings(settings: Settings, slack: FakeSlack) -> Settings:
             "slack_bot_token": "xoxb-test-token",
             "slack_signing_secret": SIGNING_SECRET,
             "slack_api_url": slack.api_url,
+            # Answers are posted, never a placeholder first, however loaded the machine is;
+            # the placeholder's own tests set this to 0.
+            "slack_thinking_after": 600.0,
             "channel_scopes": {
                 SALES_CHANNEL: ChannelScope(audience="sales", kinds=["playbook", "case"]),
                 "#delivery": ChannelScope(audience="implementation", kinds=["stage_guide"]),

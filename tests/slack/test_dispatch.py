@@ -194,3 +194,19 @@ def test_thanks_in_a_followed_thread_gets_no_reply_and_thanks_to_the_bot_one_lin
     assert shown.strip() and "\n" not in shown.strip() and "[1]" not in shown
     assert not any(block["type"] == "actions" for block in as_blocks(reply))  # nothing to vote on
     assert len(cited_docs(records)) == 1 and records.gaps() == []  # small talk is neither an answer nor a gap
+
+
+def test_an_answer_that_keeps_the_asker_waiting_replaces_a_looking_it_up_line(
+    slack_settings: Settings, engine: Engine, records: Records, slack: FakeSlack
+) -> None:
+    settings = slack_settings.model_copy(update={"slack_thinking_after": 0.0})
+    app = build_app(settings, Relay(settings, engine, records), listener_executor=InlineExecutor())
+    send(app, mention_event("Give me the go-live checklist", OPEN_CHANNEL, "1712000000.003000"))
+    [placeholder, *rest] = posted(slack, OPEN_CHANNEL)
+    assert placeholder["text"] == "Looking that up…" and placeholder["thread_ts"] == "1712000000.003000"
+    [update] = slack.received("chat.update")
+    assert update.params["channel"] == OPEN_CHANNEL and update.params["ts"].startswith("1700000000.")
+    shown = blocks_text(as_blocks(update.params)) + "".join(blocks_text(as_blocks(p)) for p in rest)
+    expected = engine.checklist("go_live").items
+    assert all(escape(item["text"]) in shown for item in expected)  # the whole answer, in place of the line
+    assert all(p["thread_ts"] == "1712000000.003000" for p in rest)

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.slack.blocks import Message
 from bot.slack.listeners.replies import (
+    Placeholder,
     answer_safely,
     asker_lang,
     channel_name,
@@ -52,7 +53,10 @@ def answer_event(
             history = thread_history(client, channel, event["thread_ts"], event["ts"], context.bot_user_id)
         return relay.ask(question, scoped, history)
 
-    answer_safely(question, where, produce, lambda messages: post(client, channel, thread_ts, messages))
+    if surface == "assistant":  # the split view shows its own status while searching
+        answer_safely(question, where, produce, lambda messages: post(client, channel, thread_ts, messages))
+        return
+    answer_safely(question, where, produce, Placeholder(client, where, relay.settings.slack_thinking_after).deliver)
 
 
 def on_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:

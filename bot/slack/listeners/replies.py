@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -58,6 +59,43 @@ def post(client: WebClient, channel: str, thread_ts: str | None, messages: Seque
     for message in messages:
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.payload())
         attach(client, channel, thread_ts, message.uploads)
+
+
+class Placeholder:
+    """A "Looking that up…" line posted when the answer takes longer than `after` seconds, then
+    replaced by the answer's first message (`chat.update`); a quick answer is posted as usual."""
+
+    def __init__(self, client: WebClient, where: Where, after: float) -> None:
+        self.client, self.where = client, where
+        self.ts: str | None = None
+        self._lock = threading.Lock()
+        self._delivered = False
+        self._timer = threading.Timer(after, self._show)
+        if after > 0:
+            self._timer.start()
+        else:
+            self._show()  # 0: the line always comes first
+
+    def _show(self) -> None:
+        with self._lock:
+            if not self._delivered:
+                text = blocks.text(self.where.lang, "working")
+                self.ts = self.client.chat_postMessage(
+                    channel=self.where.channel, thread_ts=self.where.thread_ts, text=text
+                )["ts"]
+
+    def deliver(self, messages: Sequence[Message]) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._delivered = True
+        channel, thread_ts = self.where.channel, self.where.thread_ts
+        if self.ts is None or not messages:
+            post(self.client, channel, thread_ts, messages)
+            return
+        first, *rest = messages
+        self.client.chat_update(channel=channel, ts=self.ts, **first.payload())
+        attach(self.client, channel, thread_ts, first.uploads)
+        post(self.client, channel, thread_ts, rest)
 
 
 def attach(client: WebClient, channel: str, thread_ts: str | None, uploads: Sequence[Upload]) -> None:
