@@ -210,3 +210,17 @@ def test_an_answer_that_keeps_the_asker_waiting_replaces_a_looking_it_up_line(
     expected = engine.checklist("go_live").items
     assert all(escape(item["text"]) in shown for item in expected)  # the whole answer, in place of the line
     assert all(p["thread_ts"] == "1712000000.003000" for p in rest)
+
+
+def test_a_looking_it_up_line_with_nothing_to_replace_it_is_removed(
+    slack_settings: Settings, engine: Engine, records: Records, slack: FakeSlack
+) -> None:
+    settings = slack_settings.model_copy(update={"slack_thinking_after": 0.0})
+    app = build_app(settings, Relay(settings, engine, records), listener_executor=InlineExecutor())
+    root = "1712000000.004000"
+    send(app, mention_event("Give me the go-live checklist", OPEN_CHANNEL, root))
+    send(app, message_event("thanks, that helps", OPEN_CHANNEL, "1712000000.004100", thread_ts=root))
+    [placeholder] = [p for p in posted(slack, OPEN_CHANNEL) if p["text"] == "Looking that up…"][1:]
+    [deleted] = slack.received("chat.delete")
+    assert deleted.params["ts"] != slack.received("chat.update")[0].params["ts"]  # the thanks' line, not the answer
+    assert placeholder["thread_ts"] == root

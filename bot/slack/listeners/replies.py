@@ -89,8 +89,11 @@ class Placeholder:
         with self._lock:
             self._delivered = True
         channel, thread_ts = self.where.channel, self.where.thread_ts
-        if self.ts is None or not messages:
+        if self.ts is None:
             post(self.client, channel, thread_ts, messages)
+            return
+        if not messages:  # nothing to say after all (thanks between people): the line goes too
+            self.client.chat_delete(channel=channel, ts=self.ts)
             return
         first, *rest = messages
         self.client.chat_update(channel=channel, ts=self.ts, **first.payload())
