@@ -40,6 +40,7 @@ MESSAGE_BLOCK_LIMIT = 50
 TABLE_ROW_LIMIT = 100
 CODE_FENCE = "```"
 VOTES: dict[str, str] = {"vote_helpful": "helpful", "vote_not_helpful": "not_helpful", "vote_outdated": "outdated"}
+SHARE = "share_answer"
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -56,6 +57,11 @@ TEXT: dict[str, dict[str, str]] = {
         "need_stage": "Which stage? Use one of: {stages}. Example: `/relay checklist go_live pos`",
         "empty": "Ask a question after the subcommand, e.g. `/relay ask what do we pitch to hotpot chains?`",
         "help_title": "ValueRelay help",
+        "share": "Share in channel",
+        "shared_by": "{user} shared an answer to “{question}”:",
+        "shared": "Shared in the channel.",
+        "share_refused": "Only the person who asked can share this answer.",
+        "share_failed": "I could not post in this channel ({error}); invite me with `/invite @ValueRelay`.",
         "searching": "Searching the playbooks, guides and cases…",
         "prompt_sales": "Before a sales call",
         "prompt_implementation": "During a rollout",
@@ -75,6 +81,11 @@ TEXT: dict[str, dict[str, str]] = {
         "need_stage": "请指定阶段：{stages}。例如 `/relay checklist go_live pos`",
         "empty": "请在子命令后写上问题，例如 `/relay ask 火锅连锁怎么讲食材成本？`",
         "help_title": "ValueRelay 帮助",
+        "share": "分享到频道",
+        "shared_by": "{user} 分享了“{question}”的回答：",
+        "shared": "已分享到频道。",
+        "share_refused": "只有提问的人可以分享这条回答。",
+        "share_failed": "无法在这个频道发消息（{error}），请先用 `/invite @ValueRelay` 邀请我。",
         "searching": "正在查找价值手册、阶段指南和客户案例…",
         "prompt_sales": "销售拜访前",
         "prompt_implementation": "实施上线中",
@@ -260,21 +271,28 @@ def answer_body(answer: Answer) -> list[Block]:
     return [block for part in answer.parts for block in part_blocks(part, answer.lang)]
 
 
-def feedback_actions(answer_id: int, lang: str) -> Block:
-    return {
-        "type": "actions",
-        "block_id": "feedback",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "text": {"type": "plain_text", "text": text(lang, vote)},
-                "value": str(answer_id),
-                **({"style": "primary"} if vote == "helpful" else {}),
-            }
-            for action_id, vote in VOTES.items()
-        ],
-    }
+def feedback_actions(answer_id: int, lang: str, *, shareable: bool = False) -> Block:
+    """The vote buttons; for an answer only its asker sees, also "Share in channel"."""
+    buttons = [
+        {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": text(lang, vote)},
+            "value": str(answer_id),
+            **({"style": "primary"} if vote == "helpful" else {}),
+        }
+        for action_id, vote in VOTES.items()
+    ]
+    if shareable:
+        share = {"type": "plain_text", "text": text(lang, "share")}
+        buttons.append({"type": "button", "action_id": SHARE, "text": share, "value": str(answer_id)})
+    return {"type": "actions", "block_id": "feedback", "elements": buttons}
+
+
+def shared_message(user: str, question: str, answer: str, lang: str) -> Message:
+    """An answer its asker shared in the channel, as they saw it, sources included."""
+    lead = text(lang, "shared_by", user=f"<@{user}>", question=escape(question))
+    return Message(lead, sections([lead, *escape(answer).splitlines()]))
 
 
 def pages_of(blocks: Sequence[Block]) -> list[list[Block]]:
@@ -304,9 +322,9 @@ def paginate(body: list[Block], tail: Sequence[Block], fallback: str, lang: str)
     ]
 
 
-def answer_messages(answer: Answer, answer_id: int | None) -> list[Message]:
+def answer_messages(answer: Answer, answer_id: int | None, *, shareable: bool = False) -> list[Message]:
     fallback = answer.headline or answer.question or label(answer.lang, "sources")
-    tail = [feedback_actions(answer_id, answer.lang)] if answer_id is not None else []
+    tail = [feedback_actions(answer_id, answer.lang, shareable=shareable)] if answer_id is not None else []
     return paginate(answer_body(answer), tail, fallback[:SECTION_LIMIT], answer.lang)
 
 

@@ -143,7 +143,8 @@ class Relay:
             answer=answer.text,
             sources=[c.doc_id for c in answer.citations] or [s.doc_id for s in answer.sources],
         )
-        messages = blocks.answer_messages(answer, answer_id)
+        # An answer only its asker sees (a /relay reply) can be shared in the channel.
+        messages = blocks.answer_messages(answer, answer_id, shareable=where.surface == "command")
         messages[-1].uploads.extend(charts(answer))
         return messages
 
@@ -196,6 +197,13 @@ class Relay:
             if asked:
                 prompts.append({"title": blocks.text(lang, f"prompt_{role}"), "message": asked})
         return prompts
+
+    def shared(self, answer_id: int, user: str, lang: str) -> tuple[str, Message] | None:
+        """The channel and the message that share an answer, when `user` asked it; None otherwise."""
+        record = self.records.answer(answer_id)
+        if record is None or record["user"] != user:
+            return None
+        return record["channel"], blocks.shared_message(user, record["question"], record["answer"], lang)
 
     def vote(self, answer_id: int, user: str, vote: str) -> bool:
         return self.records.vote_on_answer(answer_id, user, vote) is not None

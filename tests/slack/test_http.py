@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 
 import pytest
 from fake_slack import FakeSlack
@@ -28,7 +29,7 @@ from slack_payloads import (
 from bot.answers.engine import Engine
 from bot.kb.schema import STAGES, CaseMeta, StageGuideMeta
 from bot.records import Records
-from bot.slack.blocks import VOTES, answer_messages, escape
+from bot.slack.blocks import SHARE, VOTES, answer_messages, escape
 
 PITCH = "What do we pitch to a 40-store hotpot chain worried about food cost? Any proof with numbers?"
 
@@ -324,3 +325,65 @@ def test_without_a_locale_the_bot_speaks_english(endpoint: str, slack: FakeSlack
     slack.queue("users.info", 200, {"ok": False, "error": "missing_scope"})
     status, ack = post(endpoint, command_body("help", OPEN_CHANNEL, slack.response_url("help-en")), FORM)
     assert status == 200 and "answers from our playbooks" in blocks_text(json.loads(ack)["blocks"])
+
+
+def share_body(answer_id: str, user: str, response_url: str) -> str:
+    body = json.loads(urllib.parse.parse_qs(vote_body(SHARE, answer_id, OPEN_CHANNEL, "1", response_url))["payload"][0])
+    body["user"]["id"] = user
+    body["container"]["is_ephemeral"] = True
+    return urllib.parse.urlencode({"payload": json.dumps(body)})
+
+
+def test_a_private_relay_answer_can_be_shared_in_its_channel_by_its_asker_only(
+    endpoint: str, slack: FakeSlack, engine: Engine
+) -> None:
+    question = "Give me the acceptance checklist"
+    post(endpoint, command_body(question, OPEN_CHANNEL, slack.response_url("share")), FORM)
+    sent = responses(slack)
+    [buttons] = [b for p in sent for b in as_blocks(p) if b["type"] == "actions"]
+    [share] = [e for e in buttons["elements"] if e["action_id"] == SHARE]
+    assert share["text"]["text"] == "Share in channel"
+
+    assert post(endpoint, share_body(share["value"], "UOTHER0001", slack.response_url("s1")), FORM)[0] == 200
+    [refused] = slack.wait_for("response_url", where=path_ends("/s1"))
+    assert "Only the person who asked" in refused.params["text"]
+    assert not slack.received("chat.postMessage", in_channel(OPEN_CHANNEL))
+
+    assert post(endpoint, share_body(share["value"], USER, slack.response_url("s2")), FORM)[0] == 200
+    [public] = slack.wait_for("chat.postMessage", where=in_channel(OPEN_CHANNEL))
+    text = blocks_text(as_blocks(public.params))
+    assert f"<@{USER}> shared an answer to “{question}”" in text
+    expected = engine.ask(question, record=False)
+    assert all(escape(c.title) in text for c in expected.citations)  # with its sources
+    assert all(escape(item["text"]) in text for item in engine.checklist("acceptance").items)
+    [done] = slack.wait_for("response_url", where=path_ends("/s2"))
+    assert done.params["text"] == "Shared in the channel."
+
+
+def test_mentions_have_no_share_button_they_are_public_already(endpoint: str, slack: FakeSlack) -> None:
+    post(
+        endpoint,
+        event_body(mention_event("Give me the training checklist", OPEN_CHANNEL, "1711000000.000900"), "EvNoShare"),
+        JSON,
+    )
+    calls = slack.wait_for("chat.postMessage", where=lambda c: any(b["type"] == "actions" for b in as_blocks(c.params)))
+    actions = [
+        e["action_id"] for c in calls for b in as_blocks(c.params) if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert SHARE not in actions and actions == list(VOTES)
+
+
+def test_sharing_where_the_bot_was_not_invited_says_how_to_invite_it(endpoint: str, slack: FakeSlack) -> None:
+    post(endpoint, command_body("Give me the survey checklist", OPEN_CHANNEL, slack.response_url("s0")), FORM)
+    [share] = [
+        e
+        for p in responses(slack)
+        for b in as_blocks(p)
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == SHARE
+    ]
+    slack.queue("chat.postMessage", 200, {"ok": False, "error": "not_in_channel"})
+    post(endpoint, share_body(share["value"], USER, slack.response_url("s3")), FORM)
+    [reply] = slack.wait_for("response_url", where=path_ends("/s3"))
+    assert "not_in_channel" in reply.params["text"] and "/invite @ValueRelay" in reply.params["text"]

@@ -18,6 +18,31 @@ log = logging.getLogger(__name__)
 
 def register(app: App) -> None:
     app.action(re.compile("^(" + "|".join(blocks.VOTES) + ")$"))(on_vote)
+    app.action(blocks.SHARE)(on_share)
+
+
+def on_share(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """Posts a private /relay answer in its channel, for its asker only."""
+    ack()
+    user = body["user"]["id"]
+    relay = relay_of(context)
+    lang = asker_lang(client, relay, user)
+    try:
+        found = relay.shared(int(action["value"]), user, lang)
+    except ValueError:
+        found = None
+    if found is None:
+        respond(text=blocks.text(lang, "share_refused"), response_type="ephemeral", replace_original=False)
+        return
+    channel, message = found
+    try:
+        client.chat_postMessage(channel=channel, **message.payload())
+        reply = blocks.text(lang, "shared")
+    except SlackApiError as error:  # e.g. not_in_channel: the bot posts only where it was invited
+        reply = blocks.text(lang, "share_failed", error=error.response.get("error", "error"))
+    respond(text=reply, response_type="ephemeral", replace_original=False)
 
 
 def on_vote(
