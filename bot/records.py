@@ -1,4 +1,5 @@
-"""What users asked and said, for the content owners: knowledge gaps and answer votes (SQLite)."""
+"""What users asked and said, for the content owners: knowledge gaps and answer votes, and the
+checklist items a team ticked in a thread (SQLite)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,14 @@ CREATE TABLE IF NOT EXISTS answers (
     sources TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS answers_by_thread ON answers (channel, thread_ts);
+CREATE TABLE IF NOT EXISTS ticks (
+    channel TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    item TEXT NOT NULL,
+    user TEXT NOT NULL,
+    ticked_at TEXT NOT NULL,
+    PRIMARY KEY (channel, scope, item)
+);
 CREATE TABLE IF NOT EXISTS events (
     event_id TEXT PRIMARY KEY,
     seen_at REAL NOT NULL
@@ -59,7 +68,7 @@ EVENT_MEMORY_SECONDS = 24 * 3600  # Slack retries an event for minutes, never fo
 
 
 # Each table's timestamp column: what ages out of the records.
-DATED = {"gaps": "asked_at", "votes": "voted_at", "answers": "answered_at"}
+DATED = {"gaps": "asked_at", "votes": "voted_at", "answers": "answered_at", "ticks": "ticked_at"}
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -172,6 +181,23 @@ class Records:
         with self._connect() as db:
             row = db.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()
         return dict(row) if row else None
+
+    def tick(self, channel: str, scope: str, item: str, user: str, *, ticked: bool) -> frozenset[str]:
+        """Tick or untick a checklist item for everyone in a thread (`scope`); its ticked items after."""
+        with self._connect() as db:
+            if ticked:
+                db.execute(
+                    "INSERT OR REPLACE INTO ticks (channel, scope, item, user, ticked_at) VALUES (?, ?, ?, ?, ?)",
+                    (channel, scope, item, user, self._now()),
+                )
+            else:
+                db.execute("DELETE FROM ticks WHERE channel = ? AND scope = ? AND item = ?", (channel, scope, item))
+        return self.ticks(channel, scope)
+
+    def ticks(self, channel: str, scope: str) -> frozenset[str]:
+        with self._connect() as db:
+            rows = db.execute("SELECT item FROM ticks WHERE channel = ? AND scope = ?", (channel, scope)).fetchall()
+        return frozenset(row["item"] for row in rows)
 
     def answered_in_thread(self, channel: str, thread_ts: str) -> bool:
         with self._connect() as db:

@@ -8,6 +8,7 @@ ever cut.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import singledispatch
@@ -41,6 +42,7 @@ TABLE_ROW_LIMIT = 100
 CODE_FENCE = "```"
 VOTES: dict[str, str] = {"vote_helpful": "helpful", "vote_not_helpful": "not_helpful", "vote_outdated": "outdated"}
 SHARE = "share_answer"
+TICK = "tick_item"
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -57,6 +59,7 @@ TEXT: dict[str, dict[str, str]] = {
         "need_stage": "Which stage? Use one of: {stages}. Example: `/relay checklist go_live pos`",
         "empty": "Ask a question after the subcommand, e.g. `/relay ask what do we pitch to hotpot chains?`",
         "help_title": "ValueRelay help",
+        "done": "Done",
         "share": "Share in channel",
         "shared_by": "{user} shared an answer to “{question}”:",
         "shared": "Shared in the channel.",
@@ -81,6 +84,7 @@ TEXT: dict[str, dict[str, str]] = {
         "need_stage": "请指定阶段：{stages}。例如 `/relay checklist go_live pos`",
         "empty": "请在子命令后写上问题，例如 `/relay ask 火锅连锁怎么讲食材成本？`",
         "help_title": "ValueRelay 帮助",
+        "done": "完成",
         "share": "分享到频道",
         "shared_by": "{user} 分享了“{question}”的回答：",
         "shared": "已分享到频道。",
@@ -223,7 +227,35 @@ def _(part: QuoteGroup, lang: str) -> list[Block]:
 
 @part_blocks.register
 def _(part: ChecklistGroup, lang: str) -> list[Block]:
-    return sections([f"*{escape(part.section)}* [{part.citation}]", *(f"☐ {escape(item)}" for item in part.items)])
+    """Each item verbatim in its own section with a checkbox beside it: a checkbox's own label
+    holds 75 characters, an item may hold more."""
+    blocks = sections([f"*{escape(part.section)}* [{part.citation}]"])
+    for item in part.items:
+        first, *rest = sections([escape(item)])
+        done = {"text": {"type": "mrkdwn", "text": text(lang, "done")}, "value": item_key(part.section, item)}
+        first["accessory"] = {"type": "checkboxes", "action_id": TICK, "options": [done]}
+        blocks += [first, *rest]
+    return blocks
+
+
+def item_key(section: str, item: str) -> str:
+    """A checklist item's identity in a thread: the same item ticks alike in every answer."""
+    return hashlib.sha256(f"{section}\n{item}".encode()).hexdigest()[:16]
+
+
+def with_ticks(blocks: list[Block], ticked: frozenset[str]) -> list[Block]:
+    """The blocks with the checklist items in `ticked` shown ticked, and the others not."""
+    out = []
+    for block in blocks:
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id") == TICK:
+            options = accessory["options"]
+            accessory = {key: value for key, value in accessory.items() if key != "initial_options"}
+            if options[0]["value"] in ticked:
+                accessory["initial_options"] = options
+            block = {**block, "accessory": accessory}
+        out.append(block)
+    return out
 
 
 @part_blocks.register

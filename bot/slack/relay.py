@@ -145,6 +145,10 @@ class Relay:
         )
         # An answer only its asker sees (a /relay reply) can be shared in the channel.
         messages = blocks.answer_messages(answer, answer_id, shareable=where.surface == "command")
+        if answer.checklist and where.thread_ts:  # a thread's checklist shows what the team ticked there
+            ticked = self.records.ticks(where.channel, where.thread_ts)
+            for message in messages:
+                message.blocks = blocks.with_ticks(message.blocks, ticked)
         messages[-1].uploads.extend(charts(answer))
         return messages
 

@@ -151,6 +151,11 @@ def blocks_text(blocks: list[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+def checklist_items(blocks: list[dict[str, Any]]) -> list[str]:
+    """The checklist items a message shows, each the text beside its checkbox."""
+    return [b["text"]["text"] for b in blocks if (b.get("accessory") or {}).get("action_id") == "tick_item"]
+
+
 def as_blocks(params: dict[str, Any]) -> list[dict[str, Any]]:
     blocks = params.get("blocks", [])
     return json.loads(blocks) if isinstance(blocks, str) else blocks

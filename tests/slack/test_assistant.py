@@ -8,7 +8,7 @@ from typing import Any
 
 from fake_slack import FakeSlack
 from slack_bolt import App
-from slack_payloads import JSON, USER, as_blocks, blocks_text, dispatch, event_body
+from slack_payloads import JSON, USER, as_blocks, checklist_items, dispatch, event_body
 
 from bot.answers.catalog import ROLES, example_questions
 from bot.answers.engine import Engine
@@ -65,7 +65,7 @@ def test_a_question_gets_a_title_a_status_and_the_answer_in_its_thread(inline_ap
     assert answers and all(a.params["thread_ts"] == THREAD for a in answers)
     order = [c.method for c in slack.calls if c.method in ("assistant.threads.setStatus", "chat.postMessage")]
     assert order[0] == "assistant.threads.setStatus"  # the status shows while the sources are searched
-    assert "☐ " in blocks_text(as_blocks(answers[0].params))
+    assert checklist_items(as_blocks(answers[0].params))
     # The split view's messages go to the assistant alone: one answer, not a second from the DM listener.
     assert len({a.params["thread_ts"] for a in answers}) == 1 and len(answers) == len(
         slack.received("chat.postMessage")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
 from slack_bolt import App
 from slack_payloads import (
     DELIVERY_CHANNEL,
+    FORM,
     JSON,
     OPEN_CHANNEL,
     SALES_CHANNEL,
@@ -18,6 +20,7 @@ from slack_payloads import (
     InlineExecutor,
     as_blocks,
     blocks_text,
+    checklist_items,
     dispatch,
     event_body,
     mention_event,
@@ -165,7 +168,7 @@ def test_a_failure_posts_an_apology_in_the_thread_and_the_bot_keeps_serving(inli
     assert "Sorry" in apology["text"]
     send(inline_app, mention_event("Give me the go-live checklist", OPEN_CHANNEL, "1712000000.001600"))
     [answer] = posted(slack, OPEN_CHANNEL)
-    assert "☐ " in blocks_text(as_blocks(answer))
+    assert checklist_items(as_blocks(answer))
 
 
 def test_rate_limited_posts_are_retried_after_retry_after(inline_app: App, slack: FakeSlack) -> None:
@@ -173,7 +176,7 @@ def test_rate_limited_posts_are_retried_after_retry_after(inline_app: App, slack
     send(inline_app, mention_event("Give me the survey checklist", OPEN_CHANNEL, "1712000000.001700"))
     first, second = posted(slack, OPEN_CHANNEL)
     assert first == second  # the same message, sent again once the limit passed
-    assert "☐ " in blocks_text(as_blocks(second))
+    assert checklist_items(as_blocks(second))
 
 
 def test_thanks_in_a_followed_thread_gets_no_reply_and_thanks_to_the_bot_one_line(
@@ -224,3 +227,68 @@ def test_a_looking_it_up_line_with_nothing_to_replace_it_is_removed(
     [deleted] = slack.received("chat.delete")
     assert deleted.params["ts"] != slack.received("chat.update")[0].params["ts"]  # the thanks' line, not the answer
     assert placeholder["thread_ts"] == root
+
+
+def tick_body(message: dict[str, Any], block: dict[str, Any], user: str, ticked: bool) -> str:
+    option = block["accessory"]["options"][0]
+    action = {
+        "type": "checkboxes",
+        "action_id": "tick_item",
+        "block_id": block["block_id"],
+        "selected_options": [option] if ticked else [],
+    }
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T0VALUE1"},
+        "api_app_id": "AVALUE0001",
+        "channel": {"id": OPEN_CHANNEL},
+        "container": {
+            "type": "message",
+            "channel_id": OPEN_CHANNEL,
+            "message_ts": message["ts"],
+            "is_ephemeral": False,
+        },
+        "message": message,
+        "response_url": "http://127.0.0.1:9/response/none",
+        "trigger_id": "1.2.3",
+        "actions": [action],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def as_posted(params: dict[str, Any], ts: str) -> dict[str, Any]:
+    """A posted message as Slack hands it back in an action payload: block ids filled in."""
+    blocks = [{**b, "block_id": b.get("block_id") or f"b{i}"} for i, b in enumerate(as_blocks(params))]
+    return {"ts": ts, "thread_ts": params["thread_ts"], "text": params["text"], "blocks": blocks}
+
+
+def test_a_ticked_item_is_ticked_for_the_whole_thread_and_in_later_answers(
+    inline_app: App, slack: FakeSlack, records: Records
+) -> None:
+    root = "1712000000.005000"
+    send(inline_app, mention_event("Give me the go-live checklist", OPEN_CHANNEL, root))
+    [answer, *_] = posted(slack, OPEN_CHANNEL)
+    message = as_posted(answer, "1712000000.005001")
+    items = [b for b in message["blocks"] if b.get("accessory", {}).get("action_id") == "tick_item"]
+    assert len(items) >= 5 and not any("initial_options" in b["accessory"] for b in items)
+
+    for block, ticked in ((items[0], True), (items[2], True), (items[2], False)):
+        response = dispatch(inline_app, tick_body(message, block, "UIMPL0002", ticked), FORM)
+        assert response.status == 200
+    key = items[0]["accessory"]["options"][0]["value"]
+    assert records.ticks(OPEN_CHANNEL, root) == {key}
+    update = slack.received("chat.update")[-1].params
+    assert update["ts"] == message["ts"]
+    shown = {
+        b["accessory"]["options"][0]["value"] for b in as_blocks(update) if "initial_options" in b.get("accessory", {})
+    }
+    assert shown == {key}  # everyone sees the first item ticked, the third unticked again
+
+    # Asked again in the same thread: the new checklist shows what the team ticked.
+    send(
+        inline_app, message_event("and the go-live checklist again?", OPEN_CHANNEL, "1712000000.005100", thread_ts=root)
+    )
+    again = posted(slack, OPEN_CHANNEL)[-1]
+    ticked_again = [b for b in as_blocks(again) if "initial_options" in b.get("accessory", {})]
+    assert [b["accessory"]["options"][0]["value"] for b in ticked_again] == [key]

@@ -17,6 +17,7 @@ from slack_payloads import (
     USER,
     as_blocks,
     blocks_text,
+    checklist_items,
     command_body,
     event_body,
     mention_event,
@@ -128,7 +129,7 @@ def test_relay_checklist_renders_the_whole_checklist_verbatim(endpoint: str, sla
     assert status == 200 and "Looking that up" in ack
     sent = responses(slack)
     assert all(p["response_type"] == "ephemeral" for p in sent)
-    shown = [line[2:] for p in sent for line in blocks_text(p["blocks"]).split("\n") if line.startswith("☐ ")]
+    shown = [item for p in sent for item in checklist_items(as_blocks(p))]
     expected = engine.checklist("go_live").items
     assert len(expected) >= 10
     assert shown == [escape(item["text"]) for item in expected]
@@ -143,7 +144,7 @@ def test_relay_checklist_narrowed_to_a_module(endpoint: str, slack: FakeSlack, e
     )
     post(endpoint, command_body(f"checklist go_live {module}", OPEN_CHANNEL, slack.response_url("clm")), FORM)
     [call] = slack.wait_for("response_url")
-    shown = [line[2:] for line in blocks_text(call.params["blocks"]).split("\n") if line.startswith("☐ ")]
+    shown = checklist_items(as_blocks(call.params))
     assert shown == [escape(item["text"]) for item in engine.checklist("go_live", module).items]
 
 

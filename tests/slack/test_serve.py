@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 from fake_slack import FakeSlack
-from slack_payloads import JSON, OPEN_CHANNEL, SIGNING_SECRET, as_blocks, blocks_text, event_body, mention_event, post
+from slack_payloads import (
+    JSON,
+    OPEN_CHANNEL,
+    SIGNING_SECRET,
+    as_blocks,
+    checklist_items,
+    event_body,
+    mention_event,
+    post,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -140,4 +149,4 @@ def test_run_with_a_token_and_signing_secret_serves_http(http_bot: str, slack: F
     )
     [answer] = slack.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == OPEN_CHANNEL, timeout=120)
     assert answer.params["thread_ts"] == "1713000000.000100"
-    assert "☐ " in blocks_text(as_blocks(answer.params))
+    assert checklist_items(as_blocks(answer.params))

@@ -11,7 +11,14 @@ from urllib.parse import parse_qsl
 import pytest
 from fake_slack import FakeSlack
 from fake_socket_mode import FakeSocketMode
-from slack_payloads import OPEN_CHANNEL, as_blocks, blocks_text, command_body, event_body, mention_event
+from slack_payloads import (
+    OPEN_CHANNEL,
+    as_blocks,
+    checklist_items,
+    command_body,
+    event_body,
+    mention_event,
+)
 
 from bot.settings import Settings
 from bot.slack.app import build_app, socket_mode_handler
@@ -45,7 +52,7 @@ def test_mention_and_command_over_socket_mode(
         assert socket_server.wait_for_reply("env-1") == {"envelope_id": "env-1"}
         [answer] = slack.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == OPEN_CHANNEL)
         assert answer.params["thread_ts"] == "1714000000.000100"
-        assert "☐ " in blocks_text(as_blocks(answer.params))
+        assert checklist_items(as_blocks(answer.params))
 
         command = dict(parse_qsl(command_body("help", OPEN_CHANNEL, slack.response_url("sock"))))
         socket_server.push(

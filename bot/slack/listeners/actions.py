@@ -19,6 +19,29 @@ log = logging.getLogger(__name__)
 def register(app: App) -> None:
     app.action(re.compile("^(" + "|".join(blocks.VOTES) + ")$"))(on_vote)
     app.action(blocks.SHARE)(on_share)
+    app.action(blocks.TICK)(on_tick)
+
+
+def on_tick(ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """A checklist item ticked or unticked: stored for the thread, and the message updated so the
+    whole team sees it. A reply only its asker sees carries no message: Slack keeps their ticks."""
+    ack()
+    message = body.get("message")
+    if not message:
+        return
+    channel = body["container"]["channel_id"]
+    block = next(b for b in message["blocks"] if b.get("block_id") == action["block_id"])
+    item = block["accessory"]["options"][0]["value"]
+    scope = message.get("thread_ts") or message["ts"]
+    ticked = relay_of(context).records.tick(
+        channel, scope, item, body["user"]["id"], ticked=bool(action.get("selected_options"))
+    )
+    client.chat_update(
+        channel=channel,
+        ts=message["ts"],
+        text=message.get("text", ""),
+        blocks=blocks.with_ticks(message["blocks"], ticked),
+    )
 
 
 def on_share(
