@@ -199,6 +199,15 @@ class Records:
             rows = db.execute("SELECT item FROM ticks WHERE channel = ? AND scope = ?", (channel, scope)).fetchall()
         return frozenset(row["item"] for row in rows)
 
+    def unwritable(self) -> str | None:
+        """None when a record can be written now; else the database's reason."""
+        try:
+            with self._connect() as db:
+                db.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
+        except sqlite3.Error as error:
+            return f"records database: {error}"
+        return None
+
     def answered_in_thread(self, channel: str, thread_ts: str) -> bool:
         with self._connect() as db:
             row = db.execute(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
-from socketserver import ThreadingMixIn
+import socket
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import uvicorn
 from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
@@ -79,33 +79,49 @@ def build_app(settings: Settings, relay: Relay, listener_executor: Executor | No
     return app
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    # Connections waiting to be accepted: Slack delivers a burst of events at once, and the
-    # default of 5 resets the rest.
-    request_queue_size = 128
+# Connections waiting to be accepted: Slack delivers a burst of events at once.
+BACKLOG = 128
+ANSWER_THREADS = 10  # Bolt's own default for its listener executor
 
 
-class _LoggingHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.info("%s %s", self.address_string(), format % args)
+class HttpServer:
+    """Bolt's ASGI adapter behind the gate, under uvicorn. On SIGTERM uvicorn stops accepting,
+    the gate answers 503 with Retry-After, and shutdown waits for the answers in progress."""
+
+    def __init__(self, gate: SignedRequestGate, host: str, port: int) -> None:
+        self.socket = socket.create_server((host, port), backlog=BACKLOG)
+        self.port = self.socket.getsockname()[1]
+        config = uvicorn.Config(gate, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=60)
+        self.server = _DrainingServer(config, gate)
+
+    def serve_forever(self) -> None:
+        self.server.run(sockets=[self.socket])
+
+    def shutdown(self) -> None:
+        self.server.should_exit = True
 
 
-def http_server(app: App, settings: Settings, host: str, port: int) -> WSGIServer:
+class _DrainingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, gate: SignedRequestGate) -> None:
+        super().__init__(config)
+        self.gate = gate
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.gate.draining = True  # requests still arriving on open connections: retry later
+        super().handle_exit(sig, frame)
+
+
+def http_server(app: App, settings: Settings, host: str, port: int, answering: Executor, relay: Relay) -> HttpServer:
     """Events API, interactivity and slash commands on /slack/events, each request's size and
-    signature checked before Bolt reads it."""
+    signature checked before Bolt reads it; `GET /healthz` for load balancers."""
     gate = SignedRequestGate(
         SlackRequestHandler(app, EVENTS_PATH),
         signing_secret=settings.slack_signing_secret or "",
         max_bytes=settings.max_request_bytes,
+        health=relay.health,
+        answering=answering,
     )
-    return make_server(
-        host,
-        port,
-        gate,
-        server_class=_ThreadingWSGIServer,
-        handler_class=_LoggingHandler,
-    )
+    return HttpServer(gate, host, port)
 
 
 def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
@@ -115,14 +131,12 @@ def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
 
 def serve(settings: Settings, relay: Relay, http: bool = False, host: str = "0.0.0.0", port: int | None = None) -> None:
     socket_mode = check_credentials(settings, http=http)
-    app = build_app(settings, relay)
+    answering = ThreadPoolExecutor(ANSWER_THREADS, thread_name_prefix="answer")
+    app = build_app(settings, relay, listener_executor=answering)
     if socket_mode:
         log.info("listening to Slack in Socket Mode")
         socket_mode_handler(app, settings.slack_app_token).start()
         return
-    server = http_server(app, settings, host, port or settings.slack_port)
-    log.info("listening for Slack on http://%s:%s%s", host, server.server_port, EVENTS_PATH)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+    server = http_server(app, settings, host, port or settings.slack_port, answering, relay)
+    log.info("listening for Slack on http://%s:%s%s", host, server.port, EVENTS_PATH)
+    server.serve_forever()

@@ -209,5 +209,11 @@ class Relay:
             return None
         return record["channel"], blocks.shared_message(user, record["question"], record["answer"], lang)
 
+    def health(self) -> str | None:
+        """None when the bot can answer: an index loaded and the records writable; else why not."""
+        if not self.engine.index.documents:
+            return "the index holds no documents"
+        return self.records.unwritable()
+
     def vote(self, answer_id: int, user: str, vote: str) -> bool:
         return self.records.vote_on_answer(answer_id, user, vote) is not None

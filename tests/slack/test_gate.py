@@ -6,15 +6,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import serving
 from fake_slack import FakeSlack
-from slack_payloads import FORM, JSON, OPEN_CHANNEL, event_body, mention_event, post, signed_headers
+from slack_payloads import (
+    FORM,
+    JSON,
+    OPEN_CHANNEL,
+    as_blocks,
+    checklist_items,
+    event_body,
+    mention_event,
+    post,
+    signed_headers,
+)
 
 from bot.settings import Settings
-from bot.slack.app import build_app, http_server
 from bot.slack.relay import Relay
 
 MALFORMED = {
@@ -49,11 +61,8 @@ def test_an_unsigned_or_badly_stamped_body_is_refused_before_it_is_parsed(
 @pytest.fixture
 def small_endpoint(slack_settings: Settings, relay: Relay) -> Iterator[str]:
     settings = slack_settings.model_copy(update={"max_request_bytes": 4096})
-    server = http_server(build_app(settings, relay), settings, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/slack/events"
-    server.shutdown()
-    server.server_close()
+    with serving(settings, relay) as server:
+        yield f"http://127.0.0.1:{server.port}/slack/events"
 
 
 def test_a_body_past_the_size_limit_is_a_413_even_when_signed(small_endpoint: str, slack: FakeSlack) -> None:
@@ -85,3 +94,43 @@ def test_a_burst_of_fifty_signed_events_is_acknowledged_whole(
     assert statuses == [200] * len(bodies)
     # Every one is answered too (and nothing is still posting when the next test starts).
     assert len(slack.wait_for("chat.postMessage", count=len(bodies))) == len(bodies)
+
+
+def get(url: str) -> tuple[int, str, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read().decode("utf-8"), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8"), dict(error.headers)
+
+
+def test_healthz_says_ok_while_the_index_and_the_records_serve(slack_settings: Settings, relay: Relay) -> None:
+    with serving(slack_settings, relay) as server:
+        health = f"http://127.0.0.1:{server.port}/healthz"
+        assert get(health)[:2] == (200, "ok")
+        # The records database stops being writable (here: a folder where its file was).
+        relay.records.path.unlink()
+        relay.records.path.mkdir()
+        status, reason, _ = get(health)
+        assert status == 503 and reason.startswith("records database: ")
+
+
+def test_a_server_shutting_down_finishes_its_answers_and_asks_slack_to_retry_new_events(
+    slack_settings: Settings, relay: Relay, slack: FakeSlack
+) -> None:
+    with serving(slack_settings, relay) as server:
+        url = f"http://127.0.0.1:{server.port}/slack/events"
+        body = event_body(
+            mention_event("Give me the training checklist", OPEN_CHANNEL, "1711000002.000100"), "EvDrain1"
+        )
+        assert post(url, body, JSON)[0] == 200  # acknowledged: its answer is now in progress
+        server.server.gate.draining = True  # as on SIGTERM
+        late = event_body(mention_event("Give me the survey checklist", OPEN_CHANNEL, "1711000002.000200"), "EvDrain2")
+        request = urllib.request.Request(url, data=late.encode(), headers=signed_headers(late, JSON), method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 503 and refused.value.headers["Retry-After"] == "5"
+    # Leaving `serving` shut the server down: the acknowledged answer was posted before it ended.
+    [answer] = slack.received("chat.postMessage", lambda c: c.params.get("thread_ts") == "1711000002.000100")
+    assert checklist_items(as_blocks(answer.params))
+    assert not slack.received("chat.postMessage", lambda c: c.params.get("thread_ts") == "1711000002.000200")
