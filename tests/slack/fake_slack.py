@@ -25,6 +25,7 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     path: str = ""  # a response URL's name is its last part
+    received: float = field(default_factory=time.monotonic)
 
 
 @dataclass
