@@ -1,9 +1,10 @@
 """Block Kit builders: pure functions from answers and catalogs to Slack message payloads.
 
-Slack caps a section's text at 3,000 characters and a message at 50 blocks.
-Long answers are packed line by line into as many sections and messages as
-they need; a line longer than a section is split across sections. Nothing is
-ever cut.
+Slack caps a section's text at 3,000 characters and a message at 50 blocks,
+and takes one table block per message, shown at its end. Long answers are
+packed line by line into as many sections and messages as they need; a line
+longer than a section is split across sections; each table ends its message.
+Nothing is ever cut.
 """
 
 from __future__ import annotations

@@ -78,11 +78,16 @@ class Placeholder:
 
     def _show(self) -> None:
         with self._lock:
-            if not self._delivered:
-                text = blocks.text(self.where.lang, "working")
-                self.ts = self.client.chat_postMessage(
+            if self._delivered:
+                return
+            text = blocks.text(self.where.lang, "working")
+            try:
+                posted = self.client.chat_postMessage(
                     channel=self.where.channel, thread_ts=self.where.thread_ts, text=text
-                )["ts"]
+                )
+                self.ts = posted["ts"]
+            except (SlackApiError, SlackRequestError, OSError) as error:  # the answer will be posted as usual
+                log.warning("could not post the placeholder in %s: %s", self.where.channel, error)
 
     def deliver(self, messages: Sequence[Message]) -> None:
         self._timer.cancel()
