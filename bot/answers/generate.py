@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.answers.citations import Citations, stale_notes
 from bot.answers.compose.context import Context, relevant
-from bot.answers.guard import GuardResult, check
+from bot.answers.guard import GuardResult, check, sentences
 from bot.answers.model import Answer, CaseCard, Paragraph, Part, QuoteGroup
 from bot.settings import Settings
 
@@ -76,21 +76,53 @@ class Generation:
     guard: GuardResult
 
 
-def generate(chat_model: Any, question: str, passages: Sequence[Passage], lang: str) -> Generation | None:
-    """The model's answer and the guard's verdict, or None when the model failed."""
-    try:
-        reply = chat_model.invoke(build_messages(question, passages, lang))
-    except Exception as error:  # a provider outage must not take the answer down with it
-        log.warning("the language model failed (%s: %s); answering extractively", type(error).__name__, error)
-        return None
-    text = reply.content if isinstance(reply.content, str) else str(reply.content)
+OnText = Callable[[str], object]  # receives the model's answer as it is written, verified sentence by sentence
+
+
+def generate(
+    chat_model: Any, question: str, passages: Sequence[Passage], lang: str, on_text: OnText | None = None
+) -> Generation | None:
+    """The model's answer and the guard's verdict, or None when the model failed. With `on_text`,
+    the reply is streamed and each sentence is handed on once it is complete and the guard passes
+    everything written so far; after a sentence it rejects, nothing more is handed on."""
     evidence: dict[int, str] = {}
     for passage in passages:  # several passages of one section share a citation number
         evidence[passage.number] = f"{evidence.get(passage.number, '')}\n{passage.text}".strip()
+    messages = build_messages(question, passages, lang)
+    try:
+        text = _invoke(chat_model, messages) if on_text is None else _stream(chat_model, messages, evidence, on_text)
+    except Exception as error:  # a provider outage must not take the answer down with it
+        log.warning("the language model failed (%s: %s); answering extractively", type(error).__name__, error)
+        return None
     verdict = check(text, evidence)
     if not verdict.ok:
         log.warning("generated answer rejected by the guard: %s", "; ".join(verdict.problems))
     return Generation(text.strip(), verdict)
+
+
+def _invoke(chat_model: Any, messages: list[tuple[str, str]]) -> str:
+    reply = chat_model.invoke(messages)
+    return reply.content if isinstance(reply.content, str) else str(reply.content)
+
+
+def _stream(chat_model: Any, messages: list[tuple[str, str]], evidence: dict[int, str], on_text: OnText) -> str:
+    text, shown, trusted = "", 0, True
+    for chunk in chat_model.stream(messages):
+        text += chunk.content if isinstance(chunk.content, str) else str(chunk.content)
+        # The last sentence may still be growing, and its citation may yet follow its full stop.
+        shown, trusted = _hand_on(sentences(text)[:-1], shown, trusted, evidence, on_text)
+    _hand_on(sentences(text), shown, trusted, evidence, on_text)
+    return text
+
+
+def _hand_on(done: list[str], shown: int, trusted: bool, evidence: dict[int, str], on_text: OnText) -> tuple[int, bool]:
+    """Hands on the complete sentences not shown yet while the guard passes all of them."""
+    if not trusted or len(done) <= shown:
+        return shown, trusted
+    if not check(" ".join(done), evidence).ok:
+        return shown, False
+    on_text(("" if shown == 0 else " ") + " ".join(done[shown:]))
+    return len(done), True
 
 
 @dataclass
@@ -105,10 +137,11 @@ class Draft:
     citations: Citations  # numbered again in reading order
     ctx: Context
 
-    def complete(self, chat_model: Any) -> None:
-        """Replace the quoted passages with the model's answer if, and only if, it passes the guard."""
+    def complete(self, chat_model: Any, on_text: OnText | None = None) -> None:
+        """Replace the quoted passages with the model's answer if, and only if, it passes the guard;
+        `on_text` follows it as it is written (see `generate`)."""
         answer = self.answer
-        generation = generate(chat_model, answer.question, self.passages, answer.lang)
+        generation = generate(chat_model, answer.question, self.passages, answer.lang, on_text)
         if generation is None or not generation.guard.ok:
             answer.guard_problems = generation.guard.problems if generation else ["the model failed"]
             return

@@ -119,6 +119,8 @@ class Message:
     text: str
     blocks: list[Block] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
+    # The answer's text was streamed into a message already: these blocks go below it.
+    after_stream: bool = False
 
     def payload(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": self.blocks}

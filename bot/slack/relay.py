@@ -11,14 +11,15 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes
 from bot.answers.chart import draw
 from bot.answers.cues import detect_stage
 from bot.answers.engine import Engine
-from bot.answers.model import Answer, Chart
+from bot.answers.generate import OnText
+from bot.answers.model import Answer, Chart, Heading, Paragraph, Part
 from bot.answers.request import Intent
 from bot.answers.router import named_module
 from bot.kb.filters import Filters
@@ -31,6 +32,25 @@ from bot.slack.blocks import Message, Upload
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 SUBCOMMANDS = ("ask", "checklist", "case", "cases", "value", "quantify", "help")
+
+
+def _shown_by(on_text: OnText, shown: list[bool]) -> OnText:
+    """`on_text`, noting whether each piece was shown: only a generation shown whole leaves its
+    text out of the messages."""
+
+    def show(text: str) -> bool:
+        shown.append(bool(on_text(text)))
+        return shown[-1]
+
+    return show
+
+
+def without_streamed(body: list[Part]) -> list[Part]:
+    """The parts still to show once the generated text was streamed: not the text, nor the heading
+    just above it (the streamed text took their place at the top)."""
+    at = next(i for i, part in enumerate(body) if isinstance(part, Paragraph))
+    start = at - 1 if at > 0 and isinstance(body[at - 1], Heading) else at
+    return [*body[:start], *body[at + 1 :]]
 
 
 def charts(answer: Answer) -> list[Upload]:
@@ -90,8 +110,15 @@ class Relay:
 
     # --- answering -----------------------------------------------------------
     def ask(
-        self, question: str, where: Where, history: tuple[str, ...] = (), intent: Intent | None = None
+        self,
+        question: str,
+        where: Where,
+        history: tuple[str, ...] = (),
+        intent: Intent | None = None,
+        on_text: OnText | None = None,
     ) -> list[Message]:
+        """The answer's messages. With `on_text`, a generated answer is handed on as it is written;
+        when all of it was, the first message holds only what follows the text (see `Message.after_stream`)."""
         with self._engine() as engine:
             answer, pending = engine.ask_deferred(
                 question,
@@ -100,11 +127,15 @@ class Relay:
                 history=history,
                 intent=intent,
             )
+        streamed: list[bool] = []  # per piece handed on: whether the surface showed it
         if pending is not None:
             # The model is asked outside the lock: a slow provider delays this answer, not everyone's.
             with self._generating:
-                pending.complete(self.engine.chat_model)
-        return self._deliver(answer, where)
+                pending.complete(self.engine.chat_model, _shown_by(on_text, streamed) if on_text else None)
+        # The guard checks each sentence alone, so a generation it passed was handed on whole,
+        # unless Slack stopped showing it on the way.
+        whole = bool(streamed) and all(streamed) and answer.generated is not None
+        return self._deliver(answer, where, streamed=whole)
 
     def checklist(self, stage: str, module: str | None, where: Where) -> list[Message]:
         with self._engine() as engine:
@@ -127,7 +158,7 @@ class Relay:
         result.answer.question = f"quantify {text}".strip()
         return self._deliver(result.answer, where)
 
-    def _deliver(self, answer: Answer, where: Where) -> list[Message]:
+    def _deliver(self, answer: Answer, where: Where, *, streamed: bool = False) -> list[Message]:
         if answer.intent == "smalltalk":
             # A "thanks" in a thread the bot follows is said to the people there, not to the bot;
             # asked of the bot directly, one line back, with nothing to vote on or record.
@@ -143,8 +174,10 @@ class Relay:
             answer=answer.text,
             sources=[c.doc_id for c in answer.citations] or [s.doc_id for s in answer.sources],
         )
+        shown = replace(answer, body=without_streamed(answer.body)) if streamed else answer
         # An answer only its asker sees (a /relay reply) can be shared in the channel.
-        messages = blocks.answer_messages(answer, answer_id, shareable=where.surface == "command")
+        messages = blocks.answer_messages(shown, answer_id, shareable=where.surface == "command")
+        messages[0].after_stream = streamed
         if answer.checklist and where.thread_ts:  # a thread's checklist shows what the team ticked there
             ticked = self.records.ticks(where.channel, where.thread_ts)
             for message in messages:

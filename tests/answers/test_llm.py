@@ -187,3 +187,39 @@ def test_the_slack_relay_asks_the_model_for_several_answers_at_once(
 
     assert met == [True, True]
     assert all(replies) and len(openai.requests) == 2
+
+
+def test_a_streamed_reply_is_handed_on_sentence_by_sentence_as_the_guard_passes_it(
+    llm_engine: Callable[..., Engine], openai: FakeOpenAI
+) -> None:
+    openai.responder = quoting()
+    answer, pending = llm_engine().ask_deferred(QUESTION, record=False)
+    assert pending is not None
+    pieces: list[str] = []
+    pending.complete(llm_engine().chat_model, pieces.append)
+
+    [request] = openai.requests
+    assert request.get("stream") is True
+    assert answer.generated is not None
+    assert "".join(pieces).split() == " ".join(sentences(answer.generated)).split()  # all of it, in order
+    assert len(pieces) >= 1 and all(re.search(r"\[\d+\]", piece) for piece in pieces)
+
+
+def test_nothing_after_a_sentence_the_guard_rejects_is_handed_on(
+    llm_engine: Callable[..., Engine], openai: FakeOpenAI
+) -> None:
+    good = quoting()
+    bad = quoting(distort=True)
+
+    def respond(request: dict[str, Any]) -> Reply:
+        first = sentences(good(request).content)[0]
+        return Reply(f"{first} {bad(request).content} {first}")
+
+    openai.responder = respond
+    answer, pending = llm_engine().ask_deferred(QUESTION, record=False)
+    assert pending is not None
+    pieces: list[str] = []
+    pending.complete(llm_engine().chat_model, pieces.append)
+
+    assert answer.generated is None and answer.guard_problems
+    assert "".join(pieces).strip() == sentences(good(openai.requests[0]).content)[0]  # the first sentence only

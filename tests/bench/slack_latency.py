@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 TESTS = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(TESTS / "slack"), str(TESTS / "answers")]
+sys.path[:0] = [str(TESTS), str(TESTS / "slack")]
 
 from fake_openai import FakeOpenAI, Reply  # noqa: E402
 from fake_slack import FakeSlack  # noqa: E402

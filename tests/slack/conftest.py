@@ -3,22 +3,19 @@ pointed at a local fake of Slack's servers, driven by correctly signed requests.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from fake_slack import FakeSlack
+from http_mode import serving
 from slack_bolt import App
 from slack_payloads import DELIVERY_CHANNEL, OPEN_CHANNEL, SALES_CHANNEL, SIGNING_SECRET, InlineExecutor
 
 from bot.answers.engine import Engine
 from bot.records import Records
 from bot.settings import ChannelScope, Settings
-from bot.slack.app import HttpServer, build_app, http_server
+from bot.slack.app import build_app
 from bot.slack.relay import Relay
 
 
@@ -73,23 +70,6 @@ def relay(slack_settings: Settings, engine: Engine, records: Records) -> Relay:
 @pytest.fixture
 def inline_app(slack_settings: Settings, relay: Relay) -> App:
     return build_app(slack_settings, relay, listener_executor=InlineExecutor())
-
-
-@contextmanager
-def serving(settings: Settings, relay: Relay) -> Iterator[HttpServer]:
-    """HTTP mode for real: Bolt behind the gate under uvicorn, as `python -m bot serve --http` runs it."""
-    answering = ThreadPoolExecutor(4, thread_name_prefix="answer")
-    server = http_server(
-        build_app(settings, relay, listener_executor=answering), settings, "127.0.0.1", 0, answering, relay
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield server
-    server.shutdown()
-    thread.join(timeout=60)
 
 
 @pytest.fixture

@@ -115,6 +115,10 @@ class FakeSlack:
             )
         if method == "chat.postMessage":
             return Canned(200, {**ok, "channel": params.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"})
+        if method == "chat.startStream":
+            return Canned(200, {**ok, "channel": params.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"})
+        if method in ("chat.appendStream", "chat.stopStream"):
+            return Canned(200, {**ok, "channel": params.get("channel"), "ts": params.get("ts")})
         if method == "chat.delete":
             return Canned(200, {**ok, "channel": params.get("channel"), "ts": params.get("ts")})
         if method == "chat.update":

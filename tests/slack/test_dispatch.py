@@ -5,10 +5,15 @@ rate limits."""
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
+from fake_openai import FakeOpenAI, Reply
 from fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
+from pydantic import SecretStr
 from slack_bolt import App
 from slack_payloads import (
     DELIVERY_CHANNEL,
@@ -28,6 +33,7 @@ from slack_payloads import (
 )
 
 from bot.answers.engine import Engine
+from bot.answers.guard import sentences
 from bot.kb.schema import DocumentMeta
 from bot.records import Records
 from bot.settings import ChannelScope, Settings
@@ -292,3 +298,72 @@ def test_a_ticked_item_is_ticked_for_the_whole_thread_and_in_later_answers(
     again = posted(slack, OPEN_CHANNEL)[-1]
     ticked_again = [b for b in as_blocks(again) if "initial_options" in b.get("accessory", {})]
     assert [b["accessory"]["options"][0]["value"] for b in ticked_again] == [key]
+
+
+@pytest.fixture
+def model() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI()
+    yield server
+    server.close()
+
+
+def llm_app(slack_settings: Settings, records: Records, model: FakeOpenAI, embedder_loader: Any) -> App:
+    settings = slack_settings.model_copy(
+        update={
+            "llm": "openai:gpt-test",
+            "llm_base_url": model.base_url,
+            "llm_api_key": SecretStr("sk-test"),
+            "llm_retries": 0,
+        }
+    )
+    engine = Engine(settings, embedder_loader=embedder_loader)
+    return build_app(settings, Relay(settings, engine, records), listener_executor=InlineExecutor())
+
+
+PITCH_QUESTION = "What do we pitch to a 40-store hotpot chain worried about food cost? Any numbers?"
+SOURCE_LINE = re.compile(r"^\[(\d+)\] [^\n]*\n(.+)$", re.MULTILINE)
+
+
+def first_source_sentence(request: dict[str, Any]) -> str:
+    number, text = SOURCE_LINE.search(request["messages"][-1]["content"]).groups()
+    return f"{sentences(text)[0]} [{number}]"
+
+
+def test_a_generated_answer_is_streamed_into_its_thread_then_closed_with_its_sources(
+    slack_settings: Settings, records: Records, model: FakeOpenAI, embedder_loader: Any, slack: FakeSlack
+) -> None:
+    model.responder = lambda request: Reply(first_source_sentence(request))
+    app = llm_app(slack_settings, records, model, embedder_loader)
+    root = "1712000000.006000"
+    send(app, mention_event(PITCH_QUESTION, OPEN_CHANNEL, root))
+
+    [start] = slack.received("chat.startStream")
+    assert (start.params["channel"], start.params["thread_ts"]) == (OPEN_CHANNEL, root)
+    assert start.params["recipient_user_id"] == USER and start.params["recipient_team_id"]
+    streamed = "".join(
+        chunk["text"] for c in slack.received(r"chat.startStream") + slack.received("chat.appendStream")
+        for chunk in c.params.get("chunks", []) if chunk.get("type") == "markdown_text"
+    )  # fmt: skip
+    assert streamed == first_source_sentence(model.requests[0])
+    [stop] = slack.received("chat.stopStream")
+    below = [as_blocks(stop.params), *(as_blocks(p) for p in posted(slack, OPEN_CHANNEL))]
+    shown = "\n".join(blocks_text(b) for b in below)
+    assert "What to pitch" not in shown  # the streamed text took the heading's place, at the top
+    assert "Customer proof" in shown and "Sources" in shown  # the rest of the answer below the text
+    assert streamed not in shown  # not the text twice
+    assert below[-1][-1]["type"] == "actions"  # the votes close the answer
+
+
+def test_a_generation_rejected_after_part_was_streamed_is_replaced_by_the_quoted_answer(
+    slack_settings: Settings, records: Records, model: FakeOpenAI, embedder_loader: Any, slack: FakeSlack
+) -> None:
+    model.responder = lambda request: Reply(f"{first_source_sentence(request)} Revenue rose 987654321% overnight. [1]")
+    app = llm_app(slack_settings, records, model, embedder_loader)
+    send(app, mention_event(PITCH_QUESTION, OPEN_CHANNEL, "1712000000.007000"))
+
+    [stop] = slack.received("chat.stopStream")
+    assert "blocks" not in stop.params
+    [update] = slack.received("chat.update")
+    assert update.params["ts"] == stop.params["ts"]
+    shown = blocks_text(as_blocks(update.params))
+    assert "987654321" not in shown and "[1]" in shown  # the quotes, with their sources

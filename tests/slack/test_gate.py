@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import serving
 from fake_slack import FakeSlack
+from http_mode import serving
 from slack_payloads import (
     FORM,
     JSON,

@@ -10,12 +10,11 @@ from slack_sdk import WebClient
 
 from bot.slack.blocks import Message
 from bot.slack.listeners.replies import (
-    Placeholder,
+    Reply,
     answer_safely,
     asker_lang,
     channel_name,
     mentions,
-    post,
     question_text,
     relay_of,
     thread_history,
@@ -46,17 +45,18 @@ def answer_event(
     user = event.get("user", "")
     where = Where(surface, channel, user, thread_ts, lang=asker_lang(client, relay, user) if user else "en")
 
+    # The split view shows its own status while searching: no "Looking that up…" line there.
+    after = 600.0 if surface == "assistant" else relay.settings.slack_thinking_after
+    reply = Reply(client, where, after, context.team_id)
+
     def produce() -> list[Message]:
         scoped = replace(where, channel_name=channel_name(client, relay, channel))
         history: tuple[str, ...] = ()
         if event.get("thread_ts"):
             history = thread_history(client, channel, event["thread_ts"], event["ts"], context.bot_user_id)
-        return relay.ask(question, scoped, history)
+        return relay.ask(question, scoped, history, on_text=reply.append if thread_ts else None)
 
-    if surface == "assistant":  # the split view shows its own status while searching
-        answer_safely(question, where, produce, lambda messages: post(client, channel, thread_ts, messages))
-        return
-    answer_safely(question, where, produce, Placeholder(client, where, relay.settings.slack_thinking_after).deliver)
+    answer_safely(question, where, produce, reply.deliver)
 
 
 def on_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:

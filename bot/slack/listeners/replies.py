@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.chat_stream import ChatStream
 
 from bot.answers.cues import has_words
 from bot.answers.engine import AnswerError
@@ -61,15 +62,17 @@ def post(client: WebClient, channel: str, thread_ts: str | None, messages: Seque
         attach(client, channel, thread_ts, message.uploads)
 
 
-class Placeholder:
-    """A "Looking that up…" line posted when the answer takes longer than `after` seconds, then
-    replaced by the answer's first message (`chat.update`); a quick answer is posted as usual."""
+class Reply:
+    """How an answer reaches its thread. A "Looking that up…" line when it keeps the asker waiting
+    past `after` seconds; a generated answer streamed as the model writes it (`chat.startStream`,
+    in threads); then the answer's messages, the first replacing the line or closing the stream."""
 
-    def __init__(self, client: WebClient, where: Where, after: float) -> None:
-        self.client, self.where = client, where
-        self.ts: str | None = None
+    def __init__(self, client: WebClient, where: Where, after: float, team: str | None = None) -> None:
+        self.client, self.where, self.team = client, where, team
+        self.ts: str | None = None  # the "Looking that up…" line
+        self.stream: ChatStream | None = None
         self._lock = threading.Lock()
-        self._delivered = False
+        self._delivered = self._refused = False
         self._timer = threading.Timer(after, self._show)
         if after > 0:
             self._timer.start()
@@ -78,7 +81,7 @@ class Placeholder:
 
     def _show(self) -> None:
         with self._lock:
-            if self._delivered:
+            if self._delivered or self.stream is not None:
                 return
             text = blocks.text(self.where.lang, "working")
             try:
@@ -89,19 +92,66 @@ class Placeholder:
             except (SlackApiError, SlackRequestError, OSError) as error:  # the answer will be posted as usual
                 log.warning("could not post the placeholder in %s: %s", self.where.channel, error)
 
+    def append(self, text: str) -> bool:
+        """Streams a verified piece of a generated answer; False when Slack cannot stream it here
+        (then nothing more is streamed, and the answer comes whole at the end)."""
+        with self._lock:
+            if self._refused:
+                return False
+            try:
+                if self.stream is None:
+                    self._start()
+                assert self.stream is not None
+                self.stream.append(markdown_text=text)
+                return True
+            except (SlackApiError, SlackRequestError, OSError) as error:
+                log.warning("could not stream in %s: %s", self.where.channel, error)
+                self._refused = True
+                return False
+
+    def _start(self) -> None:
+        if not self.where.thread_ts:
+            raise SlackRequestError("a stream replies in a thread")
+        self._timer.cancel()
+        if self.ts is not None:  # the stream takes the line's place
+            self.client.chat_delete(channel=self.where.channel, ts=self.ts)
+            self.ts = None
+        self.stream = self.client.chat_stream(
+            channel=self.where.channel,
+            thread_ts=self.where.thread_ts,
+            recipient_team_id=self.team,
+            recipient_user_id=self.where.user,
+            buffer_size=1,  # each verified sentence shows as soon as it is written
+        )
+
     def deliver(self, messages: Sequence[Message]) -> None:
         self._timer.cancel()
         with self._lock:
             self._delivered = True
         channel, thread_ts = self.where.channel, self.where.thread_ts
-        if self.ts is None:
+        if self.stream is not None:
+            self._close_stream(messages)
+        elif self.ts is None:
             post(self.client, channel, thread_ts, messages)
-            return
-        if not messages:  # nothing to say after all (thanks between people): the line goes too
+        elif not messages:  # nothing to say after all (thanks between people): the line goes too
             self.client.chat_delete(channel=channel, ts=self.ts)
-            return
-        first, *rest = messages
-        self.client.chat_update(channel=channel, ts=self.ts, **first.payload())
+        else:
+            first, *rest = messages
+            self.client.chat_update(channel=channel, ts=self.ts, **first.payload())
+            attach(self.client, channel, thread_ts, first.uploads)
+            post(self.client, channel, thread_ts, rest)
+
+    def _close_stream(self, messages: Sequence[Message]) -> None:
+        """The answer's first message below the streamed text; or, when the guard rejected the
+        generation after part of it was shown, in place of that text."""
+        assert self.stream is not None
+        channel, thread_ts = self.where.channel, self.where.thread_ts
+        first, *rest = messages or [Message("")]
+        if first.after_stream:
+            self.stream.stop(blocks=first.blocks)
+        else:
+            self.stream.stop()
+            self.client.chat_update(channel=channel, ts=self.stream.ts, **first.payload())
         attach(self.client, channel, thread_ts, first.uploads)
         post(self.client, channel, thread_ts, rest)
 
