@@ -54,6 +54,11 @@ def quoting(delay: float) -> Any:
     return respond
 
 
+def first_messages(slack: FakeSlack) -> list[Any]:
+    """The calls that put an answer's first words in its thread: a post, or the start of a stream."""
+    return [c for c in slack.calls if c.method in ("chat.postMessage", "chat.startStream")]
+
+
 def percentiles(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
@@ -107,17 +112,22 @@ def main() -> None:
     with ThreadPoolExecutor(args.mentions) as burst:
         list(burst.map(mention, range(args.mentions)))
     deadline = time.monotonic() + 600
-    while {c.params.get("thread_ts") for c in slack.received("chat.postMessage")} < set(sent):
+    while {c.params.get("thread_ts") for c in first_messages(slack)} < set(sent):
         assert time.monotonic() < deadline, "answers missing after 600 s"
         time.sleep(0.05)
-    calls = slack.received("chat.postMessage")
     first: dict[str, float] = {}
-    for call in calls:
+    for call in first_messages(slack):
         first.setdefault(call.params["thread_ts"], call.received)
     answers = [first[ts] - sent[ts] for ts in sent]
+    done = slack.wait_for("chat.stopStream", count=sum(1 for _ in slack.received("chat.startStream")), timeout=600)
+    closed = [c.received for c in done]
     print(f"{args.mentions} concurrent mentions, model stand-in {args.delay:.1f} s per reply")
     print(f"ack:    {percentiles(acks)}")
-    print(f"answer: {percentiles(answers)} (from the mention to the answer's first message)")
+    print(f"answer: {percentiles(answers)} (from the mention to the answer's first words in Slack)")
+    if closed:
+        print(
+            f"streams: {len(closed)} generated answers streamed, the last closed {max(closed) - min(sent.values()):.2f} s after the burst"
+        )
     print(f"model calls: {len(model.requests)}")
     server.shutdown()
     serving.join()  # shutdown waits for the answers still being posted
