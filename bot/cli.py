@@ -258,6 +258,39 @@ def write_out(text: str, path: Path | None) -> None:
         path.write_text(text + "\n", encoding="utf-8")
 
 
+def cmd_stale(args: argparse.Namespace, settings: Settings) -> int:
+    """Documents past their review date, per owner, from the sources themselves (no index needed):
+    exit 1 when any is stale, so a CI job in the content repository can fail on it."""
+    import datetime as dt
+    from collections import Counter
+
+    from bot.answers.catalog import stale_documents
+    from bot.kb.sources import load_corpus
+    from bot.records import RECORDS_FILE, Records
+
+    corpus = load_corpus(list(args.sources) or list(settings.sources))
+    for rejection in corpus.rejections:
+        err.print(f"rejected {rejection}", markup=False)
+    today = args.today or dt.date.today()
+    on_record = (settings.data_dir / RECORDS_FILE).exists()
+    cited = Records(settings.data_dir).citation_counts() if on_record else Counter[str]()
+    stale = stale_documents(((d.meta, d.rel_path) for d in corpus.documents), today, cited)
+    if args.json:
+        rows = [{**vars(d), "verified": d.verified.isoformat(), "review_due": d.review_due.isoformat()} for d in stale]
+        print(json.dumps({"today": today.isoformat(), "stale": rows}, ensure_ascii=False))
+    else:
+        for owner in dict.fromkeys(d.owner for d in stale):
+            out.print(f"{owner}:", markup=False)
+            for d in (d for d in stale if d.owner == owner):
+                out.print(
+                    f"  {d.doc_id} · {d.title} · verified {d.verified}, review due {d.review_due} "
+                    f"({d.days_overdue} days overdue) · cited in {d.cited} answers · {d.path}",
+                    markup=False,
+                )
+        out.print(f"{len(stale)} of {len(corpus.documents)} documents past their review date on {today}", markup=False)
+    return 1 if stale else 0
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.chat import run_chat
 
@@ -334,6 +367,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return cmd_chat(args, settings)
 
 
+def dt_date(text: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from error
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="ValueRelay: answers quoted from the sources.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -372,6 +414,12 @@ def build_parser() -> argparse.ArgumentParser:
     quantify.add_argument("--out", type=Path, help="write to this file instead of standard output")
     add_data_dir(quantify)
 
+    stale = sub.add_parser("stale", help="documents past their review date, per owner (exit 1 if any)")
+    stale.add_argument("sources", nargs="*", type=Path, help="source folders (default: the sources setting)")
+    stale.add_argument("--json", action="store_true")
+    stale.add_argument("--today", type=dt_date, help="as on this day (YYYY-MM-DD)")
+    add_data_dir(stale)
+
     chat = sub.add_parser("chat", help="interactive terminal chat")
     add_data_dir(chat)
 
@@ -406,6 +454,7 @@ COMMANDS = {
     "checklist": cmd_checklist,
     "cases": cmd_cases,
     "quantify": cmd_quantify,
+    "stale": cmd_stale,
     "chat": cmd_chat,
     "eval": cmd_eval,
     "run": cmd_run,

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -198,6 +199,12 @@ class Records:
         with self._connect() as db:
             rows = db.execute("SELECT item FROM ticks WHERE channel = ? AND scope = ?", (channel, scope)).fetchall()
         return frozenset(row["item"] for row in rows)
+
+    def citation_counts(self) -> Counter[str]:
+        """How many answers on record cite each document."""
+        with self._connect() as db:
+            rows = db.execute("SELECT sources FROM answers").fetchall()
+        return Counter(doc_id for row in rows for doc_id in set(json.loads(row["sources"])))
 
     def unwritable(self) -> str | None:
         """None when a record can be written now; else the database's reason."""

@@ -7,13 +7,13 @@ the documented format gets sensible paths without configuration.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.answers.citations import source_url
 from bot.kb.filters import Filters
-from bot.kb.schema import STAGES, CaseMeta, IndexedDocument, PlaybookMeta, StageGuideMeta
+from bot.kb.schema import STAGES, CaseMeta, DocumentMeta, IndexedDocument, PlaybookMeta, StageGuideMeta
 
 Role = Literal["sales", "implementation", "new_hire"]
 ROLES: tuple[Role, ...] = ("sales", "implementation", "new_hire")
@@ -86,6 +86,36 @@ def onboarding_path(documents: Documents, role: Role, today: dt.date, base_url: 
             of_kind.sort(key=lambda s: s.stale)
         path.extend(of_kind[:count])
     return path
+
+
+@dataclass(frozen=True)
+class StaleDocument:
+    """A document past its review date, for its owner to verify again."""
+
+    doc_id: str
+    title: str
+    owner: str
+    path: str
+    verified: dt.date
+    review_due: dt.date
+    days_overdue: int
+    cited: int  # in answers on record: how much its staleness costs
+
+
+def stale_documents(
+    metas: Iterable[tuple[DocumentMeta, str]], today: dt.date, cited: Mapping[str, int]
+) -> list[StaleDocument]:
+    """The documents past `verified` + `review_days` (the one staleness rule), by owner, the most
+    cited first, then the longest overdue. `metas`: each document's front matter and its path."""
+    stale = [
+        StaleDocument(
+            meta.id, meta.title, meta.owner, path, meta.verified, meta.review_due(),
+            (today - meta.review_due()).days, cited.get(meta.id, 0),
+        )
+        for meta, path in metas
+        if meta.is_stale(today)
+    ]  # fmt: skip
+    return sorted(stale, key=lambda d: (d.owner, -d.cited, -d.days_overdue, d.doc_id))
 
 
 def recent_changes(

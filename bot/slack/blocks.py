@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import RawTextObject, TableBlock, TableBlockColumnSettings
 
-from bot.answers.catalog import DocSummary
+from bot.answers.catalog import DocSummary, StaleDocument
 from bot.answers.labels import label, localized
 from bot.answers.model import (
     Answer,
@@ -60,6 +60,9 @@ TEXT: dict[str, dict[str, str]] = {
         "need_stage": "Which stage? Use one of: {stages}. Example: `/relay checklist go_live pos`",
         "empty": "Ask a question after the subcommand, e.g. `/relay ask what do we pitch to hotpot chains?`",
         "help_title": "ValueRelay help",
+        "none_stale": "No document is past its review date.",
+        "stale_heading": "{n} document(s) past their review date, most cited first:",
+        "stale_line": "• {title} · {owner} · review was due {due} ({days} days ago) · cited in {cited} answers",
         "done": "Done",
         "share": "Share in channel",
         "shared_by": "{user} shared an answer to “{question}”:",
@@ -85,6 +88,9 @@ TEXT: dict[str, dict[str, str]] = {
         "need_stage": "请指定阶段：{stages}。例如 `/relay checklist go_live pos`",
         "empty": "请在子命令后写上问题，例如 `/relay ask 火锅连锁怎么讲食材成本？`",
         "help_title": "ValueRelay 帮助",
+        "none_stale": "没有过了复核期的资料。",
+        "stale_heading": "{n} 份资料已过复核期（按被引用次数排序）：",
+        "stale_line": "• {title} · {owner} · 应于 {due} 复核（已过 {days} 天）· 被 {cited} 条回答引用",
         "done": "完成",
         "share": "分享到频道",
         "shared_by": "{user} 分享了“{question}”的回答：",
@@ -375,6 +381,7 @@ HELP_LINES: dict[str, list[str]] = {
         "• `/relay case [what or industry]`: customer cases with before → after numbers",
         "• `/relay value <customer and concern>`: what to pitch, from the value playbooks",
         "• `/relay quantify <customer>`: what comparable customers measured, e.g. `/relay quantify 40-store hotpot chain`",
+        "• `/relay stale`: the documents past their review date, with their owners",
         "• `/relay help`: this help",
         "Mention me in a channel to get the answer in a thread (follow-ups in the thread keep the context), "
         "or send me a direct message. Rate each answer with the buttons under it: the content owners read the votes.",
@@ -386,11 +393,35 @@ HELP_LINES: dict[str, list[str]] = {
         "• `/relay case [内容或行业]`：客户案例及上线前后的数据",
         "• `/relay value <客户和关注点>`：价值手册里的推荐讲法",
         "• `/relay quantify <客户>`：同类客户的实测效果，例如 `/relay quantify 40 家门店的火锅连锁`",
+        "• `/relay stale`：已过复核期的资料及其负责人",
         "• `/relay help`：本帮助",
         "在频道里 @我，我会在帖子里回答（帖子里的追问会带上上下文），也可以直接私信我。"
         "每个回答下面都有评价按钮，内容负责人会看到你的评价。",
     ],
 }
+
+
+STALE_SHOWN = 10
+
+
+def stale_message(stale: Sequence[StaleDocument], lang: str) -> Message:
+    """The documents past their review date, as `/relay stale` lists them."""
+    if not stale:
+        return notice(text(lang, "none_stale"))
+    lines = [f"*{text(lang, 'stale_heading', n=len(stale))}*"]
+    lines += [
+        text(
+            lang,
+            "stale_line",
+            title=escape(d.title),
+            owner=escape(d.owner),
+            due=d.review_due,
+            days=d.days_overdue,
+            cited=d.cited,
+        )
+        for d in stale[:STALE_SHOWN]
+    ]
+    return Message(lines[0].strip("*"), sections(lines))
 
 
 def help_message(lang: str = "en") -> Message:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes
+from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes, stale_documents
 from bot.answers.chart import draw
 from bot.answers.cues import detect_stage
 from bot.answers.engine import Engine
@@ -31,7 +31,7 @@ from bot.slack import blocks
 from bot.slack.blocks import Message, Upload
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
-SUBCOMMANDS = ("ask", "checklist", "case", "cases", "value", "quantify", "help")
+SUBCOMMANDS = ("ask", "checklist", "case", "cases", "value", "quantify", "stale", "help")
 
 
 def _shown_by(on_text: OnText, shown: list[bool]) -> OnText:
@@ -202,6 +202,8 @@ class Relay:
             return self._checklist_command(rest, where)
         if sub == "quantify":
             return self.quantify(rest, where)
+        if sub == "stale":
+            return [self.stale(where.lang)]
         if not rest:
             return [blocks.notice(blocks.text(where.lang, "empty"))]
         return self.ask(rest, where, intent="value" if sub == "value" else None)
@@ -223,6 +225,14 @@ class Relay:
         paths = {role: onboarding_path(documents, role, today, base) for role in ROLES}
         examples = {role: example_questions(documents, role) for role in ROLES}
         return blocks.home_view(paths, examples, recent_changes(documents, changed, today, base), lang)
+
+    def stale(self, lang: str, today: dt.date | None = None) -> Message:
+        """`/relay stale`: the documents past their review date, most cited first, with their owners."""
+        with self._engine() as engine:
+            documents = engine.index.documents
+        metas = ((document.meta, document.path) for document in documents.values())
+        stale = stale_documents(metas, today or dt.date.today(), self.records.citation_counts())
+        return blocks.stale_message(sorted(stale, key=lambda d: (-d.cited, -d.days_overdue)), lang)
 
     def suggested_prompts(self, lang: str) -> list[dict[str, str]]:
         """One question per role that this corpus answers, for the split view's suggested prompts."""

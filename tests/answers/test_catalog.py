@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes
+from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes, stale_documents
 from bot.kb.schema import STAGES, IndexedDocument
 
 TODAY = dt.date(2026, 11, 25)
@@ -29,7 +29,7 @@ def record(doc_id: str, kind: str, verified: str, audience: list[str], **meta: A
                 "kind": kind,
                 "title": f"Title of {doc_id}",
                 "lang": meta.pop("lang", "en"),
-                "owner": "Owner",
+                "owner": meta.pop("owner", "Owner"),
                 "verified": verified,
                 "review_days": 180,
                 "audience": audience,
@@ -90,3 +90,23 @@ def test_example_questions_come_from_the_corpus_in_its_languages() -> None:
     assert any("dental care" in q for q in example_questions(CORPUS, "sales", limit=10))
     implementation = example_questions(CORPUS, "implementation")
     assert implementation[0] == "/relay checklist survey"
+
+
+def test_stale_documents_per_owner_most_cited_then_longest_overdue_first() -> None:
+    owned = {
+        "pb-old": record("pb-old", "playbook", "2025-01-01", ["all"], owner="Ana"),  # due 2025-06-30
+        "case-b": record("case-b", "case", "2024-01-01", ["all"], industry="clinic", customer="B", owner="Ana"),
+        "sg-survey": record("sg-survey", "stage_guide", "2026-01-01", ["all"], stage="survey", owner="Bo"),
+        "pb-new": record("pb-new", "playbook", "2026-10-01", ["all"], owner="Ana"),
+    }
+    metas = [(document.meta, document.path) for document in owned.values()]
+
+    stale = stale_documents(metas, TODAY, {"pb-old": 3})
+
+    assert [(d.owner, d.doc_id) for d in stale] == [("Ana", "pb-old"), ("Ana", "case-b"), ("Bo", "sg-survey")]
+    first = stale[0]
+    assert (first.review_due, first.days_overdue, first.cited) == (dt.date(2025, 6, 30), 513, 3)
+    assert first.path == "src/pb-old.md"
+    # The day after the review date is the first stale day, as everywhere else.
+    due = owned["sg-survey"].meta.review_due()
+    assert stale_documents(metas[2:3], due, {}) == [] and stale_documents(metas[2:3], due + dt.timedelta(1), {})

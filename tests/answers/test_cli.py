@@ -331,3 +331,29 @@ def test_quantify_reads_the_customer_from_words_and_draws_the_chart(data_dir: Pa
     refused = run_bot("quantify", "--industry", "sushi", "--data-dir", str(data_dir))
     assert refused.returncode == 2 and "sushi" in refused.stderr and "hotpot" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_stale_lists_what_is_past_review_per_owner_and_fails_a_ci_job(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    records = Records(data)
+    for _ in range(2):
+        records.record_answer("cli", "", None, "U1", "q", "case", False, "a", ["case-jade-steamer-dim-sum"])
+
+    result = run_bot("stale", "--json", "--today", "2026-12-06", "--data-dir", str(data))
+
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    rows = {row["doc_id"]: row for row in report["stale"]}
+    assert report["today"] == "2026-12-06" and set(rows) == {"case-jade-steamer-dim-sum", "pb-canteen-preorder"}
+    jade = rows["case-jade-steamer-dim-sum"]
+    assert (jade["verified"], jade["review_due"], jade["days_overdue"], jade["cited"]) == (
+        "2025-01-20",
+        "2026-01-20",
+        320,
+        2,
+    )
+    assert jade["path"] == "knowledge/cases/case-jade-steamer-dim-sum.md" and jade["owner"]
+    fresh = run_bot("stale", "--today", "2025-01-01", "--data-dir", str(data))
+    assert fresh.returncode == 0 and fresh.stdout.strip().endswith("documents past their review date on 2025-01-01")
+    refused = run_bot("stale", "--today", "yesterday", "--data-dir", str(data))
+    assert refused.returncode == 2 and "expected a date as YYYY-MM-DD" in refused.stderr

@@ -3,6 +3,7 @@ read back from the fake Slack Web API the bot talks to."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import urllib.parse
@@ -388,3 +389,19 @@ def test_sharing_where_the_bot_was_not_invited_says_how_to_invite_it(endpoint: s
     post(endpoint, share_body(share["value"], USER, slack.response_url("s3")), FORM)
     [reply] = slack.wait_for("response_url", where=path_ends("/s3"))
     assert "not_in_channel" in reply.params["text"] and "/invite @ValueRelay" in reply.params["text"]
+
+
+def test_relay_stale_lists_the_documents_past_review_with_their_owners(
+    endpoint: str, slack: FakeSlack, engine: Engine
+) -> None:
+    post(endpoint, command_body("stale", OPEN_CHANNEL, slack.response_url("stale")), FORM)
+    [reply] = slack.wait_for("response_url", where=path_ends("/stale"))
+    text = blocks_text(as_blocks(reply.params))
+    today = dt.date.today()
+    stale = [d.meta for d in engine.index.documents.values() if d.meta.is_stale(today)]
+    assert stale  # the sample corpus keeps two documents past review on purpose
+    assert f"{len(stale)} document(s) past their review date" in text
+    for meta in stale:
+        assert escape(meta.title) in text and escape(meta.owner) in text
+    fresh = [d.meta for d in engine.index.documents.values() if not d.meta.is_stale(today)]
+    assert not any(escape(meta.title) in text for meta in fresh)
