@@ -73,6 +73,17 @@ TEXT: dict[str, dict[str, str]] = {
         "prompt_sales": "Before a sales call",
         "prompt_implementation": "During a rollout",
         "prompt_new_hire": "New here",
+        "home_sales": "Sales: read these before your first calls",
+        "home_implementation": "Implementation: the stages in order, then the value you deliver",
+        "home_new_hire": "New hire: one pass through the trade",
+        "home_playbook": "playbook",
+        "home_stage_guide": "stage guide",
+        "home_case": "case",
+        "home_verified": "verified {date}",
+        "home_stale": ":warning: *stale*",
+        "home_try": "Try: ",
+        "home_recent": "*Recently changed in the knowledge base*",
+        "home_indexed": "indexed {date}",
     },
     "zh": {
         "helpful": "有帮助",
@@ -101,6 +112,17 @@ TEXT: dict[str, dict[str, str]] = {
         "prompt_sales": "销售拜访前",
         "prompt_implementation": "实施上线中",
         "prompt_new_hire": "新同事入门",
+        "home_sales": "销售：第一次拜访客户前先读这些",
+        "home_implementation": "实施：按阶段顺序，再看你交付的价值",
+        "home_new_hire": "新同事：把这门生意从头过一遍",
+        "home_playbook": "价值手册",
+        "home_stage_guide": "阶段指南",
+        "home_case": "客户案例",
+        "home_verified": "核实于 {date}",
+        "home_stale": ":warning: *已过期*",
+        "home_try": "可以这样问：",
+        "home_recent": "*知识库最近更新*",
+        "home_indexed": "入库于 {date}",
     },
 }
 
@@ -428,51 +450,17 @@ def help_message(lang: str = "en") -> Message:
     return Message(text(lang, "help_title"), sections(HELP_LINES.get(lang, HELP_LINES["en"])))
 
 
-HOME_TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "sales": "Sales: read these before your first calls",
-        "implementation": "Implementation: the stages in order, then the value you deliver",
-        "new_hire": "New hire: one pass through the trade",
-        "playbook": "playbook",
-        "stage_guide": "stage guide",
-        "case": "case",
-        "verified": "verified {date}",
-        "stale": ":warning: *stale*",
-        "try": "Try: ",
-        "recent": "*Recently changed in the knowledge base*",
-        "indexed": "indexed {date}",
-    },
-    "zh": {
-        "sales": "销售：第一次拜访客户前先读这些",
-        "implementation": "实施：按阶段顺序，再看你交付的价值",
-        "new_hire": "新同事：把这门生意从头过一遍",
-        "playbook": "价值手册",
-        "stage_guide": "阶段指南",
-        "case": "客户案例",
-        "verified": "核实于 {date}",
-        "stale": ":warning: *已过期*",
-        "try": "可以这样问：",
-        "recent": "*知识库最近更新*",
-        "indexed": "入库于 {date}",
-    },
-}
-
-
-def home_text(lang: str, key: str, **values: object) -> str:
-    return localized(HOME_TEXT, lang, key, **values)
-
-
 def doc_line(number: int, doc: DocSummary, lang: str, when: str | None = None) -> str:
     parts = [
         f"{number}. {link(doc.title, doc.url)}",
-        home_text(lang, doc.kind) if doc.kind in HOME_TEXT["en"] else doc.kind,
+        text(lang, f"home_{doc.kind}") if f"home_{doc.kind}" in TEXT["en"] else doc.kind,
         escape(doc.owner),
-        home_text(lang, "verified", date=doc.verified),
+        text(lang, "home_verified", date=doc.verified),
     ]
     if when:
         parts.append(when)
     if doc.stale:
-        parts.append(home_text(lang, "stale"))
+        parts.append(text(lang, "home_stale"))
     return " · ".join(parts)
 
 
@@ -486,15 +474,15 @@ def home_view(
     ]
     for role, docs in paths.items():
         blocks.append({"type": "divider"})
-        lines = [f"*{home_text(lang, role)}*", *(doc_line(i, doc, lang) for i, doc in enumerate(docs, 1))]
+        lines = [f"*{text(lang, f'home_{role}')}*", *(doc_line(i, doc, lang) for i, doc in enumerate(docs, 1))]
         blocks += sections(lines)
         if examples.get(role):
-            blocks += context(home_text(lang, "try") + "  ·  ".join(f"“{escape(q)}”" for q in examples[role]))
+            blocks += context(text(lang, "home_try") + "  ·  ".join(f"“{escape(q)}”" for q in examples[role]))
     if recent:
         blocks.append({"type": "divider"})
-        lines = [home_text(lang, "recent")]
+        lines = [text(lang, "home_recent")]
         lines += [
-            doc_line(i, doc, lang, home_text(lang, "indexed", date=doc.changed[:10]) if doc.changed else None)
+            doc_line(i, doc, lang, text(lang, "home_indexed", date=doc.changed[:10]) if doc.changed else None)
             for i, doc in enumerate(recent, 1)
         ]
         blocks += sections(lines)
