@@ -194,9 +194,10 @@ def compare(meta: CaseMeta, customer: Customer, anchors: frozenset[str], referen
 LEVEL_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
-def comparables(cases: Sequence[CaseMeta], customer: Customer) -> list[Comparable]:
-    """The comparable cases, most comparable first, the asked industry's first within a level."""
-    anchors, reference = anchor_modules(cases, customer), reference_size(cases, customer)
+def comparables(cases: Sequence[CaseMeta], customer: Customer, reference: Size) -> list[Comparable]:
+    """The comparable cases, most comparable first, the asked industry's first within a level;
+    sizes compared with `reference` (see `reference_size`)."""
+    anchors = anchor_modules(cases, customer)
     found = [c for meta in cases if (c := compare(meta, customer, anchors, reference)) is not None]
     return sorted(found, key=lambda c: (LEVEL_ORDER[c.level], c.meta.industry != customer.industry))
 
@@ -255,8 +256,10 @@ def _script(text: str) -> str:
 def benchmark(
     cases: Sequence[CaseMeta], customer: Customer, glossary: GlossaryIndex, *, lang: str, labour_name: str
 ) -> Benchmark:
-    """The comparable cases and, per metric, the changes they measured: metrics most cases share first."""
-    found = comparables(cases, customer)
+    """The comparable cases and, per metric, the changes they measured: the most comparable cases'
+    metrics first, then those more cases measured."""
+    reference = reference_size(cases, customer)
+    found = comparables(cases, customer, reference)
     grouped: dict[str, list[CaseValue]] = {}
     for comparable in found:
         meta, seen = comparable.meta, set()
@@ -268,6 +271,5 @@ def benchmark(
                 grouped.setdefault(key, []).append(value)
     metrics = [summarise(key, values, lang, labour_name) for key, values in grouped.items()]
     level = {c.meta.id: LEVEL_ORDER[c.level] for c in found}
-    # The metrics of the most comparable cases first, then those more cases measured.
     ordered = sorted((m for m in metrics if m.values), key=lambda m: (min(level[v.doc_id] for v in m.values), -m.n))
-    return Benchmark(customer, tuple(found), tuple(ordered), reference_size(cases, customer))
+    return Benchmark(customer, tuple(found), tuple(ordered), reference)
