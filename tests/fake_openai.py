@@ -5,12 +5,20 @@ sets, which sees the request and returns the reply's text, an HTTP error, or a d
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from pydantic import SecretStr
+
+from bot.settings import Settings
+
+# A numbered source as the prompt lists it: "[n] title — section" then its text.
+SOURCE = re.compile(r"^\[(\d+)\] [^\n]*\n(.+)$", re.MULTILINE)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -39,6 +47,11 @@ class FakeOpenAI:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_port}/v1"
+
+    def settings(self, settings: Settings, **overrides: Any) -> Settings:
+        """`settings` with the model set to this server, through the OpenAI-compatible client."""
+        model = {"llm": "openai:gpt-test", "llm_base_url": self.base_url, "llm_api_key": SecretStr("sk-test")}
+        return settings.model_copy(update={**model, **overrides})
 
     def close(self) -> None:
         self._server.shutdown()

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_openai import FakeOpenAI, Reply
-from pydantic import SecretStr
+from fake_openai import SOURCE, FakeOpenAI, Reply
 from test_cli import data_dir, run_bot  # noqa: F401 - the CLI's private copy of the sample index
 
 from bot.answers.engine import Engine
@@ -25,7 +24,6 @@ from bot.settings import Settings
 from bot.slack.relay import Relay, Where
 
 QUESTION = "What do we pitch to a 40-store hotpot chain worried about food cost? Any numbers?"
-SOURCE = re.compile(r"^\[(\d+)\] [^\n]*\n(.+)$", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
@@ -46,16 +44,7 @@ def llm_engine(
     settings: Settings, embedder_loader: Callable[..., dict[str, Any]], openai: FakeOpenAI
 ) -> Callable[..., Engine]:
     def make(**overrides: Any) -> Engine:
-        configured = settings.model_copy(
-            update={
-                "llm": "openai:gpt-test",
-                "llm_base_url": openai.base_url,
-                "llm_api_key": SecretStr("sk-test"),
-                "llm_timeout": 2.0,
-                "llm_retries": 0,
-                **overrides,
-            }
-        )
+        configured = openai.settings(settings, **{"llm_timeout": 2.0, "llm_retries": 0, **overrides})
         return Engine(configured, embedder_loader=embedder_loader)
 
     return make

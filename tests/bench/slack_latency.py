@@ -22,9 +22,8 @@ from typing import Any
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS / "slack")]
 
-from fake_openai import FakeOpenAI, Reply  # noqa: E402
+from fake_openai import SOURCE, FakeOpenAI, Reply  # noqa: E402
 from fake_slack import FakeSlack  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
 from slack_payloads import JSON, OPEN_CHANNEL, SIGNING_SECRET, event_body, mention_event, post  # noqa: E402
 
 from bot.answers.engine import Engine  # noqa: E402
@@ -39,13 +38,12 @@ QUESTIONS = (
     "验收要准备什么",
     "any bakery customer with numbers?",
 )
-SOURCE_LINE = re.compile(r"^\[(\d+)\] [^\n]*\n(.+)$", re.MULTILINE)
 
 
 def quoting(delay: float) -> Any:
     def respond(request: dict[str, Any]) -> Reply:
         prompt = request["messages"][-1]["content"]
-        found = SOURCE_LINE.search(prompt)
+        found = SOURCE.search(prompt)
         # The passage's first sentence, cited: every number in it is in the cited source.
         first = re.split(r"(?<=[。！？.!?])\s*", found.group(2).strip())[0] if found else ""
         text = f"{first} [{found.group(1)}]" if found else "I don't know from our sources."
@@ -73,16 +71,12 @@ def main() -> None:
     args = parser.parse_args()
     slack, model = FakeSlack(), FakeOpenAI()
     model.responder = quoting(args.delay)
-    settings = load_settings(data_dir=args.data_dir).model_copy(
-        update={
-            "slack_bot_token": "xoxb-bench",
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_api_url": slack.api_url,
-            "llm": "openai:gpt-bench",
-            "llm_base_url": model.base_url,
-            "llm_api_key": SecretStr("sk-bench"),
-            "slack_thinking_after": 600.0,  # the answer itself is timed, not a "Looking that up…" line
-        }
+    settings = model.settings(
+        load_settings(data_dir=args.data_dir),
+        slack_bot_token="xoxb-bench",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        slack_thinking_after=600.0,  # the answer itself is timed, not a "Looking that up…" line
     )
     engine = Engine(settings)
     engine.warm_up()

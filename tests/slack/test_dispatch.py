@@ -5,15 +5,13 @@ rate limits."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from fake_openai import FakeOpenAI, Reply
+from fake_openai import SOURCE, FakeOpenAI, Reply
 from fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
-from pydantic import SecretStr
 from slack_bolt import App
 from slack_payloads import (
     DELIVERY_CHANNEL,
@@ -308,24 +306,16 @@ def model() -> Iterator[FakeOpenAI]:
 
 
 def llm_app(slack_settings: Settings, records: Records, model: FakeOpenAI, embedder_loader: Any) -> App:
-    settings = slack_settings.model_copy(
-        update={
-            "llm": "openai:gpt-test",
-            "llm_base_url": model.base_url,
-            "llm_api_key": SecretStr("sk-test"),
-            "llm_retries": 0,
-        }
-    )
+    settings = model.settings(slack_settings, llm_retries=0)
     engine = Engine(settings, embedder_loader=embedder_loader)
     return build_app(settings, Relay(settings, engine, records), listener_executor=InlineExecutor())
 
 
 PITCH_QUESTION = "What do we pitch to a 40-store hotpot chain worried about food cost? Any numbers?"
-SOURCE_LINE = re.compile(r"^\[(\d+)\] [^\n]*\n(.+)$", re.MULTILINE)
 
 
 def first_source_sentence(request: dict[str, Any]) -> str:
-    number, text = SOURCE_LINE.search(request["messages"][-1]["content"]).groups()
+    number, text = SOURCE.search(request["messages"][-1]["content"]).groups()
     return f"{sentences(text)[0]} [{number}]"
 
 
