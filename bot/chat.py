@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
 from bot.answers.engine import AnswerError, Engine
+from bot.records import Asked, Records, elapsed_ms
 
 PROMPT = "[bold cyan]ask ›[/] "
 HELP = (
@@ -17,7 +20,7 @@ HELP = (
 )
 
 
-def run_chat(engine: Engine, console: Console) -> int:
+def run_chat(engine: Engine, records: Records, console: Console) -> int:
     console.print(Panel(HELP, title="ValueRelay", border_style="cyan"))
     with console.status("loading the models…"):
         engine.warm_up()
@@ -33,11 +36,13 @@ def run_chat(engine: Engine, console: Console) -> int:
         if question in ("/quit", "/exit", "quit", "exit"):
             return 0
         engine.refresh()
+        started = time.monotonic()
         try:
-            answer = engine.ask(question, surface="chat", history=history[-1:])
+            answer = engine.ask(question, record=True, history=history[-1:])
         except AnswerError as error:
             console.print(f"[red]{error}[/]")
             continue
+        records.record_answer(answer, Asked("chat", latency_ms=elapsed_ms(started)))
         style = "yellow" if answer.abstained else "green"
         subtitle = f"{answer.intent} · confidence {answer.confidence:.2f}"
         # Section headings follow list items directly; Markdown needs a blank line to end the list.

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from bot.answers.engine import Engine
+    from bot.records import Records
 
 # Terminal control characters (ESC, BEL, CR, the C1 range), as a source or a file name may hold them.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -127,11 +129,19 @@ def open_engine(settings: Settings) -> Engine:
     from bot.answers.generate import LLMConfigError
     from bot.answers.intent_bank import BankError
     from bot.kb.store import IndexMissing
-    from bot.records import Records
 
     try:
-        return Engine(settings, records=Records(settings.data_dir, settings.record_retention_days))
+        return Engine(settings)
     except (IndexMissing, BankError, BaselineError, LLMConfigError) as error:
+        raise CliError(str(error)) from error
+
+
+def open_records(settings: Settings) -> Records:
+    from bot.records import Records, RecordsError
+
+    try:
+        return Records.for_settings(settings)
+    except RecordsError as error:
         raise CliError(str(error)) from error
 
 
@@ -161,10 +171,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError('the question is empty: python -m bot ask "QUESTION"')
     filters = filters_from(args)
     questions = read_batch(args.batch) if args.batch is not None else [args.question]
-    engine = open_engine(settings)
+    from bot.records import Asked, elapsed_ms
+
+    engine, records = open_engine(settings), open_records(settings)
     for question in questions:
+        started = time.monotonic()
         with refusals_as_errors():
-            answer = engine.ask(question, filters)
+            answer = engine.ask(question, filters, record=True)
+        records.record_answer(answer, Asked("cli", latency_ms=elapsed_ms(started)))
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
@@ -266,15 +280,18 @@ def cmd_stale(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.answers.catalog import stale_documents
     from bot.kb.sources import load_corpus
-    from bot.records import RECORDS_FILE, Records
+    from bot.records import RECORDS_FILE
 
     corpus = load_corpus(list(args.sources) or list(settings.sources))
     for rejection in corpus.rejections:
         err.print(f"rejected {rejection}", markup=False)
     today = args.today or dt.date.today()
-    on_record = (settings.data_dir / RECORDS_FILE).exists()
-    cited = Records(settings.data_dir).citation_counts() if on_record else Counter[str]()
-    stale = stale_documents(((d.meta, d.rel_path) for d in corpus.documents), today, cited)
+    # Citations and "Outdated" votes when the bot has run here; listing needs no records of its own.
+    on_record = settings.database_url is not None or (settings.data_dir / RECORDS_FILE).exists()
+    records = open_records(settings) if on_record else None
+    cited = records.citation_counts() if records else Counter[str]()
+    flagged = records.flagged_outdated() if records else Counter[str]()
+    stale = stale_documents(((d.meta, d.rel_path) for d in corpus.documents), today, cited, flagged)
     if args.json:
         rows = [{**vars(d), "verified": d.verified.isoformat(), "review_due": d.review_due.isoformat()} for d in stale]
         print(json.dumps({"today": today.isoformat(), "stale": rows}, ensure_ascii=False))
@@ -282,12 +299,17 @@ def cmd_stale(args: argparse.Namespace, settings: Settings) -> int:
         for owner in dict.fromkeys(d.owner for d in stale):
             out.print(f"{owner}:", markup=False)
             for d in (d for d in stale if d.owner == owner):
+                overdue = f" ({d.days_overdue} days overdue)" if d.days_overdue > 0 else ""
+                flags = f" · flagged outdated in {d.flagged} answers" if d.flagged else ""
                 out.print(
-                    f"  {d.doc_id} · {d.title} · verified {d.verified}, review due {d.review_due} "
-                    f"({d.days_overdue} days overdue) · cited in {d.cited} answers · {d.path}",
+                    f"  {d.doc_id} · {d.title} · verified {d.verified}, review due {d.review_due}{overdue}"
+                    f" · cited in {d.cited} answers{flags} · {d.path}",
                     markup=False,
                 )
-        out.print(f"{len(stale)} of {len(corpus.documents)} documents past their review date on {today}", markup=False)
+        out.print(
+            f"{len(stale)} of {len(corpus.documents)} documents past their review date or flagged outdated on {today}",
+            markup=False,
+        )
     return 1 if stale else 0
 
 
@@ -295,7 +317,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.chat import run_chat
 
     # A console that wraps: the chat shows answers in panels, which must not crop lines.
-    return run_chat(open_engine(settings), Console(highlight=False))
+    return run_chat(open_engine(settings), open_records(settings), Console(highlight=False))
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -312,7 +334,6 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError(f"no eval questions in {path}")
         sets.append((path, questions))
     engine = open_engine(settings)
-    engine.records = None  # eval questions are not knowledge gaps
     tables = []
     for path, questions in sets:
         reports, noisy = run_eval(engine, questions, noisy_runs=args.nudged_runs)
@@ -331,7 +352,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
-    from bot.records import Records
     from bot.slack.app import SlackConfigError, check_credentials, serve
     from bot.slack.relay import Relay
 
@@ -339,9 +359,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger("bot").setLevel(min(logging.getLogger("bot").getEffectiveLevel(), logging.INFO))
     try:
         check_credentials(settings, http=args.http)  # before the models' seconds of loading
+        records = open_records(settings)
         engine = open_engine(settings)
         engine.warm_up()
-        relay = Relay(settings, engine, engine.records or Records(settings.data_dir, settings.record_retention_days))
+        relay = Relay(settings, engine, records)
         serve(settings, relay, http=args.http, host=args.host, port=args.port)
     except (SlackConfigError, BoltError, SlackApiError) as error:
         raise CliError(f"cannot start the Slack app: {str(error).splitlines()[-1]}") from error

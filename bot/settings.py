@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = 1_048_576
     # Questions, answers and votes are deleted this many days after they were recorded.
     record_retention_days: int = Field(default=180, ge=1)
+    # Where the records live: SQLite in the data dir by default; a PostgreSQL URL
+    # (postgresql+psycopg://...) lets several bot replicas share them.
+    database_url: SecretStr | None = None
+    # Keep what was asked and how it went, but no question or answer text and no user ids.
+    records_metadata_only: bool = False
 
     # Retrieval and answering
     top_k: int = 10

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 # The intent examples' vectors are embedded once for every engine of the session, subprocesses included.
 os.environ.setdefault("VALUERELAY_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache"))
 
+from postgres import NoPostgres, PostgresServer  # noqa: E402
+
 from bot.answers.engine import Engine  # noqa: E402
 from bot.kb.embeddings import Embedder  # noqa: E402
 from bot.kb.ingest import Ingestor  # noqa: E402
-from bot.records import Records  # noqa: E402
+from bot.records import Records, sqlite_url  # noqa: E402
 from bot.settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
 
 SAMPLE_SOURCES = [PROJECT_ROOT / "playbooks", PROJECT_ROOT / "knowledge"]
@@ -80,9 +83,23 @@ def engine(settings: Settings, embedder_loader: Callable[..., dict[str, Any]]) -
 
 
 @pytest.fixture
-def recording_engine(settings: Settings, embedder_loader: Callable[..., dict[str, Any]], tmp_path: Path) -> Engine:
-    """The sample index with a gaps/votes database of the test's own."""
-    return Engine(settings, embedder_loader=embedder_loader, records=Records(tmp_path))
+def records(tmp_path: Path) -> Records:
+    """A records database of the test's own (SQLite)."""
+    return Records(sqlite_url(tmp_path / "records"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on 127.0.0.1 for the session; each test asks it for a database."""
+    folder = Path(tempfile.mkdtemp(prefix="valuerelay-pg-"))
+    try:
+        server = PostgresServer.start(folder)
+    except NoPostgres as why:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip(f"PostgreSQL cannot start here: {why}")
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

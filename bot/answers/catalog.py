@@ -90,7 +90,7 @@ def onboarding_path(documents: Documents, role: Role, today: dt.date, base_url: 
 
 @dataclass(frozen=True)
 class StaleDocument:
-    """A document past its review date, for its owner to verify again."""
+    """A document past its review date or voted "Outdated", for its owner to verify again."""
 
     doc_id: str
     title: str
@@ -98,24 +98,30 @@ class StaleDocument:
     path: str
     verified: dt.date
     review_due: dt.date
-    days_overdue: int
+    days_overdue: int  # negative while the review is not yet due
     cited: int  # in answers on record: how much its staleness costs
+    flagged: int = 0  # answers citing it that someone voted "Outdated"
 
 
 def stale_documents(
-    metas: Iterable[tuple[DocumentMeta, str]], today: dt.date, cited: Mapping[str, int]
+    metas: Iterable[tuple[DocumentMeta, str]],
+    today: dt.date,
+    cited: Mapping[str, int],
+    flagged: Mapping[str, int] | None = None,
 ) -> list[StaleDocument]:
-    """The documents past `verified` + `review_days` (the one staleness rule), by owner, the most
-    cited first, then the longest overdue. `metas`: each document's front matter and its path."""
+    """The documents past `verified` + `review_days` (the one staleness rule) or flagged "Outdated"
+    by users, by owner, the most flagged and cited first, then the longest overdue. `metas`: each
+    document's front matter and its path."""
+    flagged = flagged or {}
     stale = [
         StaleDocument(
             meta.id, meta.title, meta.owner, path, meta.verified, meta.review_due(),
-            (today - meta.review_due()).days, cited.get(meta.id, 0),
+            (today - meta.review_due()).days, cited.get(meta.id, 0), flagged.get(meta.id, 0),
         )
         for meta, path in metas
-        if meta.is_stale(today)
+        if meta.is_stale(today) or flagged.get(meta.id, 0)
     ]  # fmt: skip
-    return sorted(stale, key=lambda d: (d.owner, -d.cited, -d.days_overdue, d.doc_id))
+    return sorted(stale, key=lambda d: (d.owner, -d.flagged, -d.cited, -d.days_overdue, d.doc_id))
 
 
 def recent_changes(

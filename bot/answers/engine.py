@@ -35,7 +35,6 @@ from bot.kb.index import EmbedderLoader, KnowledgeIndex, load_embedders
 from bot.kb.lexical import tokenize
 from bot.kb.schema import STAGES
 from bot.kb.search import Mode, SearchResult, detect_lang
-from bot.records import Records
 from bot.settings import Settings
 
 # One question per language the engine reads: each loads its own tables on first use.
@@ -71,7 +70,6 @@ class Engine:
         *,
         policy: AnswerPolicy | None = None,
         embedder_loader: EmbedderLoader = load_embedders,
-        records: Records | None = None,
         chat_model: Any | None = None,
     ) -> None:
         self.settings = settings
@@ -80,7 +78,6 @@ class Engine:
         self.router = self._router()
         self._unrelated = read_unrelated(settings.unrelated_questions)
         self._baselines: dict[tuple[str, str, str], Baseline] = {}
-        self.records = records
         # Generated answers only when a model is configured (or handed in); extractive otherwise.
         self.chat_model = (
             chat_model if chat_model is not None else (load_chat_model(settings) if settings.llm else None)
@@ -118,15 +115,14 @@ class Engine:
         *,
         mode: Mode = "hybrid",
         today: dt.date | None = None,
-        record: bool = True,
-        surface: str = "cli",
+        record: bool = False,
         history: Sequence[str] = (),
         intent: Intent | None = None,
     ) -> Answer:
         """Answer a question; `intent` overrides the routing when the user chose the shape
         (e.g. Slack's `/relay value ...`)."""
         answer, pending = self.ask_deferred(
-            question, filters, mode=mode, today=today, record=record, surface=surface, history=history, intent=intent
+            question, filters, mode=mode, today=today, record=record, history=history, intent=intent
         )
         if pending is not None:
             pending.complete(self.chat_model)
@@ -139,8 +135,7 @@ class Engine:
         *,
         mode: Mode = "hybrid",
         today: dt.date | None = None,
-        record: bool = True,
-        surface: str = "cli",
+        record: bool = False,
         history: Sequence[str] = (),
         intent: Intent | None = None,
     ) -> tuple[Answer, Draft | None]:
@@ -150,10 +145,8 @@ class Engine:
         request = self.router.route(question, modules=self.index.modules, history=history, intent=intent)
         ctx = Context(request, self.index, filters or Filters(), today or dt.date.today(), mode)
         answer = self._answer(ctx)
-        if answer.abstained and record and self.records is not None:
+        if answer.abstained and record:  # the caller puts it on record: tell the asker their gap goes to the owners
             answer.notes.insert(0, label(answer.lang, "gap_recorded"))
-            closest = [s.doc_id for s in answer.sources[:3]]
-            self.records.record_gap(question, answer.lang, answer.intent, surface, closest, list(answer.uncovered))
         composed = answer.status == "answered" and request.intent not in UNSEARCHED
         return answer, (draft(answer, ctx) if composed and self.chat_model is not None else None)
 

@@ -60,9 +60,11 @@ TEXT: dict[str, dict[str, str]] = {
         "need_stage": "Which stage? Use one of: {stages}. Example: `/relay checklist go_live pos`",
         "empty": "Ask a question after the subcommand, e.g. `/relay ask what do we pitch to hotpot chains?`",
         "help_title": "ValueRelay help",
-        "none_stale": "No document is past its review date.",
-        "stale_heading": "{n} document(s) past their review date, most cited first:",
-        "stale_line": "• {title} · {owner} · review was due {due} ({days} days ago) · cited in {cited} answers",
+        "none_stale": "No document is past its review date or flagged outdated.",
+        "stale_heading": "{n} document(s) past their review date or flagged outdated, most flagged and cited first:",
+        "stale_line": "• {title} · {owner} · review due {due} · cited in {cited} answers",
+        "stale_overdue": " · {days} days overdue",
+        "stale_flagged": " · flagged outdated in {flagged} answers",
         "done": "Done",
         "share": "Share in channel",
         "shared_by": "{user} shared an answer to “{question}”:",
@@ -99,9 +101,11 @@ TEXT: dict[str, dict[str, str]] = {
         "need_stage": "请指定阶段：{stages}。例如 `/relay checklist go_live pos`",
         "empty": "请在子命令后写上问题，例如 `/relay ask 火锅连锁怎么讲食材成本？`",
         "help_title": "ValueRelay 帮助",
-        "none_stale": "没有过了复核期的资料。",
-        "stale_heading": "{n} 份资料已过复核期（按被引用次数排序）：",
-        "stale_line": "• {title} · {owner} · 应于 {due} 复核（已过 {days} 天）· 被 {cited} 条回答引用",
+        "none_stale": "没有过了复核期或被标为过时的资料。",
+        "stale_heading": "{n} 份资料已过复核期或被标为过时（按被标记、被引用次数排序）：",
+        "stale_line": "• {title} · {owner} · 应于 {due} 复核 · 被 {cited} 条回答引用",
+        "stale_overdue": " · 已过期 {days} 天",
+        "stale_flagged": " · {flagged} 条回答被标为过时",
         "done": "完成",
         "share": "分享到频道",
         "shared_by": "{user} 分享了“{question}”的回答：",
@@ -431,19 +435,15 @@ def stale_message(stale: Sequence[StaleDocument], lang: str) -> Message:
     if not stale:
         return notice(text(lang, "none_stale"))
     lines = [f"*{text(lang, 'stale_heading', n=len(stale))}*"]
-    lines += [
-        text(
-            lang,
-            "stale_line",
-            title=escape(d.title),
-            owner=escape(d.owner),
-            due=d.review_due,
-            days=d.days_overdue,
-            cited=d.cited,
-        )
-        for d in stale[:STALE_SHOWN]
-    ]
+    lines += [_stale_line(d, lang) for d in stale[:STALE_SHOWN]]
     return Message(lines[0].strip("*"), sections(lines))
+
+
+def _stale_line(d: StaleDocument, lang: str) -> str:
+    line = text(lang, "stale_line", title=escape(d.title), owner=escape(d.owner), due=d.review_due, cited=d.cited)
+    if d.days_overdue > 0:
+        line += text(lang, "stale_overdue", days=d.days_overdue)
+    return line + (text(lang, "stale_flagged", flagged=d.flagged) if d.flagged else "")
 
 
 def help_message(lang: str = "en") -> Message:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.answers.catalog import ROLES, example_questions, onboarding_path, recent_changes, stale_documents
@@ -25,8 +26,8 @@ from bot.answers.router import named_module
 from bot.kb.filters import Filters
 from bot.kb.schema import STAGES
 from bot.kb.search import detect_lang
-from bot.records import Records
-from bot.settings import Settings
+from bot.records import Asked, Records, elapsed_ms
+from bot.settings import ChannelScope, Settings
 from bot.slack import blocks
 from bot.slack.blocks import Message, Upload
 
@@ -69,6 +70,7 @@ class Where:
     thread_ts: str | None = None
     channel_name: str | None = None
     lang: str = "en"  # the asker's Slack language: help, notices and apologies are written in it
+    asked_at: float = field(default_factory=time.monotonic)  # when the event arrived: the answer's latency
 
 
 class Relay:
@@ -101,8 +103,11 @@ class Relay:
     def scoped_by_id(self, channel: str) -> bool:
         return channel in self._scopes
 
+    def _scope(self, channel: str, channel_name: str | None) -> ChannelScope | None:
+        return self._scopes.get(channel) or (self._scopes.get(channel_name.lstrip("#")) if channel_name else None)
+
     def filters(self, channel: str, channel_name: str | None = None) -> Filters:
-        scope = self._scopes.get(channel) or (self._scopes.get(channel_name.lstrip("#")) if channel_name else None)
+        scope = self._scope(channel, channel_name)
         if scope is None:
             return Filters()
         audience = None if scope.audience == "all" else scope.audience
@@ -123,7 +128,7 @@ class Relay:
             answer, pending = engine.ask_deferred(
                 question,
                 self.filters(where.channel, where.channel_name),
-                surface=f"slack-{where.surface}",
+                record=True,
                 history=history,
                 intent=intent,
             )
@@ -163,20 +168,11 @@ class Relay:
             # A "thanks" in a thread the bot follows is said to the people there, not to the bot;
             # asked of the bot directly, one line back, with nothing to vote on or record.
             return [] if where.surface == "thread" else blocks.answer_messages(answer, None)
-        answer_id = self.records.record_answer(
-            surface=where.surface,
-            channel=where.channel,
-            thread_ts=where.thread_ts,
-            user=where.user,
-            question=answer.question,
-            intent=answer.intent,
-            abstained=answer.abstained,
-            answer=answer.text,
-            sources=[c.doc_id for c in answer.citations] or [s.doc_id for s in answer.sources],
-        )
+        answer_id = self.records.record_answer(answer, self._asked(where))
         shown = replace(answer, body=without_streamed(answer.body)) if streamed else answer
-        # An answer only its asker sees (a /relay reply) can be shared in the channel.
-        messages = blocks.answer_messages(shown, answer_id, shareable=where.surface == "command")
+        # An answer only its asker sees (a /relay reply) can be shared in the channel, when its text is kept.
+        shareable = where.surface == "command" and not self.records.metadata_only
+        messages = blocks.answer_messages(shown, answer_id, shareable=shareable)
         messages[0].after_stream = streamed
         if answer.checklist and where.thread_ts:  # a thread's checklist shows what the team ticked there
             ticked = self.records.ticks(where.channel, where.thread_ts)
@@ -184,6 +180,17 @@ class Relay:
                 message.blocks = blocks.with_ticks(message.blocks, ticked)
         messages[-1].uploads.extend(charts(answer))
         return messages
+
+    def _asked(self, where: Where) -> Asked:
+        scope = self._scope(where.channel, where.channel_name)
+        return Asked(
+            surface=where.surface,
+            channel=where.channel,
+            thread_ts=where.thread_ts,
+            user=where.user,
+            role=scope.audience if scope is not None and scope.audience != "all" else None,  # a sales channel's askers
+            latency_ms=elapsed_ms(where.asked_at),
+        )
 
     def command(self, text: str, where: Where) -> list[Message]:
         """`/relay [ask|checklist|case|value|help] ...`; a bare question means ask."""
@@ -248,9 +255,9 @@ class Relay:
     def shared(self, answer_id: int, user: str, lang: str) -> tuple[str, Message] | None:
         """The channel and the message that share an answer, when `user` asked it; None otherwise."""
         record = self.records.answer(answer_id)
-        if record is None or record["user"] != user:
+        if record is None or record.user != user or record.channel is None:
             return None
-        return record["channel"], blocks.shared_message(user, record["question"], record["answer"], lang)
+        return record.channel, blocks.shared_message(user, record.question or "", record.answer or "", lang)
 
     def health(self) -> str | None:
         """None when the bot can answer: an index loaded and the records writable; else why not."""
@@ -259,4 +266,4 @@ class Relay:
         return self.records.unwritable()
 
     def vote(self, answer_id: int, user: str, vote: str) -> bool:
-        return self.records.vote_on_answer(answer_id, user, vote) is not None
+        return self.records.vote(answer_id, user, vote)

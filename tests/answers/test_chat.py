@@ -8,19 +8,19 @@ import re
 import pytest
 from rich.console import Console
 
-import bot.answers.engine as engine_module
 from bot.answers.engine import Engine
 from bot.chat import run_chat
 from bot.kb.sources import SourceDocument
+from bot.records import Records
 
 UNANSWERABLE = "我们的 SaaS 服务可用性 SLA 是多少？宕机了怎么赔偿？"
 
 
-def chat(engine: Engine, lines: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+def chat(engine: Engine, records: Records, lines: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
     """Run the chat on typed lines; (exit code, what the terminal showed, as plain text)."""
     monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
     screen = io.StringIO()
-    code = run_chat(engine, Console(file=screen, width=400, color_system=None, highlight=False))
+    code = run_chat(engine, records, Console(file=screen, width=400, color_system=None, highlight=False))
     return code, screen.getvalue()
 
 
@@ -29,11 +29,12 @@ def collapsed(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[│╭╮╰╯─]", " ", text))
 
 
-def test_chat_answers_each_question_records_gaps_and_stops_at_quit(
-    recording_engine: Engine, corpus: dict[str, SourceDocument], monkeypatch: pytest.MonkeyPatch
+def test_chat_answers_each_question_puts_them_on_record_and_stops_at_quit(
+    engine: Engine, records: Records, corpus: dict[str, SourceDocument], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, screen = chat(
-        recording_engine,
+        engine,
+        records,
         ["Give me the go-live checklist", "", UNANSWERABLE, "/quit", "Give me the training checklist"],
         monkeypatch,
     )
@@ -43,20 +44,18 @@ def test_chat_answers_each_question_records_gaps_and_stops_at_quit(
         assert collapsed(item.text) in shown
     assert "checklist · confidence" in shown
     assert "I don't know from our sources" in shown
-    gaps = recording_engine.records.gaps() if recording_engine.records else []
-    assert [(g["question"], g["surface"]) for g in gaps] == [(UNANSWERABLE, "chat")]
+    shown = records.answers()
+    assert [(a.question, a.surface, a.status) for a in shown] == [
+        (UNANSWERABLE, "chat", "declined"),
+        ("Give me the go-live checklist", "chat", "answered"),
+    ]
+    assert all(a.latency_ms is not None and a.latency_ms >= 0 for a in shown)
+    assert {c.doc_id for c in shown[1].cited} == {"sg-go-live"}
     # Nothing after /quit is answered.
     assert not any(collapsed(item.text) in shown for item in corpus["sg-training"].checklist)
 
 
-def test_chat_ends_cleanly_at_end_of_input(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, screen = chat(engine, [], monkeypatch)
+def test_chat_ends_cleanly_at_end_of_input(engine: Engine, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, screen = chat(engine, records, [], monkeypatch)
     assert code == 0
     assert "Type /quit to leave" in screen
-
-
-def test_warm_up_records_nothing(recording_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Even a warm-up question the sources cannot answer is no knowledge gap.
-    monkeypatch.setattr(engine_module, "WARM_UP_QUESTIONS", (UNANSWERABLE, *engine_module.WARM_UP_QUESTIONS))
-    recording_engine.warm_up()
-    assert recording_engine.records is not None and recording_engine.records.gaps() == []

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from bot.answers.engine import Engine
 from bot.kb.sources import SourceDocument
-from bot.records import RECORDS_FILE, Records
+from bot.records import RECORDS_FILE, Asked, Records, sqlite_url
 from bot.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -99,9 +100,13 @@ def test_ask_batch_file_answers_each_line_in_order_and_records_the_gap(data_dir:
     assert cruise["abstained"] is True and "I don't know from our sources" in cruise["answer"]
     assert canteen["abstained"] is False and canteen["sources"][0]["doc_id"] == "pb-canteen-preorder"
     assert "来源:" in canteen["answer"]
-    # The CLI records what it could not answer, for the content owners.
-    gaps = Records(data_dir).gaps()
-    assert [(g["question"], g["surface"]) for g in gaps] == [("有没有邮轮餐饮的客户案例？", "cli")]
+    # The CLI puts every answer on record, for the content owners: what it could not answer is a gap.
+    shown = {a.question: a for a in Records(sqlite_url(data_dir)).answers() if a.surface == "cli"}
+    assert [a.question for a in shown.values() if a.status != "answered"] == ["有没有邮轮餐饮的客户案例？"]
+    on_record = shown["团餐食堂上了预订餐，剩餐率一般能降到多少？"]
+    assert (on_record.intent, on_record.status, on_record.lang) == (canteen["intent"], "answered", "zh")
+    assert on_record.cited[0].doc_id == "pb-canteen-preorder" and on_record.cited[0].section
+    assert on_record.latency_ms is not None and on_record.latency_ms > 0
 
 
 def test_ask_batch_reads_standard_input(data_dir: Path) -> None:
@@ -333,11 +338,13 @@ def test_quantify_reads_the_customer_from_words_and_draws_the_chart(data_dir: Pa
     assert len(refused.stderr.strip().splitlines()) == 1
 
 
-def test_stale_lists_what_is_past_review_per_owner_and_fails_a_ci_job(tmp_path: Path) -> None:
+def test_stale_lists_what_is_past_review_per_owner_and_fails_a_ci_job(tmp_path: Path, engine: Engine) -> None:
     data = tmp_path / "data"
-    records = Records(data)
+    records = Records(sqlite_url(data))
+    jade_case = engine.ask("Any dim sum customer case?")
+    assert jade_case.citations[0].doc_id == "case-jade-steamer-dim-sum"
     for _ in range(2):
-        records.record_answer("cli", "", None, "U1", "q", "case", False, "a", ["case-jade-steamer-dim-sum"])
+        records.record_answer(jade_case, Asked("cli"))
 
     result = run_bot("stale", "--json", "--today", "2026-12-06", "--data-dir", str(data))
 
@@ -354,6 +361,13 @@ def test_stale_lists_what_is_past_review_per_owner_and_fails_a_ci_job(tmp_path: 
     )
     assert jade["path"] == "knowledge/cases/case-jade-steamer-dim-sum.md" and jade["owner"]
     fresh = run_bot("stale", "--today", "2025-01-01", "--data-dir", str(data))
-    assert fresh.returncode == 0 and fresh.stdout.strip().endswith("documents past their review date on 2025-01-01")
+    assert fresh.returncode == 0 and fresh.stdout.strip().endswith("flagged outdated on 2025-01-01")
+    # An "Outdated" vote flags what the answer cited, due for review or not.
+    checklist = records.record_answer(engine.ask("Give me the go-live checklist"), Asked("mention"))
+    assert checklist is not None and records.vote(checklist, "U7", "outdated")
+    flagged = run_bot("stale", "--json", "--today", "2025-01-01", "--data-dir", str(data))
+    assert flagged.returncode == 1
+    [row] = json.loads(flagged.stdout)["stale"]
+    assert (row["doc_id"], row["flagged"], row["cited"]) == ("sg-go-live", 1, 1) and row["days_overdue"] < 0
     refused = run_bot("stale", "--today", "yesterday", "--data-dir", str(data))
     assert refused.returncode == 2 and "expected a date as YYYY-MM-DD" in refused.stderr

@@ -152,7 +152,7 @@ def test_a_question_in_the_other_language_than_its_sources_is_answered_in_the_as
 
 
 def test_the_slack_relay_asks_the_model_for_several_answers_at_once(
-    llm_engine: Callable[..., Engine], openai: FakeOpenAI, tmp_path: Path
+    llm_engine: Callable[..., Engine], openai: FakeOpenAI, records: Records
 ) -> None:
     # Each reply is held until two requests are in flight: a relay that asked the model under
     # its one-question lock would never have two, and both answers would fall back.
@@ -169,7 +169,7 @@ def test_the_slack_relay_asks_the_model_for_several_answers_at_once(
 
     openai.responder = respond
     engine = llm_engine(llm_timeout=30.0)
-    relay = Relay(engine.settings, engine, Records(tmp_path))
+    relay = Relay(engine.settings, engine, records)
     questions = [QUESTION, "How long should the first training session be, and for how many people?"]
     with ThreadPoolExecutor(2) as pool:
         replies = list(pool.map(lambda q: relay.ask(q, Where("mention", "C0OPEN01", "U0ASKER1")), questions))

@@ -4,7 +4,6 @@ pointed at a local fake of Slack's servers, driven by correctly signed requests.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fake_slack import FakeSlack
@@ -55,11 +54,6 @@ def slack_settings(settings: Settings, slack: FakeSlack) -> Settings:
             },
         }
     )
-
-
-@pytest.fixture
-def records(tmp_path: Path) -> Records:
-    return Records(tmp_path / "slack-records")
 
 
 @pytest.fixture

@@ -52,9 +52,7 @@ def posted(slack: FakeSlack, channel: str) -> list[dict[str, Any]]:
 
 
 def cited_docs(records: Records) -> list[list[str]]:
-    with records._connect() as db:
-        rows = db.execute("SELECT sources FROM answers ORDER BY id").fetchall()
-    return [json.loads(row["sources"]) for row in rows]
+    return [[c.doc_id for c in shown.cited] for shown in reversed(records.answers())]
 
 
 def test_follow_up_in_an_answered_thread_uses_the_thread_as_context(inline_app: App, slack: FakeSlack) -> None:

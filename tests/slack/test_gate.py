@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from fake_slack import FakeSlack
@@ -109,8 +110,9 @@ def test_healthz_says_ok_while_the_index_and_the_records_serve(slack_settings: S
         health = f"http://127.0.0.1:{server.port}/healthz"
         assert get(health)[:2] == (200, "ok")
         # The records database stops being writable (here: a folder where its file was).
-        relay.records.path.unlink()
-        relay.records.path.mkdir()
+        records_file = Path(str(relay.records.engine.url.database))
+        records_file.unlink()
+        records_file.mkdir()
         status, reason, _ = get(health)
         assert status == 503 and reason.startswith("records database: ")
 

@@ -256,9 +256,9 @@ def test_feedback_button_stores_the_vote_and_tells_only_the_voter(
     assert ack.params["thread_ts"] == "1711000000.000600"
     assert "outdated" in ack.params["text"]
     [vote] = records.votes()
-    assert vote["vote"] == "outdated" and vote["user"] == USER
-    assert vote["question"] == PITCH
-    assert vote["answer"] and json.loads(vote["sources"])
+    assert (vote.vote, vote.voter, vote.answer.id, vote.answer.question) == ("outdated", USER, int(answer_id), PITCH)
+    assert vote.answer.answer and vote.answer.cited
+    assert records.flagged_outdated() == {doc: 1 for doc in {c.doc_id for c in vote.answer.cited}}
     assert slack.received("chat.postMessage", in_channel(OPEN_CHANNEL)) == answer  # nothing public
 
 

@@ -1,0 +1,1 @@
+"""Alembic's versioned migrations of the records database; `Records` runs them to the newest on open."""
