@@ -313,6 +313,58 @@ def cmd_stale(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if stale else 0
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.kb.store import IndexMissing
+    from bot.report import owners_report
+    from bot.report.render import to_html, to_markdown, write_csv
+
+    if args.format == "csv" and not args.out:
+        raise CliError("--format csv writes one file per table: add --out FOLDER")
+    try:
+        report = owners_report(settings, open_records(settings), days=args.since)
+    except IndexMissing as error:
+        raise CliError(str(error)) from error
+    if args.format == "csv":
+        for path in write_csv(report, args.out):
+            out.print(str(path), markup=False)
+        return 0
+    text = to_html(report) if args.format == "html" else to_markdown(report)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_glossary(args: argparse.Namespace, settings: Settings) -> int:
+    """`glossary suggest`: lines for glossary.yaml from recorded gaps; `--apply` writes them."""
+    from bot.kb.glossary import parse_glossary
+    from bot.kb.store import IndexMissing
+    from bot.report import glossary_path, owners_report
+    from bot.report.glossary import with_suggestions
+
+    try:
+        suggestions = owners_report(settings, open_records(settings), days=args.since).suggestions
+    except IndexMissing as error:
+        raise CliError(str(error)) from error
+    for s in suggestions:
+        out.print(
+            f"{s.line()}  # {s.questions} gap questions, closest {s.doc_id}, similarity {s.similarity}", markup=False
+        )
+    if not args.apply or not suggestions:
+        return 0
+    path = glossary_path(settings.sources)
+    text = with_suggestions(path.read_text(encoding="utf-8") if path.exists() else "", suggestions)
+    problems = parse_glossary(text.encode("utf-8"))
+    if isinstance(problems, list):
+        raise CliError(
+            f"{path}: the suggestions would break it ({problems[0].line}: {problems[0].reason}); nothing written"
+        )
+    path.write_text(text, encoding="utf-8")
+    out.print(f"{len(suggestions)} suggestions written to {path}; ingest to use them", markup=False)
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.chat import run_chat
 
@@ -388,6 +440,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return cmd_chat(args, settings)
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def dt_date(text: str) -> Any:
     import datetime as dt
 
@@ -441,6 +499,18 @@ def build_parser() -> argparse.ArgumentParser:
     stale.add_argument("--today", type=dt_date, help="as on this day (YYYY-MM-DD)")
     add_data_dir(stale)
 
+    report = sub.add_parser("report", help="the content owners' report: gaps, glossary suggestions, votes, stale")
+    report.add_argument("--since", type=positive_int, default=7, metavar="DAYS", help="the last DAYS days (default 7)")
+    report.add_argument("--format", choices=("md", "html", "csv"), default="md")
+    report.add_argument("--out", type=Path, help="a file (md, html) or a folder (csv); default: standard output")
+    add_data_dir(report)
+
+    glossary = sub.add_parser("glossary", help="glossary lines suggested from recorded knowledge gaps")
+    glossary.add_argument("action", choices=("suggest",))
+    glossary.add_argument("--since", type=positive_int, default=30, metavar="DAYS", help="gaps of the last DAYS days")
+    glossary.add_argument("--apply", action="store_true", help="write them into the sources' glossary.yaml")
+    add_data_dir(glossary)
+
     chat = sub.add_parser("chat", help="interactive terminal chat")
     add_data_dir(chat)
 
@@ -476,6 +546,8 @@ COMMANDS = {
     "cases": cmd_cases,
     "quantify": cmd_quantify,
     "stale": cmd_stale,
+    "report": cmd_report,
+    "glossary": cmd_glossary,
     "chat": cmd_chat,
     "eval": cmd_eval,
     "run": cmd_run,

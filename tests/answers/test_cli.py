@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -371,3 +372,36 @@ def test_stale_lists_what_is_past_review_per_owner_and_fails_a_ci_job(tmp_path: 
     assert (row["doc_id"], row["flagged"], row["cited"]) == ("sg-go-live", 1, 1) and row["days_overdue"] < 0
     refused = run_bot("stale", "--today", "yesterday", "--data-dir", str(data))
     assert refused.returncode == 2 and "expected a date as YYYY-MM-DD" in refused.stderr
+
+
+def test_report_and_glossary_suggestions_reach_the_owners_files(
+    engine: Engine, corpus_copy: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(engine.settings.data_dir, data, ignore=shutil.ignore_patterns(RECORDS_FILE, "*.lock"))
+    # A gap as the engine records one: 涮锅 is no source's word; the hotpot playbook came closest.
+    question = "涮锅连锁的肉品损耗能管住吗？"
+    shown = replace(engine.ask(question, record=True), status="declined", uncovered=("涮锅",))
+    shown.sources = [s for s in shown.sources if s.doc_id == "pb-hotpot-food-cost"] or shown.sources
+    shown.citations = []
+    Records(sqlite_url(data)).record_answer(shown, Asked("mention"))
+    sources = json.dumps([str(corpus_copy / "playbooks"), str(corpus_copy / "knowledge")])
+
+    suggested = run_bot("glossary", "suggest", "--apply", "--data-dir", str(data), VALUERELAY_SOURCES=sources)
+
+    assert suggested.returncode == 0, suggested.stderr
+    assert suggested.stdout.startswith("- [涮锅, 火锅]")
+    assert "- [火锅, hotpot, hot pot, 涮锅]" in (corpus_copy / "knowledge" / "glossary.yaml").read_text(
+        encoding="utf-8"
+    )
+    page = tmp_path / "report.md"
+    reported = run_bot("report", "--out", str(page), "--data-dir", str(data), VALUERELAY_SOURCES=sources)
+    assert reported.returncode == 0, reported.stderr
+    assert question in page.read_text(encoding="utf-8") and "## Glossary suggestions" in page.read_text(
+        encoding="utf-8"
+    )
+    refused = run_bot("report", "--format", "csv", "--data-dir", str(data))
+    assert (
+        refused.returncode == 2
+        and refused.stderr.strip() == "error: --format csv writes one file per table: add --out FOLDER"
+    )
