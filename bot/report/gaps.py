@@ -20,7 +20,7 @@ from bot.report.model import GapGroup
 EmbedQueries = Callable[[str, Sequence[str]], np.ndarray]  # (model, texts) -> unit-normalised rows
 # Two gap questions are one gap when, on average over the models, they are this close: paraphrases
 # of one missing answer, not merely two questions about the same product area.
-SAME_GAP = 0.72
+SAME_GAP = 0.65
 EXAMPLES = 3
 
 
