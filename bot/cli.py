@@ -314,16 +314,21 @@ def cmd_stale(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.kb.index import KnowledgeIndex
     from bot.kb.store import IndexMissing
     from bot.report import owners_report
     from bot.report.render import to_html, to_markdown, write_csv
 
-    if args.format == "csv" and not args.out:
+    if args.format == "csv" and not args.out and not args.post:
         raise CliError("--format csv writes one file per table: add --out FOLDER")
+    if args.post and not settings.slack_bot_token:
+        raise CliError("--post sends the digest to Slack: SLACK_BOT_TOKEN is not set")
     try:
-        report = owners_report(settings, open_records(settings), days=args.since)
+        report = owners_report(settings, open_records(settings), KnowledgeIndex(settings), days=args.since)
     except IndexMissing as error:
         raise CliError(str(error)) from error
+    if args.post:
+        return post_report(report, settings)
     if args.format == "csv":
         for path in write_csv(report, args.out):
             out.print(str(path), markup=False)
@@ -336,15 +341,31 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def post_report(report: Any, settings: Settings) -> int:
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.digest import post_digest
+
+    try:
+        sent = post_digest(WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url), report, settings)
+    except SlackApiError as error:
+        raise CliError(f"Slack refused the digest: {error.response.get('error', error)}") from error
+    out.print(f"digest: {sent} messages sent", markup=False)
+    return 0
+
+
 def cmd_glossary(args: argparse.Namespace, settings: Settings) -> int:
     """`glossary suggest`: lines for glossary.yaml from recorded gaps; `--apply` writes them."""
     from bot.kb.glossary import parse_glossary
+    from bot.kb.index import KnowledgeIndex
     from bot.kb.store import IndexMissing
     from bot.report import glossary_path, owners_report
     from bot.report.glossary import with_suggestions
 
     try:
-        suggestions = owners_report(settings, open_records(settings), days=args.since).suggestions
+        records, index = open_records(settings), KnowledgeIndex(settings)
+        suggestions = owners_report(settings, records, index, days=args.since).suggestions
     except IndexMissing as error:
         raise CliError(str(error)) from error
     for s in suggestions:
@@ -503,6 +524,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--since", type=positive_int, default=7, metavar="DAYS", help="the last DAYS days (default 7)")
     report.add_argument("--format", choices=("md", "html", "csv"), default="md")
     report.add_argument("--out", type=Path, help="a file (md, html) or a folder (csv); default: standard output")
+    report.add_argument(
+        "--post", action="store_true", help="send it to Slack: a DM per owner, a digest_channel summary"
+    )
     add_data_dir(report)
 
     glossary = sub.add_parser("glossary", help="glossary lines suggested from recorded knowledge gaps")

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     # Keep what was asked and how it went, but no question or answer text and no user ids.
     records_metadata_only: bool = False
+    # The weekly digest: each owner with `owner_slack` gets a DM, a summary goes to `digest_channel`.
+    # `digest_cron` (e.g. "0 9 * * mon", the server's time zone) sends it from `serve`; else `report --post`.
+    digest_cron: str | None = None
+    digest_channel: str | None = None
+    digest_days: int = Field(default=7, ge=1)
 
     # Retrieval and answering
     top_k: int = 10

@@ -35,6 +35,8 @@ class DocumentMeta(BaseModel):
     title: NonEmpty
     lang: Literal["zh", "en"]
     owner: NonEmpty
+    # The owner's Slack user id, so the weekly digest can reach them (and mention them).
+    owner_slack: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,}$")
     verified: dt.date
     review_days: int = Field(default=DEFAULT_REVIEW_DAYS, gt=0)
     tags: list[str] = Field(default_factory=list)

@@ -24,9 +24,8 @@ def owned_documents(sources: Sequence[Path]) -> OwnedDocuments:
     )
 
 
-def owners_report(settings: Settings, records: Records, *, days: int) -> Report:
+def owners_report(settings: Settings, records: Records, index: KnowledgeIndex, *, days: int) -> Report:
     """The report over the last `days` days; the index lends its models to group the gaps."""
-    index = KnowledgeIndex(settings)
     documents = owned_documents(settings.sources)
     return build_report(records, documents, days=days, models=index.models, embed=index.embed_queries)
 

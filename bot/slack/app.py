@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.settings import Settings
+from bot.slack.digest import DigestConfigError, digest_trigger, schedule_digest
 from bot.slack.gate import SignedRequestGate
 from bot.slack.listeners import register_listeners
 from bot.slack.relay import Relay
@@ -46,6 +47,11 @@ def check_credentials(settings: Settings, *, http: bool) -> bool:
     if not socket_mode and not settings.slack_signing_secret:
         # Bolt would reject every request as unsigned; say why up front.
         raise SlackConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests")
+    if settings.digest_cron:
+        try:
+            digest_trigger(settings.digest_cron)
+        except DigestConfigError as error:
+            raise SlackConfigError(str(error)) from error
     return socket_mode
 
 
@@ -133,6 +139,7 @@ def serve(settings: Settings, relay: Relay, http: bool = False, host: str = "0.0
     socket_mode = check_credentials(settings, http=http)
     answering = ThreadPoolExecutor(ANSWER_THREADS, thread_name_prefix="answer")
     app = build_app(settings, relay, listener_executor=answering)
+    schedule_digest(relay, app.client)
     if socket_mode:
         log.info("listening to Slack in Socket Mode")
         socket_mode_handler(app, settings.slack_app_token).start()

@@ -9,8 +9,9 @@ Nothing is ever cut.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
@@ -35,6 +36,8 @@ from bot.answers.model import (
     Table,
 )
 from bot.kb.schema import STAGES
+from bot.report.digest import OwnerDigest
+from bot.report.model import GapGroup
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000
@@ -65,6 +68,15 @@ TEXT: dict[str, dict[str, str]] = {
         "stale_line": "• {title} · {owner} · review due {due} · cited in {cited} answers",
         "stale_overdue": " · {days} days overdue",
         "stale_flagged": " · flagged outdated in {flagged} answers",
+        "gaps_heading": "{n} group(s) of unanswered questions in the last {days} days, the largest first:",
+        "none_gaps": "No unanswered questions in the last {days} days.",
+        "gap_line": "• {count}× “{example}” → {title}",
+        "digest_title": "Your ValueRelay digest, {since} to {until}",
+        "digest_gaps": "*Questions the sources could not answer, closest to your documents:*",
+        "digest_votes": "*Answers citing your documents that were voted down:*",
+        "digest_vote": "• {title}: {not_helpful} not helpful, {outdated} outdated · “{question}”",
+        "digest_stale": "*Due for review or flagged outdated:*",
+        "summary_title": "ValueRelay weekly summary, {since} to {until}",
         "done": "Done",
         "share": "Share in channel",
         "shared_by": "{user} shared an answer to “{question}”:",
@@ -106,6 +118,15 @@ TEXT: dict[str, dict[str, str]] = {
         "stale_line": "• {title} · {owner} · 应于 {due} 复核 · 被 {cited} 条回答引用",
         "stale_overdue": " · 已过期 {days} 天",
         "stale_flagged": " · {flagged} 条回答被标为过时",
+        "gaps_heading": "最近 {days} 天有 {n} 组未能回答的问题（数量多的在前）：",
+        "none_gaps": "最近 {days} 天没有未能回答的问题。",
+        "gap_line": "• {count}× “{example}” → {title}",
+        "digest_title": "ValueRelay 内容周报（{since} 至 {until}）",
+        "digest_gaps": "*资料没能回答、最接近你负责的资料的问题：*",
+        "digest_votes": "*引用你的资料、被评为“没帮助”或“过时”的回答：*",
+        "digest_vote": "• {title}：{not_helpful} 个没帮助，{outdated} 个过时 · “{question}”",
+        "digest_stale": "*需要复核或被标为过时：*",
+        "summary_title": "ValueRelay 内容周报（{since} 至 {until}）",
         "done": "完成",
         "share": "分享到频道",
         "shared_by": "{user} 分享了“{question}”的回答：",
@@ -407,7 +428,8 @@ HELP_LINES: dict[str, list[str]] = {
         "• `/relay case [what or industry]`: customer cases with before → after numbers",
         "• `/relay value <customer and concern>`: what to pitch, from the value playbooks",
         "• `/relay quantify <customer>`: what comparable customers measured, e.g. `/relay quantify 40-store hotpot chain`",
-        "• `/relay stale`: the documents past their review date, with their owners",
+        "• `/relay stale`: the documents past their review date or flagged outdated, with their owners",
+        "• `/relay gaps`: the questions we could not answer lately, grouped, with the closest documents",
         "• `/relay help`: this help",
         "Mention me in a channel to get the answer in a thread (follow-ups in the thread keep the context), "
         "or send me a direct message. Rate each answer with the buttons under it: the content owners read the votes.",
@@ -419,7 +441,8 @@ HELP_LINES: dict[str, list[str]] = {
         "• `/relay case [内容或行业]`：客户案例及上线前后的数据",
         "• `/relay value <客户和关注点>`：价值手册里的推荐讲法",
         "• `/relay quantify <客户>`：同类客户的实测效果，例如 `/relay quantify 40 家门店的火锅连锁`",
-        "• `/relay stale`：已过复核期的资料及其负责人",
+        "• `/relay stale`：已过复核期或被标为过时的资料及其负责人",
+        "• `/relay gaps`：最近没能回答的问题（按意思分组）及最接近的资料",
         "• `/relay help`：本帮助",
         "在频道里 @我，我会在帖子里回答（帖子里的追问会带上上下文），也可以直接私信我。"
         "每个回答下面都有评价按钮，内容负责人会看到你的评价。",
@@ -444,6 +467,43 @@ def _stale_line(d: StaleDocument, lang: str) -> str:
     if d.days_overdue > 0:
         line += text(lang, "stale_overdue", days=d.days_overdue)
     return line + (text(lang, "stale_flagged", flagged=d.flagged) if d.flagged else "")
+
+
+def gaps_message(
+    groups: Sequence[GapGroup], days: int, lang: str, mentions: Mapping[str, str] | None = None
+) -> Message:
+    """Groups of unanswered questions, as `/relay gaps` and the channel summary list them; an owner
+    with a Slack id is mentioned."""
+    if not groups:
+        return notice(text(lang, "none_gaps", days=days))
+    lines = [f"*{text(lang, 'gaps_heading', n=len(groups), days=days)}*"]
+    lines += [_gap_line(g, lang, mentions or {}) for g in groups[:STALE_SHOWN]]
+    return Message(lines[0].strip("*"), sections(lines))
+
+
+def _gap_line(group: GapGroup, lang: str, mentions: Mapping[str, str]) -> str:
+    example = escape(group.examples[0]) if group.examples else "…"
+    line = text(lang, "gap_line", count=group.count, example=example, title=escape(group.closest_title or "—"))
+    owner = mentions.get(group.owner or "")
+    return line + (f" · <@{owner}>" if owner else f" · {escape(group.owner)}" if group.owner else "")
+
+
+def digest_message(digest: OwnerDigest, since: dt.date, until: dt.date) -> Message:
+    """An owner's weekly direct message: their gaps, votes and stale documents."""
+    lang = digest.lang
+    lines = [f"*{text(lang, 'digest_title', since=since, until=until)}*"]
+    if digest.gaps:
+        lines += [text(lang, "digest_gaps"), *(_gap_line(g, lang, {}) for g in digest.gaps[:STALE_SHOWN])]
+    if digest.votes:
+        lines.append(text(lang, "digest_votes"))
+        lines += [
+            text(lang, "digest_vote", title=escape(v.title), not_helpful=v.not_helpful, outdated=v.outdated,
+                 question=escape(v.questions[0]) if v.questions else "…")
+            for v in digest.votes[:STALE_SHOWN]
+        ]  # fmt: skip
+    if digest.stale:
+        lines += [text(lang, "digest_stale"), *(_stale_line(d, lang) for d in digest.stale[:STALE_SHOWN])]
+    return Message(lines[0].strip("*"), sections(lines))
 
 
 def help_message(lang: str = "en") -> Message:

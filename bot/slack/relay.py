@@ -27,12 +27,13 @@ from bot.kb.filters import Filters
 from bot.kb.schema import STAGES
 from bot.kb.search import detect_lang
 from bot.records import Asked, Records, elapsed_ms
+from bot.report.gaps import group_gaps
 from bot.settings import ChannelScope, Settings
 from bot.slack import blocks
 from bot.slack.blocks import Message, Upload
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
-SUBCOMMANDS = ("ask", "checklist", "case", "cases", "value", "quantify", "stale", "help")
+SUBCOMMANDS = ("ask", "checklist", "case", "cases", "value", "quantify", "stale", "gaps", "help")
 
 
 def _shown_by(on_text: OnText, shown: list[bool]) -> OnText:
@@ -211,6 +212,8 @@ class Relay:
             return self.quantify(rest, where)
         if sub == "stale":
             return [self.stale(where.lang)]
+        if sub == "gaps":
+            return [self.gaps(where.lang)]
         if not rest:
             return [blocks.notice(blocks.text(where.lang, "empty"))]
         return self.ask(rest, where, intent="value" if sub == "value" else None)
@@ -238,8 +241,26 @@ class Relay:
         with self._engine() as engine:
             documents = engine.index.documents
         metas = ((document.meta, document.path) for document in documents.values())
-        stale = stale_documents(metas, today or dt.date.today(), self.records.citation_counts())
-        return blocks.stale_message(sorted(stale, key=lambda d: (-d.cited, -d.days_overdue)), lang)
+        records = self.records
+        stale = stale_documents(metas, today or dt.date.today(), records.citation_counts(), records.flagged_outdated())
+        return blocks.stale_message(sorted(stale, key=lambda d: (-d.flagged, -d.cited, -d.days_overdue)), lang)
+
+    def gaps(self, lang: str) -> Message:
+        """`/relay gaps`: the recent unanswered questions, grouped by meaning, the largest groups first."""
+        days = self.settings.digest_days
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        with self._engine() as engine:
+            index = engine.index
+            titles = {doc: d.meta.title for doc, d in index.documents.items()}
+            owners = {doc: d.meta.owner for doc, d in index.documents.items()}
+            groups = group_gaps(
+                self.records.gaps(since=since),
+                models=index.models,
+                embed=index.embed_queries,
+                titles=titles,
+                owners=owners,
+            )
+        return blocks.gaps_message(groups, days, lang)
 
     def suggested_prompts(self, lang: str) -> list[dict[str, str]]:
         """One question per role that this corpus answers, for the split view's suggested prompts."""

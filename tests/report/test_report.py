@@ -53,11 +53,11 @@ def test_without_question_text_gaps_group_by_their_closest_document(engine: Engi
 
 
 def test_a_users_word_no_source_uses_is_paired_with_the_documents_own_term(
-    engine: Engine, documents: OwnedDocuments
+    engine: Engine, owned: OwnedDocuments
 ) -> None:
     question = "涮锅连锁的肉品损耗能管住吗"
     group = GapGroup(3, (question,), "pb-hotpot-food-cost", None, None, None, ("涮锅",))
-    space = DocumentTerms(documents.bodies or {}, engine.index.models, engine.index.embed_queries)
+    space = DocumentTerms(owned.bodies or {}, engine.index.models, engine.index.embed_queries)
     [suggestion] = suggest([group], space)
     assert (suggestion.asked, suggestion.source, suggestion.questions) == ("涮锅", "火锅", 3)
     assert suggestion.line() == "- [涮锅, 火锅]"

@@ -405,3 +405,20 @@ def test_relay_stale_lists_the_documents_past_review_with_their_owners(
         assert escape(meta.title) in text and escape(meta.owner) in text
     fresh = [d.meta for d in engine.index.documents.values() if not d.meta.is_stale(today)]
     assert not any(escape(meta.title) in text for meta in fresh)
+
+
+def test_relay_gaps_lists_what_was_not_answered_grouped_with_the_closest_documents(
+    endpoint: str, slack: FakeSlack, records: Records
+) -> None:
+    asked = ["有没有邮轮餐饮的客户案例？", "Any cruise ship catering customer we could show?"]
+    for n, question in enumerate(asked):
+        post(endpoint, event_body(mention_event(question, OPEN_CHANNEL, f"1712000000.00{n}900"), f"EvGap{n}"), JSON)
+    slack.wait_for("chat.postMessage", count=2, where=in_channel(OPEN_CHANNEL))
+    assert sorted(g.question or "" for g in records.gaps()) == sorted(asked)
+
+    post(endpoint, command_body("gaps", OPEN_CHANNEL, slack.response_url("gaps")), FORM)
+
+    [reply] = slack.wait_for("response_url", where=path_ends("/gaps"))
+    text = blocks_text(as_blocks(reply.params))
+    assert "unanswered questions in the last 7 days" in text
+    assert sum(text.count(f"“{escape(q)}”") for q in asked) >= 1 and "×" in text

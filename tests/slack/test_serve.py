@@ -150,3 +150,14 @@ def test_run_with_a_token_and_signing_secret_serves_http(http_bot: str, slack: F
     [answer] = slack.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == OPEN_CHANNEL, timeout=120)
     assert answer.params["thread_ts"] == "1713000000.000100"
     assert checklist_items(as_blocks(answer.params))
+
+
+def test_a_bad_digest_schedule_is_named_before_anything_loads(tmp_path: Path) -> None:
+    env = bot_env(
+        SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SIGNING_SECRET, VALUERELAY_DIGEST_CRON="every monday"
+    )
+    result = run_bot(tmp_path, env, "serve", "--http", "--data-dir", str(tmp_path / "no-index"))
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(
+        "error: cannot start the Slack app: digest_cron 'every monday' is not a crontab expression"
+    )
