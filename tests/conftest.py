@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,12 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("VALUERELAY_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache"))
 
 from postgres import NoPostgres, PostgresServer  # noqa: E402
+from traffic import GAP_QUESTIONS, record_traffic  # noqa: E402
 
 from bot.answers.engine import Engine  # noqa: E402
-from bot.evaluation import load_questions  # noqa: E402
 from bot.kb.embeddings import Embedder  # noqa: E402
 from bot.kb.ingest import Ingestor  # noqa: E402
-from bot.records import Asked, Records, elapsed_ms, sqlite_url  # noqa: E402
+from bot.records import Records, sqlite_url  # noqa: E402
 from bot.report import owned_documents  # noqa: E402
 from bot.report.build import OwnedDocuments, build_report  # noqa: E402
 from bot.report.model import Report  # noqa: E402
@@ -118,32 +117,12 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 
 # --- recorded sample traffic, for the owners' report and the digest ------------------------
-GAP_QUESTIONS = PROJECT_ROOT / "tests" / "report" / "gap_questions.yaml"
 
 
 @pytest.fixture(scope="session")
 def gap_questions() -> dict[str, list[str]]:
     """Questions the sample corpus does not answer, grouped by what they mean."""
     return yaml.safe_load(GAP_QUESTIONS.read_text(encoding="utf-8"))
-
-
-def record_traffic(engine: Engine, records: Records, gaps: dict[str, list[str]]) -> None:
-    """Every golden question and gap question once, from four users; an "Outdated" vote on every
-    11th answer, a "Not helpful" on every 7th."""
-    asked = [q.question for q in load_questions(PROJECT_ROOT / "tests" / "eval")]
-    asked += [q for group in gaps.values() for q in group]
-    for n, question in enumerate(asked):
-        started = time.monotonic()
-        answer = engine.ask(question, record=True)
-        where = Asked(
-            "mention", channel="C0SALES01", thread_ts=f"1712000000.{n:06d}", user=f"U0USER{n % 4}",
-            latency_ms=elapsed_ms(started),
-        )  # fmt: skip
-        answer_id = records.record_answer(answer, where)
-        if answer_id is not None and n % 11 == 3:
-            records.vote(answer_id, "U0VOTER1", "outdated")
-        if answer_id is not None and n % 7 == 5:
-            records.vote(answer_id, "U0VOTER2", "not_helpful")
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.image import imread
+from postgres import PostgresServer
+from traffic import record_traffic
 
 from bot.answers.engine import Engine
 from bot.kb.glossary import parse_glossary
 from bot.records import Cited, Records, Shown
-from bot.report.build import OwnedDocuments
+from bot.report.build import OwnedDocuments, build_report
 from bot.report.gaps import group_gaps
 from bot.report.glossary import DocumentTerms, suggest, with_suggestions
 from bot.report.model import GapGroup, GlossarySuggestion, Report
@@ -131,3 +133,21 @@ def test_the_html_page_renders_with_its_charts_in_headless_chromium(report: Repo
     ink = (pixels.mean(axis=2) < 0.9).mean()  # the share of the screen that is not white
     colours = len(np.unique((pixels * 15).round().reshape(-1, 3), axis=0))
     assert ink > 0.05 and colours > 20  # text, tables and coloured bars, not a blank or error page
+
+
+def test_the_same_traffic_on_postgresql_gives_the_same_report(
+    postgres: PostgresServer, engine: Engine, gap_questions: dict[str, list[str]], owned: OwnedDocuments, report: Report
+) -> None:
+    records = Records(postgres.database())
+    record_traffic(engine, records, gap_questions)
+    metas_only = OwnedDocuments(owned.metas)  # no texts: no glossary suggestions, the rest alike
+    on_postgres = build_report(
+        records, metas_only, days=7, models=engine.index.models, embed=engine.index.embed_queries
+    )
+    assert on_postgres.usage.outcomes == report.usage.outcomes
+    assert on_postgres.usage.per_intent == report.usage.per_intent
+    assert [(g.count, g.closest_doc) for g in on_postgres.gaps] == [(g.count, g.closest_doc) for g in report.gaps]
+    assert [(v.doc_id, v.not_helpful, v.outdated) for v in on_postgres.votes] == [
+        (v.doc_id, v.not_helpful, v.outdated) for v in report.votes
+    ]
+    assert [(d.doc_id, d.flagged) for d in on_postgres.stale] == [(d.doc_id, d.flagged) for d in report.stale]
