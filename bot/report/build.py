@@ -47,7 +47,7 @@ def build_report(
     owners = {doc: meta.owner for doc, (meta, _) in corpus.metas.items()}
     gaps = [a for a in answers if a.status != "answered"]
     groups = group_gaps(gaps, models=models, embed=embed, titles=titles, owners=owners)
-    suggestions = suggest(groups, DocumentTerms(corpus.bodies, models, embed)) if corpus.bodies else []
+    suggestions = suggest(gaps, DocumentTerms(corpus.bodies, models, embed)) if corpus.bodies else []
     stale = stale_documents(corpus.metas.values(), until.date(), records.citation_counts(), records.flagged_outdated())
     return Report(
         since=since,

@@ -15,8 +15,9 @@ import numpy as np
 import yaml
 
 from bot.kb.lexical import EN_STOPWORDS, ZH_STOPWORDS, is_han
-from bot.report.gaps import EmbedQueries
-from bot.report.model import GapGroup, GlossarySuggestion
+from bot.records import Shown
+from bot.report.gaps import EmbedQueries, as_typed
+from bot.report.model import GlossarySuggestion
 
 # A users' word and a document's term this close, averaged over the models, name one thing often
 # enough for an owner to look; below it the nearest term is only a neighbour.
@@ -59,20 +60,25 @@ class DocumentTerms:
         return [(terms[j], float(similarity[i, j])) for i, j in enumerate(best)]
 
 
-def suggest(
-    groups: Sequence[GapGroup], space: DocumentTerms, *, threshold: float = SAME_TERM
-) -> list[GlossarySuggestion]:
-    """For each gap group with words no source used, the closest document's nearest term to each."""
+def suggest(gaps: Sequence[Shown], space: DocumentTerms, *, threshold: float = SAME_TERM) -> list[GlossarySuggestion]:
+    """For each gap's words that no source used, its own closest document's nearest term; a pair
+    found for several gaps counts them all."""
     found: dict[tuple[str, str], GlossarySuggestion] = {}
-    for group in groups:
-        doc = group.closest_doc
-        if not group.uncovered or doc is None or doc not in space.bodies:
+    for gap in gaps:
+        words = [w for w in gap.uncovered if gap.question and as_typed(w, [gap.question])]
+        doc = gap.cited[0].doc_id if gap.cited else None
+        if not words or doc is None or doc not in space.bodies:
             continue
-        for asked, (term, score) in zip(group.uncovered, space.nearest(group.uncovered, doc), strict=True):
+        for asked, (term, score) in zip(words, space.nearest(words, doc), strict=True):
             # A term holding the other is another word built on it (加盟费, 加盟), not a synonym.
             related = asked.casefold() in term.casefold() or term.casefold() in asked.casefold()
-            if score >= threshold and not related and (asked, term) not in found:
-                found[(asked, term)] = GlossarySuggestion(asked, term, doc, round(score, 3), group.count)
+            if score < threshold or related:
+                continue
+            seen = found.get((asked, term))
+            count = seen.questions + 1 if seen else 1
+            found[(asked, term)] = GlossarySuggestion(
+                asked, term, doc, round(max(score, seen.similarity if seen else 0), 3), count
+            )
     return sorted(found.values(), key=lambda s: (-s.questions, -s.similarity))
 
 

@@ -23,7 +23,7 @@ from bot.records import Cited, Records, Shown
 from bot.report.build import OwnedDocuments, build_report
 from bot.report.gaps import group_gaps
 from bot.report.glossary import DocumentTerms, suggest, with_suggestions
-from bot.report.model import GapGroup, GlossarySuggestion, Report
+from bot.report.model import GlossarySuggestion, Report
 from bot.report.render import to_html, to_markdown, write_csv
 from bot.report.tables import tables
 
@@ -57,12 +57,16 @@ def test_without_question_text_gaps_group_by_their_closest_document(engine: Engi
 def test_a_users_word_no_source_uses_is_paired_with_the_documents_own_term(
     engine: Engine, owned: OwnedDocuments
 ) -> None:
-    question = "涮锅连锁的肉品损耗能管住吗"
-    group = GapGroup(3, (question,), "pb-hotpot-food-cost", None, None, None, ("涮锅",))
+    asked = ["涮锅连锁的肉品损耗能管住吗", "有个涮锅连锁老板想知道肉品用量能不能算得很精确"]
+    gaps = [gap(q, doc="pb-hotpot-food-cost", uncovered=("涮锅",)) for q in asked]
+    gaps.append(gap("涮锅加盟店怎么对账", doc="pb-franchise-hq-control", uncovered=("涮锅",)))  # its own closest
+    gaps.append(gap("what about chefos pricing", doc="pb-hotpot-food-cost", uncovered=("chefo",)))  # a stem: no word
     space = DocumentTerms(owned.bodies or {}, engine.index.models, engine.index.embed_queries)
-    [suggestion] = suggest([group], space)
-    assert (suggestion.asked, suggestion.source, suggestion.questions) == ("涮锅", "火锅", 3)
-    assert suggestion.line() == "- [涮锅, 火锅]"
+    suggestions = suggest(gaps, space)
+    hotpot = [s for s in suggestions if s.doc_id == "pb-hotpot-food-cost"]
+    assert [(s.asked, s.source, s.questions) for s in hotpot] == [("涮锅", "火锅", 2)]
+    assert hotpot[0].line() == "- [涮锅, 火锅]"
+    assert all(s.asked != "chefo" for s in suggestions)
 
 
 def test_a_suggestion_joins_the_group_holding_the_source_term_and_keeps_the_file_valid() -> None:
