@@ -227,10 +227,11 @@ def named_kinds(question: str) -> tuple[str, ...]:
 PRICE_CUE = (
     r"\b(price[sd]?|pricing|subscription fees?|licen[cs]e fees?|how much (is|are|does|do)\b.{0,40}\b(cost|charge))\b|"
     r"how much (is|are) (the |a |an |our |this |that )?[\w -]{0,30}(module|system|plan|licen[cs]e|seat|package|tier)\b|"
-    r"报价|价格|收费|年费|月费|定价|售价|怎么卖|卖多少"
+    r"报价|价格|收费|年费|月费|使用费|服务费|授权费|定价|售价|怎么卖|卖多少|"
+    r"(模块|系统|软件|套餐|版本|账号|许可)[^，,。？?省赚降减节挽]{0,12}多少钱"
 )
 # The words a source states a price in, as search tokens.
-PRICE_TERMS = frozenset("price pricing fee subscription 价格 报价 收费 定价 售价 年费 月费".split())
+PRICE_TERMS = frozenset("price pricing fee subscription 价格 报价 收费 定价 售价 年费 月费 使用费 服务费 授权费".split())
 
 
 # Slack writes emoji as :codes: ("thumbsup", "+1", "man-bowing").

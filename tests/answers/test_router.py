@@ -251,6 +251,10 @@ def test_asking_for_numbers_asks_for_proof(question: str, asks_for_proof: bool) 
         (asks_a_price, "how much can a 12-site gym save on energy?", False),
         (asks_a_price, "what numbers can I quote to the CFO?", False),
         (asks_a_price, "每家店一个月能多挽回多少钱？", False),
+        (asks_a_price, "诊所排班模块一个账号一年多少钱", True),
+        (asks_a_price, "仓库的WMS系统使用费怎么算", True),
+        (asks_a_price, "上了系统以后一年能省多少钱？", False),
+        (asks_a_price, "这套系统能帮门店减少多少钱的损耗", False),
         # getting ready for a customer meeting
         (getting_ready, "visiting a gym chain monday, how do I prep?", True),
         (getting_ready, "下周拜访客户要准备什么", True),
