@@ -231,7 +231,9 @@ PRICE_CUE = (
     r"(模块|系统|软件|套餐|版本|账号|许可)[^，,。？?省赚降减节挽]{0,12}多少钱"
 )
 # The words a source states a price in, as search tokens.
-PRICE_TERMS = frozenset("price pricing fee subscription 价格 报价 收费 定价 售价 年费 月费 使用费 服务费 授权费".split())
+PRICE_TERMS = frozenset(
+    "price pricing fee subscription 价格 报价 收费 定价 售价 年费 月费 使用费 服务费 授权费".split()
+)
 
 
 # Slack writes emoji as :codes: ("thumbsup", "+1", "man-bowing").
