@@ -169,10 +169,10 @@ def read_batch(path: str) -> list[str]:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch is None and not (args.question or "").strip():
         raise CliError('the question is empty: python -m bot ask "QUESTION"')
-    filters = filters_from(args)
-    questions = read_batch(args.batch) if args.batch is not None else [args.question]
     from bot.records import Asked, elapsed_ms
 
+    filters = filters_from(args)
+    questions = read_batch(args.batch) if args.batch is not None else [args.question]
     engine, records = open_engine(settings), open_records(settings)
     for question in questions:
         started = time.monotonic()
@@ -342,6 +342,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def post_report(report: Any, settings: Settings) -> int:
+    from urllib.error import URLError
+
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
@@ -351,6 +353,8 @@ def post_report(report: Any, settings: Settings) -> int:
         sent = post_digest(WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url), report, settings)
     except SlackApiError as error:
         raise CliError(f"Slack refused the digest: {error.response.get('error', error)}") from error
+    except URLError as error:
+        raise CliError(f"cannot reach the Slack API at {settings.slack_api_url}: {error.reason}") from error
     out.print(f"digest: {sent} messages sent", markup=False)
     return 0
 

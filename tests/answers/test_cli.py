@@ -400,6 +400,8 @@ def test_report_and_glossary_suggestions_reach_the_owners_files(
     assert question in page.read_text(encoding="utf-8") and "## Glossary suggestions" in page.read_text(
         encoding="utf-8"
     )
+    unposted = run_bot("report", "--post", "--data-dir", str(data), SLACK_BOT_TOKEN="")
+    assert unposted.stderr.strip() == "error: --post sends the digest to Slack: SLACK_BOT_TOKEN is not set"
     refused = run_bot("report", "--format", "csv", "--data-dir", str(data))
     assert (
         refused.returncode == 2
