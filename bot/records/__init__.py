@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, exists, func, select
+from sqlalchemy import Engine, create_engine, delete, event, exists, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +35,7 @@ RECORDS_FILE = "records.sqlite3"
 MIGRATIONS = Path(__file__).parent / "migrations"
 EVENT_MEMORY_SECONDS = 24 * 3600  # Slack retries an event for minutes, never for a day
 PURGE_EVERY_SECONDS = 3600
+MIGRATION_LOCK = 0x56524543  # PostgreSQL advisory lock key held while the tables are migrated
 
 
 class RecordsError(Exception):
@@ -124,6 +125,9 @@ def migrate(engine: Engine, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together upgrade one at a time; the others then find it done.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from postgres import PostgresServer
 from sqlalchemy import create_engine, update
 
 from bot.answers.engine import Engine
@@ -207,3 +209,12 @@ def test_an_unreachable_database_is_one_line_without_its_password() -> None:
     message = str(raised.value)
     assert message.startswith("records database postgresql+psycopg://bot:***@127.0.0.1:1/records: ")
     assert "s3cret" not in message
+
+
+def test_replicas_opening_a_new_postgresql_database_together_all_start(postgres: PostgresServer) -> None:
+    url = postgres.database()
+    with ThreadPoolExecutor(4) as pool:
+        opened = list(pool.map(lambda _: Records(url), range(4)))
+    assert all(records.unwritable() is None for records in opened)
+    with opened[0].engine.connect() as db:
+        assert compare_metadata(MigrationContext.configure(db), Base.metadata) == []
