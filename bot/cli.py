@@ -313,20 +313,27 @@ def cmd_stale(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if stale else 0
 
 
-def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+def load_owners_report(settings: Settings, days: int) -> Any:
+    """The owners' report over the last `days` days, from the records, the index's models and the sources."""
     from bot.kb.index import KnowledgeIndex
     from bot.kb.store import IndexMissing
     from bot.report import owners_report
+
+    records = open_records(settings)
+    try:
+        return owners_report(settings, records, KnowledgeIndex(settings), days=days)
+    except IndexMissing as error:
+        raise CliError(str(error)) from error
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.report.render import to_html, to_markdown, write_csv
 
     if args.format == "csv" and not args.out and not args.post:
         raise CliError("--format csv writes one file per table: add --out FOLDER")
     if args.post and not settings.slack_bot_token:
         raise CliError("--post sends the digest to Slack: SLACK_BOT_TOKEN is not set")
-    try:
-        report = owners_report(settings, open_records(settings), KnowledgeIndex(settings), days=args.since)
-    except IndexMissing as error:
-        raise CliError(str(error)) from error
+    report = load_owners_report(settings, args.since)
     if args.post:
         return post_report(report, settings)
     if args.format == "csv":
@@ -362,16 +369,10 @@ def post_report(report: Any, settings: Settings) -> int:
 def cmd_glossary(args: argparse.Namespace, settings: Settings) -> int:
     """`glossary suggest`: lines for glossary.yaml from recorded gaps; `--apply` writes them."""
     from bot.kb.glossary import parse_glossary
-    from bot.kb.index import KnowledgeIndex
-    from bot.kb.store import IndexMissing
-    from bot.report import glossary_path, owners_report
+    from bot.report import glossary_path
     from bot.report.glossary import with_suggestions
 
-    try:
-        records, index = open_records(settings), KnowledgeIndex(settings)
-        suggestions = owners_report(settings, records, index, days=args.since).suggestions
-    except IndexMissing as error:
-        raise CliError(str(error)) from error
+    suggestions = load_owners_report(settings, args.since).suggestions
     for s in suggestions:
         out.print(
             f"{s.line()}  # {s.questions} gap questions, closest {s.doc_id}, similarity {s.similarity}", markup=False

@@ -14,6 +14,7 @@ import numpy as np
 from bot.answers.catalog import stale_documents
 from bot.kb.schema import DocumentMeta
 from bot.records import Records, Shown, Vote
+from bot.report.digest import owners_in_slack
 from bot.report.gaps import EmbedQueries, group_gaps
 from bot.report.glossary import DocumentTerms, suggest
 from bot.report.model import DocumentVotes, Report, Usage
@@ -58,6 +59,7 @@ def build_report(
         stale=tuple(stale),
         usage=usage(answers, corpus.metas),
         titles=titles,
+        owners_in_slack=owners_in_slack(meta for meta, _ in corpus.metas.values()),
     )
 
 

@@ -71,3 +71,4 @@ class Report:
     stale: tuple[StaleDocument, ...]
     usage: Usage
     titles: dict[str, str]  # doc id -> title, for every table that names a document
+    owners_in_slack: dict[str, tuple[str, str]]  # owner -> (Slack id, language), for the digest

@@ -11,8 +11,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
-from bot.report import owned_documents, owners_report
-from bot.report.digest import owner_digests, owners_in_slack
+from bot.report import owners_report
+from bot.report.digest import owner_digests
 from bot.report.model import Report
 from bot.report.tables import summary
 from bot.settings import Settings
@@ -29,7 +29,7 @@ class DigestConfigError(ValueError):
 
 def post_digest(client: WebClient, report: Report, settings: Settings) -> int:
     """Send the digest for `report`; how many messages went out."""
-    owners = owners_in_slack(meta for meta, _ in owned_documents(settings.sources).metas.values())
+    owners = report.owners_in_slack
     since, until = report.since.date(), report.until.date()
     sent = 0
     for digest in owner_digests(report, owners):

@@ -31,6 +31,7 @@ def test_each_owner_gets_their_own_items_and_the_channel_a_summary_naming_them(
 ) -> None:
     settings = slack_settings.model_copy(update={"digest_channel": CONTENT_CHANNEL})
     owners = owners_in_slack(meta for meta, _ in owned.metas.values())
+    assert report.owners_in_slack == owners  # the report carries whom the digest reaches
     digests = owner_digests(report, owners)
     assert digests and all(d.gaps or d.votes or d.stale for d in digests)
 
