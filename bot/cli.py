@@ -1,4 +1,4 @@
-"""Command-line entry points: ingest, ask, checklist, cases, chat, eval, serve, run.
+"""Command-line entry points: ingest, ask, checklist, cases, chat, eval, bench, serve, run.
 
 Errors the user can fix (no index yet, unknown stage, empty question) are one
 line on stderr and a non-zero exit, never a traceback.
@@ -424,6 +424,33 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bench.results import table, write
+    from bot.bench.run import BenchError, bench_size
+
+    try:
+        sizes = sorted({int(size) for size in args.sizes.split(",")})
+    except ValueError as error:
+        raise CliError(f"--sizes must be chunk counts separated by commas, got {args.sizes!r}") from error
+    if not sizes or min(sizes) <= 0:
+        raise CliError(f"--sizes must be positive chunk counts, got {args.sizes!r}")
+    results = []
+    for size in sizes:
+        err.print(f"bench: growing a {size:,}-chunk corpus, then ingest, no-op, edit and queries", markup=False)
+        try:
+            results.append(
+                bench_size(
+                    list(settings.sources), args.out / f"corpus-{size}", size, seed=args.seed, rounds=args.rounds
+                )
+            )
+        except (BenchError, ValueError) as error:
+            raise CliError(f"bench at {size:,} chunks: {error}") from error
+        write(results, args.out)  # what is measured so far survives a later size failing
+    out.print(table(results), markup=False)
+    out.print(f"saved to {args.out / 'bench.md'}", markup=False)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from urllib.error import URLError
 
@@ -556,6 +583,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--out", type=Path, help="where to save the table (default: DATA_DIR/eval/latest.md)")
     add_data_dir(evaluation)
 
+    bench = sub.add_parser("bench", help="grow the sample to each size; time ingest, edits and answers")
+    bench.add_argument("--sizes", default="1000,10000", help="corpus sizes in chunks, comma-separated")
+    bench.add_argument("--out", type=Path, default=Path("bench"), help="results and grown corpora (default: bench/)")
+    bench.add_argument("--rounds", type=int, default=3, help="timed passes over the question set per size")
+    bench.add_argument("--seed", type=int, default=0, help="the corpus generator's seed")
+
     serve_cmd = sub.add_parser("serve", help="the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP")
     serve_cmd.add_argument(
         "--http", action="store_true", help="HTTP mode (Events API on /slack/events) even with an app token"
@@ -579,6 +612,7 @@ COMMANDS = {
     "glossary": cmd_glossary,
     "chat": cmd_chat,
     "eval": cmd_eval,
+    "bench": cmd_bench,
     "run": cmd_run,
     "serve": cmd_serve,
 }
@@ -589,7 +623,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    settings = load_settings(data_dir=args.data_dir)
+    settings = load_settings(data_dir=getattr(args, "data_dir", None))  # bench has no index of its own
     if args.command == "ingest":
         return run_ingest(settings, list(args.sources) or list(settings.sources), args.strict, args.quiet)
     try:

@@ -134,9 +134,18 @@ class DocTerms:
     def __init__(self, counts: dict[str, dict[str, int]], k1: float = 1.2, b: float = 0.75) -> None:
         self.counts = counts
         self.doc_ids = list(counts)
-        self.length = {doc: sum(c.values()) for doc, c in counts.items()}
-        self.average = (sum(self.length.values()) / len(self.length)) if self.length else 1.0
-        self.df = Counter(term for c in counts.values() for term in c)
+        # Postings (term → documents holding it, with counts) keep a question's scoring to the
+        # documents that hold its terms, however many documents the index has.
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        for row, terms in enumerate(counts.values()):
+            for term, count in terms.items():
+                rows, tfs = postings.setdefault(term, ([], []))
+                rows.append(row)
+                tfs.append(count)
+        self._postings = postings
+        self.df = {term: len(rows) for term, (rows, _) in postings.items()}
+        self._lengths = np.array([sum(c.values()) for c in counts.values()], dtype=np.float64)
+        self.average = float(self._lengths.mean()) if len(self._lengths) else 1.0
         self.k1, self.b = k1, b
 
     def idf(self, term: str) -> float:
@@ -189,18 +198,43 @@ class DocTerms:
                 sounds.setdefault((len(word), "".join(lazy_pinyin(word))), []).append(word)
         return sounds
 
-    def term_score(self, doc: str, term: str) -> float:
-        tf = self.counts[doc].get(term, 0)
-        if not tf:
-            return 0.0
-        norm = 1 - self.b + self.b * self.length[doc] / self.average
-        return self.idf(term) * tf * (self.k1 + 1) / (tf + self.k1 * norm)
+    def rows(self, term: str) -> np.ndarray:
+        """The documents (as positions in `doc_ids`) that hold a term."""
+        return np.asarray(self._postings.get(term, ((), ()))[0], dtype=np.int64)
 
-    def scores(self, concepts: list[list[str]], docs: Iterable[str] | None = None) -> dict[str, float]:
-        out = {}
-        for doc in self.doc_ids if docs is None else docs:
-            out[doc] = sum(max(self.term_score(doc, form) for form in forms) for forms in concepts)
-        return out
+    def term_scores(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(documents holding the term, their BM25 score for it)."""
+        rows, tfs = self._postings.get(term, ((), ()))
+        tf = np.asarray(tfs, dtype=np.float64)
+        norm = 1 - self.b + self.b * self._lengths[np.asarray(rows, dtype=np.int64)] / self.average
+        return np.asarray(rows, dtype=np.int64), self.idf(term) * tf * (self.k1 + 1) / (tf + self.k1 * norm)
+
+    def admitted(self, docs: Iterable[str]) -> np.ndarray:
+        """A mask over `doc_ids` of the given documents."""
+        wanted = set(docs)
+        return np.fromiter((doc in wanted for doc in self.doc_ids), dtype=bool, count=len(self.doc_ids))
+
+    def scores(self, concepts: list[list[str]], admitted: np.ndarray) -> dict[str, float]:
+        """Each admitted document's score, where it is above 0: per concept its best form's."""
+        total = np.zeros(len(self.doc_ids))
+        for forms in concepts:
+            best = np.zeros(len(self.doc_ids))
+            for form in forms:
+                rows, scores = self.term_scores(form)
+                best[rows] = np.maximum(best[rows], scores)
+            total += best
+        return {self.doc_ids[row]: float(total[row]) for row in np.flatnonzero((total > 0) & admitted)}
+
+    def coverage(self, concepts: list[list[str]], weights: Sequence[float], admitted: np.ndarray) -> dict[str, float]:
+        """Each admitted document's share of the concepts' weight that it holds in some form, where above 0."""
+        covered = np.zeros(len(self.doc_ids))
+        for forms, weight in zip(concepts, weights):
+            holds = np.zeros(len(self.doc_ids), dtype=bool)
+            for form in forms:
+                holds[self.rows(form)] = True
+            covered += weight * holds
+        covered /= sum(weights) or 1.0
+        return {self.doc_ids[row]: float(covered[row]) for row in np.flatnonzero((covered > 0) & admitted)}
 
 
 @functools.lru_cache(maxsize=8192)

@@ -43,6 +43,7 @@ SEGMENT_DOC_SHARE = 0.15
 SEGMENT_SPECIFICITY = 2.5
 # Of the best named stage's or industry's document score: ranked after it, and not quoted beside it.
 OTHER_VALUE_SHARE = 0.8
+MAX_SCOPES = 64  # distinct filters whose admitted documents are kept
 
 
 def detect_lang(text: str) -> str:
@@ -115,10 +116,13 @@ class Searcher:
         self._noise, self._rng = 0.0, np.random.default_rng(0)
         self._lang = np.array([c.lang for c in snapshot.chunks])
         self._doc_of = [c.doc_id for c in snapshot.chunks]
-        self._doc_lang = {c.doc_id: c.lang for c in snapshot.chunks}
-        self._doc_ids = sorted(snapshot.documents)
+        # Document-level arrays are in the lexical index's document order (every document has chunks).
+        self._doc_ids = snapshot.lexical.doc_terms.doc_ids
         number = {doc_id: i for i, doc_id in enumerate(self._doc_ids)}
         self._chunk_doc = np.array([number[c.doc_id] for c in snapshot.chunks], dtype=np.int64)
+        doc_lang = {c.doc_id: c.lang for c in snapshot.chunks}
+        self._doc_in = {lang: np.array([doc_lang[d] == lang for d in self._doc_ids], dtype=bool) for lang in LANGS}
+        self._admitted: dict[Filters, tuple[np.ndarray, np.ndarray]] = {}
         industries = {industry for meta in self._meta.values() if (industry := getattr(meta, "industry", None))}
         self._industry_terms = {
             industry: (tokens, frozenset(snapshot.bridge.glossary.annotate(tokens)))
@@ -127,39 +131,44 @@ class Searcher:
         }
         self._segment_terms = segment_terms(self._meta, snapshot.lexical.doc_terms)
 
-    def mask(self, filters: Filters) -> np.ndarray:
-        """Which chunks the filters admit, decided once per document."""
-        admitted = np.array([filters.admits(self._meta[doc_id]) for doc_id in self._doc_ids], dtype=bool)
-        return admitted[self._chunk_doc] if len(self._chunk_doc) else np.zeros(0, dtype=bool)
+    def admitted(self, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, chunks) the filters admit, decided once per document and kept per filters:
+        a bot sees few distinct scopes, and deciding them per question grows with the corpus."""
+        if filters not in self._admitted:
+            if len(self._admitted) >= MAX_SCOPES:
+                self._admitted.pop(next(iter(self._admitted)))
+            docs = np.array([filters.admits(self._meta[doc_id]) for doc_id in self._doc_ids], dtype=bool)
+            self._admitted[filters] = (docs, docs[self._chunk_doc] if len(self._chunk_doc) else docs[:0])
+        return self._admitted[filters]
 
     def _attribute(self, doc: str, name: str) -> str | None:
         return getattr(self._meta[doc], name, None)
 
     def _top(self, scores: np.ndarray, allowed: np.ndarray) -> Ranked:
-        order = np.argsort(-scores, kind="stable")
-        return [(int(i), float(scores[i])) for i in order if allowed[i] and scores[i] > 0][: self.candidates]
+        """The best `candidates` allowed positions scoring above 0, best first, ties in position order."""
+        valid = np.flatnonzero(allowed & (scores > 0))
+        if len(valid) > self.candidates:
+            values = scores[valid]
+            kth = np.partition(values, len(values) - self.candidates)[len(values) - self.candidates]
+            valid = valid[values >= kth]  # the top candidates, and whatever ties the last of them
+        order = valid[np.lexsort((valid, -scores[valid]))][: self.candidates]
+        return [(int(i), float(scores[i])) for i in order]
 
     def lexical_voices(
-        self, query: str, lang: str, mask: np.ndarray, concepts: list[list[str]]
+        self, query: str, lang: str, filters: Filters, concepts: list[list[str]]
     ) -> tuple[dict[str, Ranked], dict[str, list[str]]]:
         """Passage lists (BM25 in the question's language, BM25 of the translated
         terms in the other) and document lists (bridge, coverage)."""
         other = "en" if lang == "zh" else "zh"
+        docs, mask = self.admitted(filters)
         own = self._top(self.snapshot.lexical.scores(query), mask & (self._lang == lang))
         # A term the other language's documents hold as it is (a name's spelling, a product
         # code) is matched as it is; the rest through its translations.
         translated_query = " ".join(form for forms in concepts for form in forms if not is_group_token(form))
         translated = self._top(self.snapshot.lexical.scores(translated_query), mask & (self._lang == other))
         doc_terms = self.snapshot.lexical.doc_terms
-        allowed = {self._doc_of[i] for i in np.flatnonzero(mask)}
-        other_docs = sorted(d for d in allowed if self._doc_lang[d] == other)
-        bridge = doc_terms.scores(concepts, other_docs)
-        weights = concept_weights(concepts, doc_terms)  # how much each question term counts
-        total = sum(weights) or 1.0
-        coverage = {
-            doc: sum(w for forms, w in zip(concepts, weights) if any(f in doc_terms.counts[doc] for f in forms)) / total
-            for doc in allowed
-        }
+        bridge = doc_terms.scores(concepts, docs & self._doc_in[other])
+        coverage = doc_terms.coverage(concepts, concept_weights(concepts, doc_terms), docs)
         doc_voices = {
             "bridge": _ranked_docs(bridge, self.candidates),
             "coverage": _ranked_docs(coverage, self.candidates),
@@ -221,14 +230,13 @@ class Searcher:
         terms = self._product.sub(" ", query) if self._product else query
         concepts, respelled = self.concepts(terms)
         terms = " ".join([terms, *respelled])
-        mask = self.mask(filters)
         chunk_voices: dict[str, Ranked] = {}
         doc_voices: dict[str, list[str]] = {}
         if mode in ("lexical", "hybrid"):
             # Retrieval casts the wider net (related terms too); the result carries the
             # dictionary concepts, which is what answerability and quoting weigh.
             wide = self.snapshot.bridge.widen(concepts)
-            lexical_chunks, lexical_docs = self.lexical_voices(terms, lang, mask, wide)
+            lexical_chunks, lexical_docs = self.lexical_voices(terms, lang, filters, wide)
             chunk_voices.update(lexical_chunks)
             doc_voices.update(lexical_docs)
         if mode in ("dense", "hybrid"):
