@@ -63,6 +63,9 @@ def load_embedder(name: str, threads: int) -> Embedder:
 # A document with more chunks than this many median documents weighs as much as that many in the
 # language means (see `language_means`).
 OUTSIZED_DOCUMENT = 3
+# Re-centring rewrites every stored vector. A mean moves by about the share of chunks changed, so
+# until that share reaches this, new vectors are stored against the current means instead.
+RECENTRE_SHARE = 0.1
 
 
 class IngestError(RuntimeError):
@@ -177,8 +180,11 @@ class Ingestor:
 
     def run(self, sources: list[Path], strict: bool = False, show_progress: bool = False) -> IngestReport:
         started = time.perf_counter()
-        corpus = load_corpus(sources, indexed=self._indexed_paths(), limits=self.limits)
-        chunks = self._chunk(corpus)
+        indexed = self._indexed()
+        corpus = load_corpus(
+            sources, indexed={doc_id: info["path"] for doc_id, info in indexed.items()}, limits=self.limits
+        )
+        chunks = self._chunk(corpus, indexed)
         report = IngestReport(documents=corpus.documents, rejections=corpus.rejections)
         if strict and corpus.rejections:
             report.aborted = f"--strict: {report.rejected_files} file(s) rejected, index left unchanged"
@@ -191,34 +197,40 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _indexed_paths(self) -> dict[str, str]:
-        """The file each document the index serves was read from."""
+    def _indexed(self) -> dict[str, dict[str, Any]]:
+        """What the index serves, per document: the file it was read from, its fingerprint and chunk ids."""
         previous = self.data.current_path()
-        documents = read_json(previous / MANIFEST_FILE).get("documents", {}) if previous is not None else {}
-        return {doc_id: info["path"] for doc_id, info in documents.items()}
+        return read_json(previous / MANIFEST_FILE).get("documents", {}) if previous is not None else {}
 
-    def _chunk(self, corpus: Corpus) -> dict[str, list[Chunk]]:
-        """Each document's chunks; a document with more than the limit is rejected instead."""
-        chunks: dict[str, list[Chunk]] = {}
+    def _chunk(self, corpus: Corpus, indexed: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Chunk] | None]:
+        """Each changed document's chunks; None for one the index holds as it is (its chunks are read
+        from the snapshot if needed). A document with more chunks than the limit is rejected instead."""
+        chunks: dict[str, list[Chunk] | None] = {}
         limit = self.limits.max_chunks
         for document in list(corpus.documents):
-            split = self.chunker.split(document)
-            if len(split) <= limit:
+            held = indexed.get(document.id, {})
+            same = held.get("fingerprint") == fingerprint(document, self.chunker_key, self.model_key)
+            split = None if same else self.chunker.split(document)
+            count = len(held["chunk_ids"]) if split is None else len(split)
+            if count <= limit:
                 chunks[document.id] = split
                 continue
             corpus.documents.remove(document)
-            reason = self.limits.too_many("chunks", len(split), limit, "max_chunks_per_document")
+            reason = self.limits.too_many("chunks", count, limit, "max_chunks_per_document")
             corpus.rejections.append(Rejection(Path(document.rel_path), reason))
         return chunks
 
-    def _build(self, corpus: Corpus, chunks: dict[str, list[Chunk]], report: IngestReport, show_progress: bool) -> None:
+    def _build(
+        self, corpus: Corpus, chunks: dict[str, list[Chunk] | None], report: IngestReport, show_progress: bool
+    ) -> None:
         previous = self.data.current_path()
         manifest = read_json(previous / MANIFEST_FILE) if previous is not None else {}
         old_docs: dict[str, dict[str, Any]] = {}
-        old_centers: dict[str, Any] = {}
+        old_centers: dict[str, Centring] = {}
         if manifest.get("embedding_models") == self.models and manifest.get("format") == INDEX_FORMAT:
             old_docs = manifest["documents"]
-            old_centers = manifest.get("centering", {})
+            drift = manifest.get("centring_drift", {})
+            old_centers = {m: Centring(means, drift.get(m, 0)) for m, means in manifest.get("centering", {}).items()}
 
         indexed = _stored_glossary(manifest)
         glossary = self._glossary(corpus, indexed if previous is not None else None, report)
@@ -228,7 +240,7 @@ class Ingestor:
                 doc.id,
                 doc.rel_path,
                 fingerprint(doc, self.chunker_key, self.model_key),
-                chunks[doc.id],
+                chunks[doc.id] or [],
                 document_record(doc),
             )
             for doc in corpus.documents
@@ -241,11 +253,12 @@ class Ingestor:
         deleted = [doc_id for doc_id in old_docs if doc_id not in ids]
         moved = [e for e in entries if e.doc_id in old_docs and old_docs[e.doc_id]["path"] != e.path]
 
-        report.skipped = sum(len(e.chunks) for e in entries if e not in changed)
+        report.skipped = sum(len(old_docs[e.doc_id]["chunk_ids"]) for e in entries if e not in changed)
         unchanged = not changed and not deleted and not moved
         if previous is not None and old_docs and unchanged and glossary.fingerprint == indexed.fingerprint:
             report.snapshot = previous.name
             return
+        self._fill_chunks(corpus, entries, chunks, previous, {entry.doc_id for entry in changed})
 
         name, staging = self.data.new_staging()
         try:
@@ -271,6 +284,27 @@ class Ingestor:
             return corpus.glossary
         report.kept.extend(broken)
         return indexed
+
+    def _fill_chunks(
+        self,
+        corpus: Corpus,
+        entries: list[Entry],
+        chunks: Mapping[str, list[Chunk] | None],
+        previous: Path | None,
+        changed: set[str],
+    ) -> None:
+        """Give every document left unchunked (the index held it as it is) its chunks from the
+        snapshot; one that another ingest changed in the meantime is chunked now."""
+        held = {doc.id: doc for doc in corpus.documents if chunks.get(doc.id) is None}
+        stored: dict[str, list[Chunk]] = {}
+        if previous is not None and set(held) - changed:
+            for chunk in read_chunks(previous / CHUNKS_FILE):
+                if chunk.doc_id in held:
+                    stored.setdefault(chunk.doc_id, []).append(chunk)
+        for entry in entries:
+            if entry.doc_id in held:
+                reuse = entry.doc_id not in changed and entry.doc_id in stored
+                entry.chunks = stored[entry.doc_id] if reuse else self.chunker.split(held[entry.doc_id])
 
     @staticmethod
     def _previous_versions(
@@ -306,7 +340,7 @@ class Ingestor:
         changed: list[Entry],
         deleted: list[str],
         old_docs: dict[str, dict[str, Any]],
-        old_centers: dict[str, Any],
+        old_centers: dict[str, Centring],
         previous: Path | None,
         glossary: Glossary,
         report: IngestReport,
@@ -337,13 +371,18 @@ class Ingestor:
             fresh.extend(entry.chunks)
         report.removed = len(stale_ids)
         all_chunks = [chunk for entry in entries for chunk in entry.chunks]
-        centering: dict[str, dict[str, list[float]]] = {}
+        centering: dict[str, Centring] = {}
         for model, collection in collections.items():
             if stale_ids:
                 collection.delete(ids=stale_ids)
             vectors = self._embed(model, fresh, show_progress)
             if model_info(model).center_by_language:
-                centering[model] = self._store_centered(collection, fresh, vectors, all_chunks, old_centers.get(model))
+                old = old_centers.get(model)
+                if old is not None and old.holds(fresh, len(stale_ids), len(all_chunks)):
+                    centering[model] = old.moved(len(fresh) + len(stale_ids))
+                    _upsert(collection, fresh, old.centred(fresh, vectors))
+                else:
+                    centering[model] = self._store_centered(collection, fresh, vectors, all_chunks, old)
             else:
                 _upsert(collection, fresh, vectors)
 
@@ -361,8 +400,13 @@ class Ingestor:
         }
         terms.update(term for group in glossary.groups for term in group)
         groups = GlossaryIndex.build(glossary.groups)
+        known = LexicalIndex.known_tokens(previous / LEXICAL_DIR, terms) if previous is not None and old_docs else {}
         lexical = LexicalIndex.build(
-            [chunk.embed_text for chunk in all_chunks], [chunk.doc_id for chunk in all_chunks], terms, groups.annotate
+            [chunk.embed_text for chunk in all_chunks],
+            [chunk.doc_id for chunk in all_chunks],
+            terms,
+            groups.annotate,
+            known=known,
         )
         lexical.save(staging / LEXICAL_DIR)
         zh_vocab, en_vocab = lexical.vocabulary()
@@ -378,7 +422,8 @@ class Ingestor:
                 "format": INDEX_FORMAT,
                 "embedding_models": self.models,
                 "unit_model": self.models[0],
-                "centering": centering,
+                "centering": {model: centring.means for model, centring in centering.items()},
+                "centring_drift": {model: centring.drift for model, centring in centering.items()},
                 "chunker": self.chunker_key,
                 "created": created,
                 "glossary": {"fingerprint": glossary.fingerprint, "groups": glossary.groups},
@@ -476,8 +521,8 @@ class Ingestor:
         fresh: list[Chunk],
         fresh_vectors: np.ndarray,
         all_chunks: list[Chunk],
-        old_center: dict[str, list[float]] | None,
-    ) -> dict[str, list[float]]:
+        old: Centring | None,
+    ) -> Centring:
         """Store every vector minus its language's mean; returns the means.
 
         Kept vectors are recovered from the stored ones and the previous means,
@@ -486,23 +531,45 @@ class Ingestor:
         fresh_ids = set(raw)
         kept = [chunk for chunk in all_chunks if chunk.id not in fresh_ids]
         if kept:
-            if old_center is None:
+            if old is None:
                 raise IngestError("the previous index has no centring data; delete the data dir and ingest again")
             lang_of = {chunk.id: chunk.lang for chunk in kept}
             for start in range(0, len(kept), UPSERT_BATCH):
                 ids = [chunk.id for chunk in kept[start : start + UPSERT_BATCH]]
                 got = collection.get(ids=ids, include=["embeddings"])
                 for chunk_id, vector in zip(got["ids"], got["embeddings"]):
-                    raw[chunk_id] = np.asarray(vector, dtype=np.float32) + np.asarray(
-                        old_center[lang_of[chunk_id]], dtype=np.float32
-                    )
+                    raw[chunk_id] = np.asarray(vector, dtype=np.float32) + old.mean(lang_of[chunk_id])
         means = language_means(all_chunks, raw)
         _upsert(
             collection,
             all_chunks,
             np.stack([raw[c.id] - means[c.lang] for c in all_chunks]) if all_chunks else np.zeros((0, 1)),
         )
-        return {lang: mean.astype(np.float32).tolist() for lang, mean in means.items()}
+        return Centring({lang: mean.astype(np.float32).tolist() for lang, mean in means.items()}, drift=0)
+
+
+@dataclass(frozen=True)
+class Centring:
+    """A language-centred model's means, and how many chunks were embedded or removed since."""
+
+    means: dict[str, list[float]]
+    drift: int
+
+    def mean(self, lang: str) -> np.ndarray:
+        return np.asarray(self.means[lang], dtype=np.float32)
+
+    def centred(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> np.ndarray:
+        means = np.array([self.means[chunk.lang] for chunk in chunks], dtype=np.float32)
+        return vectors - means.reshape(len(chunks), vectors.shape[1])
+
+    def holds(self, fresh: Sequence[Chunk], removed: int, total: int) -> bool:
+        """Whether new vectors can be stored against these means: every language has one, and
+        the chunks changed since they were computed stay under RECENTRE_SHARE of the corpus."""
+        known = all(chunk.lang in self.means for chunk in fresh)
+        return known and self.drift + len(fresh) + removed <= RECENTRE_SHARE * total
+
+    def moved(self, changed: int) -> Centring:
+        return Centring(self.means, self.drift + changed)
 
 
 def language_means(chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

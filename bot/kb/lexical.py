@@ -5,12 +5,13 @@ document holds the term or one of its translations."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import bm25s
@@ -44,6 +45,7 @@ MIN_RESPELLED = 5  # shorter words are too often one letter from another real wo
 KNOWN_WORD_ZIPF = 2.0  # a word this frequent is a word of the language, not a typo
 BM25_DIR = "bm25"
 INFO_FILE = "lexical.json"
+TOKENS_FILE = "tokens.json"  # each passage's tokens, for the next ingest (answering never reads it)
 
 
 def is_han(text: str) -> bool:
@@ -237,6 +239,10 @@ class DocTerms:
         return {self.doc_ids[row]: float(covered[row]) for row in np.flatnonzero((covered > 0) & admitted)}
 
 
+def text_key(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
 @functools.lru_cache(maxsize=8192)
 def specificity(term: str) -> float:
     """How much a term narrows the topic: 0 for the commonest words, up to 6.5 for unknown ones."""
@@ -249,11 +255,14 @@ def concept_weights(concepts: Sequence[Sequence[str]], doc_terms: DocTerms) -> l
 
 
 class LexicalIndex:
-    def __init__(self, retriever: bm25s.BM25, size: int, doc_terms: DocTerms, terms: list[str]) -> None:
+    def __init__(
+        self, retriever: bm25s.BM25, size: int, doc_terms: DocTerms, terms: list[str], tokens: dict[str, list[str]]
+    ) -> None:
         self._retriever = retriever
         self.size = size
         self.doc_terms = doc_terms
         self.terms = terms
+        self._tokens = tokens  # by text_key; empty when loaded for answering
 
     @classmethod
     def build(
@@ -262,18 +271,33 @@ class LexicalIndex:
         doc_ids: Sequence[str],
         terms: Iterable[str] = (),
         annotate: Callable[[list[str]], list[str]] | None = None,
+        known: Mapping[str, list[str]] | None = None,
     ) -> LexicalIndex:
         """`terms`: words the segmenter must keep whole. `annotate`: further tokens a passage
-        holds for document-level matching (the glossary's group tokens), given its tokens."""
+        holds for document-level matching (the glossary's group tokens), given its tokens.
+        `known`: tokens of texts segmented before with the same terms (`known_tokens`), by text_key."""
         terms = sorted(set(terms))
         add_terms(terms)
-        tokenized = [tokenize(text) for text in texts]
+        known = known or {}
+        keys = [text_key(text) for text in texts]
+        tokenized = [known[key] if key in known else tokenize(text) for key, text in zip(keys, texts)]
         retriever = bm25s.BM25()
         retriever.index([tokens or [""] for tokens in tokenized], show_progress=False)
         counts: dict[str, Counter[str]] = {}
         for doc_id, tokens in zip(doc_ids, tokenized):
             counts.setdefault(doc_id, Counter()).update(tokens + (annotate(tokens) if annotate else []))
-        return cls(retriever, len(texts), DocTerms({d: dict(c) for d, c in counts.items()}), terms)
+        doc_terms = DocTerms({d: dict(c) for d, c in counts.items()})
+        return cls(retriever, len(texts), doc_terms, terms, dict(zip(keys, tokenized)))
+
+    @staticmethod
+    def known_tokens(directory: Path, terms: Iterable[str]) -> dict[str, list[str]]:
+        """The passages' tokens a snapshot's lexical index was built from, when it was built
+        teaching the segmenter the same terms (else segmenting again could split differently)."""
+        try:
+            saved = json.loads((directory / TOKENS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return saved["tokens"] if saved.get("terms") == sorted(set(terms)) else {}
 
     def vocabulary(self) -> tuple[set[str], set[str]]:
         """(Chinese words, English words) that occur in the corpus."""
@@ -286,13 +310,15 @@ class LexicalIndex:
         self._retriever.save(str(directory / BM25_DIR), show_progress=False)
         info = {"size": self.size, "terms": self.terms, "doc_terms": self.doc_terms.counts}
         (directory / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+        tokens = {"terms": self.terms, "tokens": self._tokens}
+        (directory / TOKENS_FILE).write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
         info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
         add_terms(info["terms"])
         retriever = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
-        return cls(retriever, int(info["size"]), DocTerms(info["doc_terms"]), info["terms"])
+        return cls(retriever, int(info["size"]), DocTerms(info["doc_terms"]), info["terms"], {})
 
     def scores(self, query: str) -> np.ndarray:
         tokens = [t for t in tokenize(query) if t in self._retriever.vocab_dict]

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from bot.kb.glossary import GLOSSARY_FILE, Glossary, read_glossary
 from bot.kb.schema import KINDS, META_BY_KIND, AnyMeta, ChecklistItem, StageGuideMeta
-from bot.kb.yamlfile import BoundedLoader, load_bounded, yaml_problem
+from bot.kb.yamlfile import load_bounded, yaml_problem
 
 FRONT_MATTER_FENCE = "---"
 IGNORED_NAMES = {"readme.md"}
@@ -78,13 +78,13 @@ class Corpus:
     glossary_files: list[str] = field(default_factory=list)  # display paths, rejected ones too
 
 
-class _DatesAsText(BoundedLoader):
-    """SafeLoader that leaves dates as text so the schema reports bad dates itself."""
+class _DatesAsText(yaml.CSafeLoader):
+    """libyaml's safe loader, leaving dates as text so the schema reports bad dates itself."""
 
 
 _DatesAsText.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in BoundedLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
 }
 
 

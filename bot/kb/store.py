@@ -190,10 +190,12 @@ class Snapshot:
         units = np.load(path / UNITS_FILE)
         self._unit_vectors = units["vectors"].astype(np.float32)
         # Rows of each chunk's units in _unit_vectors (units are stored chunk by chunk).
-        self._unit_rows: dict[int, tuple[int, int]] = {}
-        for row, chunk_pos in enumerate(units["chunk"].tolist()):
-            start, _ = self._unit_rows.get(chunk_pos, (row, row))
-            self._unit_rows[chunk_pos] = (start, row + 1)
+        owner = units["chunk"]
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.zeros(0, dtype=np.int64)
+        ends = np.r_[starts[1:], len(owner)]
+        self._unit_rows: dict[int, tuple[int, int]] = dict(
+            zip(owner[starts].tolist(), zip(starts.tolist(), ends.tolist()))
+        )
         # Language-centred models: queries are shifted by the mean of the language means.
         self.query_shift: dict[str, np.ndarray] = {
             model: np.mean([np.asarray(v, dtype=np.float32) for v in means.values()], axis=0)

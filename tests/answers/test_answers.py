@@ -11,16 +11,18 @@ import itertools
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.answers.compose.checklist import MAX_GUIDES
 from bot.answers.engine import AnswerError, Engine
 from bot.answers.labels import LABELS
-from bot.answers.model import Answer, Citation, Heading
+from bot.answers.model import Answer, ChecklistGroup, Citation, Heading, Note
 from bot.answers.request import INTENTS
 from bot.kb.schema import STAGES
 from bot.kb.sources import SourceDocument
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, load_settings
 
 TODAY = dt.date(2026, 11, 25)  # same fixed day as tests/conftest.py
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -767,3 +769,42 @@ def test_general_question_after_a_cases_figures_gets_its_card_with_exact_metrics
     for metric in doc.meta.metrics:
         assert f"{format_number(metric.before)}" in answer.text
         assert f"{format_number(metric.after)}" in answer.text
+
+
+GUIDE_AUDIENCES = ("franchise stores", "airport kiosks", "central kitchens", "food courts", "hotel restaurants")
+
+
+@pytest.fixture
+def many_guides(tmp_path: Path, make_ingestor: Any, embedder_loader: Any) -> tuple[Engine, list[str]]:
+    """Five go-live guides for five kinds of site, each the sample's guide under its own id and title."""
+    root = tmp_path
+    text = (PROJECT_ROOT / "knowledge" / "stages" / "sg-go-live.md").read_text(encoding="utf-8")
+    ids = []
+    for number, audience in enumerate(GUIDE_AUDIENCES):
+        doc_id = f"sg-go-live-{number}"
+        guide = re.sub(r"(?m)^id: .*$", f"id: {doc_id}", text, count=1)
+        guide = re.sub(r"(?m)^title: .*$", f"title: Go-live guide for {audience}", guide, count=1)
+        (root / "src").mkdir(exist_ok=True)
+        (root / "src" / f"{doc_id}.md").write_text(guide, encoding="utf-8")
+        ids.append(doc_id)
+    assert make_ingestor(root / "data").run([root / "src"]).ok
+    return Engine(load_settings(data_dir=root / "data"), embedder_loader=embedder_loader), ids
+
+
+def test_a_stage_with_many_guides_shows_the_closest_few_whole_and_names_the_rest(
+    many_guides: tuple[Engine, list[str]],
+) -> None:
+    engine, ids = many_guides
+    shown = engine.checklist("go_live", today=TODAY)
+    cited = list(dict.fromkeys(item["doc_id"] for item in shown.items))
+    assert cited == ids[:MAX_GUIDES]  # no question to go by: in path order
+    notes = [part.text for part in shown.answer.body if isinstance(part, Note)]
+    assert len(notes) == 1 and all(f"for {audience}" in notes[0] for audience in GUIDE_AUDIENCES[MAX_GUIDES:])
+
+    # A question naming one of the others is answered from that guide first, whole.
+    asked = engine.ask(f"go-live checklist for {GUIDE_AUDIENCES[-1]}", today=TODAY)
+    groups = [part for part in asked.body if isinstance(part, ChecklistGroup)]
+    assert citation(asked, groups[0].citation).doc_id == ids[-1]
+    first = [item for group in groups if citation(asked, group.citation).doc_id == ids[-1] for item in group.items]
+    assert first == task_lines(PROJECT_ROOT / "knowledge" / "stages" / "sg-go-live.md")
+    assert len({citation(asked, group.citation).doc_id for group in groups}) == MAX_GUIDES

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import bot.kb.ingest as ingest_module
+import bot.kb.lexical as lexical_module
 import bot.kb.store as store_module
 from bot.kb.chunking import Chunk, Chunker
 from bot.kb.embeddings import Embedder
@@ -337,6 +338,69 @@ def test_editing_one_document_reembeds_only_its_chunks(clone: Base, counter: Cou
     assert chroma_counts(snapshot.path) == {model: TOTAL for model in MODELS}
     for model in MODELS:
         assert chroma_ids(snapshot.path, model) == {chunk.id for chunk in snapshot.chunks}
+
+
+def stored_vectors(data: Path, model: str) -> dict[str, np.ndarray]:
+    client = chroma_client(DataDir(data).current_path() / CHROMA_DIR)
+    got = client.get_collection(collection_name(model), embedding_function=None).get(include=["embeddings"])
+    store_module.release_chroma()
+    return {chunk_id: np.asarray(vector) for chunk_id, vector in zip(got["ids"], got["embeddings"])}
+
+
+def test_small_edits_leave_the_other_vectors_alone_until_the_changed_share_calls_for_recentring(
+    clone: Base, counter: CountingEmbedders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    centred = next(model for model in MODELS if ingest_module.model_info(model).center_by_language)
+    monkeypatch.setattr(ingest_module, "RECENTRE_SHARE", 0.5)  # the base corpus is 10 chunks: 5 may change
+    before, means = stored_vectors(clone.data, centred), open_snapshot(clone.data).manifest["centering"][centred]
+
+    guide = (clone.corpus / "sg-gamma.md").read_text(encoding="utf-8")
+    (clone.corpus / "sg-gamma.md").write_text(guide.replace("48 hours", "72 hours"), encoding="utf-8")
+    ingestor(clone.data, counter).run([clone.corpus])
+    manifest = open_snapshot(clone.data).manifest
+    after = stored_vectors(clone.data, centred)
+    assert manifest["centering"][centred] == means
+    assert manifest["centring_drift"][centred] == BASE_CHUNKS["sg-gamma"]
+    others = [chunk_id for chunk_id in before if not chunk_id.startswith("sg-gamma")]
+    assert all(np.array_equal(before[chunk_id], after[chunk_id]) for chunk_id in others)
+    assert any(not np.array_equal(before[c], after[c]) for c in before if c.startswith("sg-gamma"))
+
+    # Four more changed chunks pass half the corpus: everything is centred on new means, as a fresh ingest does.
+    case = (clone.corpus / "case-beta.md").read_text(encoding="utf-8")
+    (clone.corpus / "case-beta.md").write_text(case.replace("明显下降", "下降了 4.4 个百分点"), encoding="utf-8")
+    ingestor(clone.data, counter).run([clone.corpus])
+    manifest = open_snapshot(clone.data).manifest
+    assert manifest["centring_drift"][centred] == 0
+    assert manifest["centering"][centred] != means
+    fresh = clone.data.parent / "fresh"
+    ingestor(fresh, counter).run([clone.corpus])
+    rebuilt = open_snapshot(fresh).manifest["centering"][centred]
+    for lang, mean in manifest["centering"][centred].items():
+        np.testing.assert_allclose(mean, rebuilt[lang], atol=1e-5)
+    stored, rebuilt_vectors = stored_vectors(clone.data, centred), stored_vectors(fresh, centred)
+    for chunk_id, vector in stored.items():
+        np.testing.assert_allclose(vector, rebuilt_vectors[chunk_id], atol=1e-5)
+
+
+def test_an_edit_segments_and_chunks_only_the_edited_document(
+    clone: Base, counter: CountingEmbedders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    split, segmented = [], []
+    real_split, real_tokenize = Chunker.split, lexical_module.tokenize
+    monkeypatch.setattr(
+        Chunker, "split", lambda self, document: split.append(document.id) or real_split(self, document)
+    )
+    monkeypatch.setattr(lexical_module, "tokenize", lambda text: segmented.append(text) or real_tokenize(text))
+    (clone.corpus / "pb-alpha.md").write_text(PB_ALPHA_EDITED, encoding="utf-8")
+    ingestor(clone.data, counter).run([clone.corpus])
+    assert split == ["pb-alpha"]
+    alpha = {chunk.embed_text for chunk in open_snapshot(clone.data).chunks if chunk.doc_id == "pb-alpha"}
+    assert segmented and set(segmented) <= alpha
+
+    # A no-op chunks and segments nothing at all.
+    split.clear(), segmented.clear()
+    ingestor(clone.data, counter).run([clone.corpus])
+    assert (split, segmented) == ([], [])
 
 
 def test_deleting_a_document_removes_its_chunks(clone: Base, counter: CountingEmbedders) -> None:

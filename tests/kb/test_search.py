@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from bot.kb.bridge import MAX_RELATED, related_terms
@@ -357,3 +358,37 @@ def test_chroma_collections_have_no_default_embedding_function(snapshot: Snapsho
         assert collection.count() == len(snapshot.chunks)
         # The collections the snapshot queries carry no embedding function either.
         assert snapshot._collections[model]._embedding_function is None
+
+
+# --- per-question work bounded by the candidates ----------------------------------------
+
+
+def test_top_candidates_match_a_full_stable_sort_ties_included(searcher: Searcher) -> None:
+    rng = np.random.default_rng(7)
+    for size in (5, 60, 3000):
+        scores = rng.integers(0, 6, size).astype(np.float64)  # few distinct values: ties everywhere
+        allowed = rng.random(size) < 0.7
+        order = np.argsort(-scores, kind="stable")
+        expected = [(int(i), float(scores[i])) for i in order if allowed[i] and scores[i] > 0][: searcher.candidates]
+        assert searcher._top(scores, allowed) == expected
+
+
+def test_document_scores_from_postings_equal_bm25_over_every_document(snapshot: Snapshot) -> None:
+    terms = snapshot.lexical.doc_terms
+    concepts = [["cost", "成本"], ["training", "培训"], ["no-such-word"]]
+    admitted = terms.admitted(terms.doc_ids[::2])
+
+    def bm25(doc: str, term: str) -> float:
+        tf = terms.counts[doc].get(term, 0)
+        norm = 1 - terms.b + terms.b * sum(terms.counts[doc].values()) / terms.average
+        return terms.idf(term) * tf * (terms.k1 + 1) / (tf + terms.k1 * norm) if tf else 0.0
+
+    expected = {doc: sum(max(bm25(doc, form) for form in forms) for forms in concepts) for doc in terms.doc_ids[::2]}
+    got = terms.scores(concepts, admitted)
+    assert got and got == pytest.approx({doc: score for doc, score in expected.items() if score > 0})
+    weights = [2.0, 1.0, 4.0]
+    share = {
+        doc: sum(w for forms, w in zip(concepts, weights) if set(forms) & set(terms.counts[doc])) / 7.0
+        for doc in terms.doc_ids[::2]
+    }
+    assert terms.coverage(concepts, weights, admitted) == pytest.approx({d: s for d, s in share.items() if s > 0})
