@@ -27,9 +27,9 @@ import importlib.resources
 import json
 import os
 import re
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import jieba
@@ -61,27 +61,70 @@ CedictPair = tuple[str, int, list[str]]  # Chinese headword, sense rank, English
 EnglishPair = tuple[str, str, int, str, list[str]]  # English headword, its token, rank, translation, its words
 
 
-@dataclass(frozen=True)
+Options = dict[str, list[tuple[int, str]]]  # a word → its candidate translations, as (closeness rank, translation)
+
+_SCHEMA = """
+CREATE TABLE cedict(word TEXT, token TEXT, score INTEGER);
+CREATE TABLE english(id INTEGER PRIMARY KEY, key TEXT, piece TEXT, score INTEGER);
+CREATE TABLE english_words(id INTEGER, pos INTEGER, word TEXT);
+CREATE INDEX cedict_word ON cedict(word);
+CREATE INDEX cedict_token ON cedict(token);
+CREATE INDEX english_key ON english(key);
+CREATE INDEX english_piece ON english(piece);
+CREATE INDEX english_words_word ON english_words(word);
+CREATE TABLE complete(done INTEGER);
+"""
+# The candidate translations of a corpus's words, looked up through the indexes: a bridge costs its
+# vocabulary's lookups, not a read of both dictionaries. Earlier senses and shorter glosses score closer.
+_OPTIONS = {
+    "en": [
+        "SELECT token, score, word FROM cedict JOIN zh ON cedict.word = zh.w",
+        "SELECT key, score, piece FROM english JOIN zh ON english.piece = zh.w",
+        # A translation the corpus does not use as it is counts as its first word the corpus uses.
+        "SELECT e.key, e.score, w.word, MIN(w.pos) FROM english e JOIN english_words w ON w.id = e.id "
+        "JOIN zh ON zh.w = w.word WHERE e.piece NOT IN (SELECT w FROM zh) GROUP BY e.id",
+    ],
+    "zh": [
+        "SELECT word, score, token FROM cedict JOIN en ON cedict.token = en.w",
+        "SELECT piece, score, key FROM english JOIN en ON english.key = en.w",
+    ],
+}
+
+
 class Dictionaries:
-    cedict: list[CedictPair]
-    english: list[EnglishPair]
+    """Both dictionaries, parsed once per package versions into an indexed SQLite database (in the
+    cache directory, else in memory)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def options(self, zh_vocab: set[str], en_vocab: set[str]) -> tuple[Options, Options]:
+        """(English word → Chinese corpus words, Chinese word → English corpus words), unranked."""
+        with self._db:
+            for table, vocab in (("zh", zh_vocab), ("en", en_vocab)):
+                self._db.execute(f"DROP TABLE IF EXISTS temp.{table}")  # left by a lookup that failed
+                self._db.execute(f"CREATE TEMP TABLE {table}(w TEXT PRIMARY KEY)")
+                self._db.executemany(f"INSERT INTO {table} VALUES (?)", ((word,) for word in vocab))
+            found: dict[str, Options] = {"en": defaultdict(list), "zh": defaultdict(list)}
+            for side, queries in _OPTIONS.items():
+                for query in queries:
+                    for key, score, word, *_ in self._db.execute(query):
+                        found[side][key].append((score, word))
+        return found["en"], found["zh"]
 
 
 def dictionaries(cache_dir: Path | None = None) -> Dictionaries:
-    """Both dictionaries, parsed (6-12 s) once per package versions: from this process's memory, else
-    the cache file, else parsed and cached. Parsing never depends on the corpus, so one parse serves
+    """Both dictionaries, parsed (10-20 s) once per package versions: this process's copy, else the
+    cache file, else parsed (and cached). Parsing never depends on the corpus, so one parse serves
     every index built with these packages."""
     key = _dictionary_key()
-    if key in _PARSED:
-        return _PARSED[key]
-    path = cache_dir / f"dictionaries-{key}.json" if cache_dir else None
-    parsed = _read_cached(path) if path else None
-    if parsed is None:
-        parsed = Dictionaries(list(_cedict_pairs()), list(_english_chinese_pairs()))
-        if path:
-            _write_cached(path, parsed)
-    _PARSED[key] = parsed
-    return parsed
+    if key not in _PARSED:
+        if cache_dir is None:
+            connection = _parse(sqlite3.connect(":memory:", check_same_thread=False))
+        else:
+            connection = _open_cached(cache_dir / f"dictionaries-{key}.sqlite3")
+        _PARSED[key] = Dictionaries(connection)
+    return _PARSED[key]
 
 
 _PARSED: dict[str, Dictionaries] = {}
@@ -92,19 +135,37 @@ def _dictionary_key() -> str:
     return hashlib.sha256(json.dumps([DICTIONARY_PARSE_VERSION, versions]).encode()).hexdigest()[:16]
 
 
-def _read_cached(path: Path) -> Dictionaries | None:
+def _open_cached(path: Path) -> sqlite3.Connection:
+    """The cached parse; a missing, partial or damaged one is parsed again and replaces it whole."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Dictionaries([tuple(row) for row in data["cedict"]], [tuple(row) for row in data["english"]])  # type: ignore[misc]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # missing or damaged: parsed again
-
-
-def _write_cached(path: Path, parsed: Dictionaries) -> None:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        if connection.execute("SELECT done FROM complete").fetchone() == (1,):
+            return connection
+        connection.close()
+    except sqlite3.DatabaseError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps({"cedict": parsed.cedict, "english": parsed.english}, ensure_ascii=False), "utf-8")
+    partial.unlink(missing_ok=True)
+    _parse(sqlite3.connect(partial)).close()
     partial.replace(path)  # whole or absent: a concurrent reader never sees half a file
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+
+def _parse(connection: sqlite3.Connection) -> sqlite3.Connection:
+    with connection:
+        connection.executescript(_SCHEMA)
+        connection.executemany(
+            "INSERT INTO cedict VALUES (?, ?, ?)",
+            ((word, token, rank + len(words)) for word, rank, words in _cedict_pairs() for token in words),
+        )
+        for row, (_, key, rank, piece, words) in enumerate(_english_chinese_pairs()):
+            connection.execute("INSERT INTO english VALUES (?, ?, ?, ?)", (row, key, piece, rank + 1))
+            connection.executemany(
+                "INSERT INTO english_words VALUES (?, ?, ?)", ((row, i, w) for i, w in enumerate(words))
+            )
+        connection.execute("INSERT INTO complete VALUES (1)")
+    return connection
 
 
 def _cedict_pairs() -> Iterator[CedictPair]:
@@ -165,22 +226,7 @@ class Bridge:
     ) -> Bridge:
         """`embed`, when given, finds related terms for the words the dictionaries leave untranslated;
         `cache_dir` keeps the parsed dictionaries between processes."""
-        en_options: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        zh_options: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        parsed = dictionaries(cache_dir)
-        for word, rank, glosses in parsed.cedict:
-            for token in glosses:
-                if word in zh_vocab:
-                    # Earlier senses and shorter glosses are closer translations.
-                    en_options[token].append((rank + len(glosses), word))
-                if token in en_vocab:
-                    zh_options[word].append((rank + len(glosses), token))
-        for _, key, rank, piece, piece_words in parsed.english:
-            words = [piece] if piece in zh_vocab else [w for w in piece_words if w in zh_vocab][:1]
-            for word in words:
-                en_options[key].append((rank + 1, word))
-            if key in en_vocab:
-                zh_options[piece].append((rank + 1, key))
+        en_options, zh_options = dictionaries(cache_dir).options(zh_vocab, en_vocab)
         bridge = cls(_best(en_options), _best(zh_options), glossary=glossary)
         if embed is not None:
             bridge.related = related_terms(zh_vocab, en_vocab, embed, bridge.translations)

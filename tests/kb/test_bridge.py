@@ -23,24 +23,38 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+ZH, EN = {"食材", "成本"}, {"ingredient", "food cost"}
+
+
+def options(dictionaries: bridge.Dictionaries) -> tuple[bridge.Options, bridge.Options]:
+    return tuple({key: sorted(found) for key, found in side.items()} for side in dictionaries.options(ZH, EN))
+
+
 def test_a_second_process_reads_the_parse_from_the_cache(parses: list[str], tmp_path: Path) -> None:
-    first = bridge.dictionaries(tmp_path)
-    assert parses == ["cedict", "english"] and len(list(tmp_path.glob("dictionaries-*.json"))) == 1
+    first = options(bridge.dictionaries(tmp_path))
+    assert parses == ["cedict", "english"] and len(list(tmp_path.glob("dictionaries-*.sqlite3"))) == 1
     bridge._PARSED.clear()  # as a new process starts
-    second = bridge.dictionaries(tmp_path)
+    second = options(bridge.dictionaries(tmp_path))
     assert parses == ["cedict", "english"]  # not parsed again
-    assert second == first == bridge.Dictionaries(CEDICT, ENGLISH)
+    assert second == first
     assert not list(tmp_path.glob("*.partial"))
 
 
+def test_translations_are_the_corpus_words_closest_first(parses: list[str]) -> None:
+    en_to_zh, zh_to_en = options(bridge.dictionaries())
+    # 食材 glosses as "ingredient" (first sense, one word); "food cost" translates as 食材成本, which the
+    # corpus does not use as it is, so as its first word the corpus uses.
+    assert en_to_zh == {"ingredient": [(1, "食材")], "food cost": [(1, "食材")]}
+    assert zh_to_en == {"食材": [(1, "ingredient")], "食材成本": [(1, "food cost")]}
+
+
 def test_a_damaged_cache_is_parsed_again_and_rewritten(parses: list[str], tmp_path: Path) -> None:
-    bridge.dictionaries(tmp_path)
-    [cached] = tmp_path.glob("dictionaries-*.json")
-    cached.write_text('{"cedict": [', encoding="utf-8")
+    expected = options(bridge.dictionaries(tmp_path))
+    [cached] = tmp_path.glob("dictionaries-*.sqlite3")
+    cached.write_bytes(cached.read_bytes()[:100])
     bridge._PARSED.clear()
-    assert bridge.dictionaries(tmp_path) == bridge.Dictionaries(CEDICT, ENGLISH)
+    assert options(bridge.dictionaries(tmp_path)) == expected
     assert parses == ["cedict", "english"] * 2
-    assert cached.read_text(encoding="utf-8").startswith('{"cedict": [[')
 
 
 def test_new_package_versions_are_parsed_anew(
@@ -49,4 +63,4 @@ def test_new_package_versions_are_parsed_anew(
     bridge.dictionaries(tmp_path)
     monkeypatch.setattr(bridge, "DICTIONARY_PACKAGES", (*bridge.DICTIONARY_PACKAGES, "pyyaml"))
     bridge.dictionaries(tmp_path)
-    assert parses == ["cedict", "english"] * 2 and len(list(tmp_path.glob("dictionaries-*.json"))) == 2
+    assert parses == ["cedict", "english"] * 2 and len(list(tmp_path.glob("dictionaries-*.sqlite3"))) == 2
