@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 from pypinyin import lazy_pinyin
@@ -54,7 +54,8 @@ class Chunk:
         return f"{heading}\n{self.text}"
 
     def to_record(self) -> dict[str, object]:
-        return asdict(self)
+        # Shallow: `asdict` deep-copies every value, and a snapshot writes every chunk.
+        return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
 def chunk_id(doc_id: str, section: str, index: int) -> str:

@@ -155,6 +155,13 @@ class GlossaryIndex:
             for word in term
             if "-" in word and len(parts := word_parts(word)) >= 2
         }
+        # Each term under the token that must be in a text for the text to state it (its first word,
+        # or that word's first part), so that a text is checked against its own candidates only.
+        self._candidates: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for index, group in enumerate(self.terms):
+            for position, term in enumerate(group):
+                for key in {term[0], *self._parts.get(term[0], [])[:1]}:
+                    self._candidates[key].append((index, position))
 
     @classmethod
     def build(cls, groups: Sequence[Sequence[str]]) -> GlossaryIndex:
@@ -163,11 +170,10 @@ class GlossaryIndex:
 
     def _stated(self, spelled: dict[str, str]) -> Iterable[tuple[int, str]]:
         """(group, text token standing for it) for each group term whose words are all in the text."""
-        for index, group in enumerate(self.terms):
-            for term in group:
-                standing = [self._spelling(word, spelled) for word in term]
-                if all(standing):
-                    yield index, str(standing[0])
+        for index, position in sorted({found for token in spelled for found in self._candidates.get(token, ())}):
+            standing = [self._spelling(word, spelled) for word in self.terms[index][position]]
+            if all(standing):
+                yield index, str(standing[0])
 
     def _spelling(self, word: str, spelled: dict[str, str]) -> str | None:
         """The text's token for a word of a term, a compound's first word standing for it."""
