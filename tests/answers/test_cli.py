@@ -279,7 +279,12 @@ def test_eval_rejects_duplicate_question_ids_in_one_line(data_dir: Path, tmp_pat
     ("setting", "content", "reason"),
     [
         ("VALUERELAY_INTENT_EXAMPLES", 'case:\n  en: ["any proof?"]\n', "checklist: no examples"),
-        ("VALUERELAY_INTENT_EXAMPLES", "case:\n  en: [any proof?]\n", "2: malformed YAML: expected ',' or ']'"),
+        ("VALUERELAY_INTENT_EXAMPLES", "case:\n  en: [any proof?]\n", "checklist: no examples"),  # no quotes needed
+        (
+            "VALUERELAY_INTENT_EXAMPLES",
+            "case:\n  en: [any proof, any numbers\n  zh: [有案例吗]\n",
+            "3: malformed YAML: did not find expected ',' or ']'",
+        ),
         ("VALUERELAY_UNRELATED_QUESTIONS", 'en: ["weather?", "traffic?"]\n', "zh: at least two unrelated questions"),
     ],
 )
