@@ -1,0 +1,105 @@
+"""The benchmark's run: grow a corpus to each size, then time a full ingest, a no-op re-ingest,
+a one-document edit and the answer path over it, each phase in a fresh process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.bench.corpus import Grower, grow
+from bot.kb.store import DataDir
+
+
+class BenchError(RuntimeError):
+    """A benchmark phase failed."""
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One ingest: wall time of the run, the models' own encode time within it, peak memory."""
+
+    seconds: float
+    encode_seconds: float
+    load_seconds: float  # importing and loading the models, when anything needed embedding
+    embedded: int
+    chunks: int
+    peak_rss_mb: float
+
+
+@dataclass(frozen=True)
+class Queries:
+    startup_seconds: float
+    latency_ms: dict[str, list[float]]
+    peak_rss_mb: float
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    target: int
+    documents: int
+    full: Phase
+    noop: Phase
+    edit: Phase
+    disk_mb: float
+    queries: Queries
+
+
+def questions() -> list[str]:
+    return list(yaml.safe_load(files("bot.bench").joinpath("questions.yaml").read_text(encoding="utf-8")))
+
+
+def worker(*args: str) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bot.bench.worker", *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        raise BenchError(f"the {args[0]} phase failed: {last}")
+    return json.loads(done.stdout)
+
+
+def ingest(data: Path, sources: list[Path]) -> Phase:
+    return Phase(**worker("ingest", "--data-dir", str(data), *map(str, sources)))
+
+
+def edit_one(sources: list[Path], seed: int) -> Path:
+    """Rewrite the numbers of one document in the middle of the corpus, as an owner's correction does."""
+    paths = sorted(path for root in sources for path in root.rglob("*.md"))
+    path = paths[len(paths) // 2]
+    front, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
+    path.write_text(f"{front}\n---\n{Grower([], seed + 1).vary_numbers(body)}", encoding="utf-8")
+    return path
+
+
+def disk_mb(data: Path) -> float:
+    current = DataDir(data).current_path()
+    if current is None:
+        raise BenchError(f"no snapshot in {data}")
+    return sum(path.stat().st_size for path in current.rglob("*") if path.is_file()) / 2**20
+
+
+def run_queries(data: Path, work: Path, rounds: int) -> Queries:
+    asked = work / "questions.json"
+    asked.write_text(json.dumps(questions(), ensure_ascii=False), encoding="utf-8")
+    spawned = time.time()
+    phase = ["query", "--data-dir", str(data), "--questions", str(asked), "--rounds", str(rounds)]
+    return Queries(**worker(*phase, "--spawned", str(spawned)))
+
+
+def bench_size(templates: list[Path], work: Path, size: int, *, seed: int, rounds: int) -> SizeResult:
+    grown = grow(templates, work / "sources", size, seed=seed)
+    data = work / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    full = ingest(data, grown.sources)
+    noop = ingest(data, grown.sources)
+    edit_one(grown.sources, seed)
+    edit = ingest(data, grown.sources)
+    return SizeResult(size, grown.documents, full, noop, edit, disk_mb(data), run_queries(data, work, rounds))
