@@ -211,11 +211,6 @@ class DocTerms:
         norm = 1 - self.b + self.b * self._lengths[np.asarray(rows, dtype=np.int64)] / self.average
         return np.asarray(rows, dtype=np.int64), self.idf(term) * tf * (self.k1 + 1) / (tf + self.k1 * norm)
 
-    def admitted(self, docs: Iterable[str]) -> np.ndarray:
-        """A mask over `doc_ids` of the given documents."""
-        wanted = set(docs)
-        return np.fromiter((doc in wanted for doc in self.doc_ids), dtype=bool, count=len(self.doc_ids))
-
     def scores(self, concepts: list[list[str]], admitted: np.ndarray) -> dict[str, float]:
         """Each admitted document's score, where it is above 0: per concept its best form's."""
         total = np.zeros(len(self.doc_ids))

@@ -376,7 +376,7 @@ def test_top_candidates_match_a_full_stable_sort_ties_included(searcher: Searche
 def test_document_scores_from_postings_equal_bm25_over_every_document(snapshot: Snapshot) -> None:
     terms = snapshot.lexical.doc_terms
     concepts = [["cost", "成本"], ["training", "培训"], ["no-such-word"]]
-    admitted = terms.admitted(terms.doc_ids[::2])
+    admitted = np.arange(len(terms.doc_ids)) % 2 == 0  # every other document
 
     def bm25(doc: str, term: str) -> float:
         tf = terms.counts[doc].get(term, 0)
