@@ -76,18 +76,8 @@ def ingest_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: bool = False) -> int:
     from bot.kb.ingest import IngestError, Ingestor
-    from bot.kb.sources import SourceLimits
 
-    limits = SourceLimits(settings.max_file_bytes, settings.max_chunks_per_document, settings.max_checklist_items)
-    ingestor = Ingestor(
-        settings.data_dir,
-        settings.embedding_models,
-        chunk_size=settings.chunk_size,
-        threads=settings.embedding_threads,
-        keep_snapshots=settings.snapshots_to_keep,
-        limits=limits,
-        cache_dir=settings.cache_path,
-    )
+    ingestor = Ingestor.from_settings(settings)
     try:
         report = ingestor.run(sources, strict=strict, show_progress=not quiet)
     except IngestError as error:
@@ -588,6 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", type=Path, default=Path("bench"), help="results and grown corpora (default: bench/)")
     bench.add_argument("--rounds", type=int, default=3, help="timed passes over the question set per size")
     bench.add_argument("--seed", type=int, default=0, help="the corpus generator's seed")
+    bench.set_defaults(data_dir=None)  # each size has an index of its own, under --out
 
     serve_cmd = sub.add_parser("serve", help="the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP")
     serve_cmd.add_argument(
@@ -623,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    settings = load_settings(data_dir=getattr(args, "data_dir", None))  # bench has no index of its own
+    settings = load_settings(data_dir=args.data_dir)
     if args.command == "ingest":
         return run_ingest(settings, list(args.sources) or list(settings.sources), args.strict, args.quiet)
     try:

@@ -8,6 +8,7 @@ files: the normal ingest reads them, and the size is counted with the ingest's o
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import shutil
@@ -19,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from bot.kb.chunking import Chunker
-from bot.kb.sources import SourceDocument, load_corpus
+from bot.kb.sources import SourceDocument, load_corpus, parse_file
 
 NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?![A-Za-z0-9])")
 YEAR = re.compile(r"^(19|20)\d\d$")
@@ -75,6 +76,18 @@ def is_list(block: str) -> bool:
     return all(LIST_ITEM.match(line) for line in block.splitlines())
 
 
+def paragraphs(body: str) -> Iterator[tuple[str, str]]:
+    """(section heading, paragraph) for each block of a body that is not a heading."""
+    for section in split_sections(body):
+        for block in section.blocks:
+            if not block.startswith("#"):
+                yield section.heading, block
+
+
+def sentences(block: str) -> list[str]:
+    return [sentence for sentence in SENTENCE_END.split(block.replace("\n", " ")) if sentence.strip()]
+
+
 class Pools:
     """What the sources hold under each heading, by kind and language: list items and sentences."""
 
@@ -82,15 +95,12 @@ class Pools:
         self.items: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         self.sentences: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         for document in documents:
-            for section in split_sections(document.body):
-                key = (document.meta.kind, document.meta.lang, section.heading)
-                for block in section.blocks:
-                    if block.startswith("#"):
-                        continue
-                    if is_list(block):
-                        self.items[key].extend(LIST_ITEM.sub("", line) for line in block.splitlines())
-                    else:
-                        self.sentences[key].extend(s for s in SENTENCE_END.split(block.replace("\n", " ")) if s.strip())
+            for heading, block in paragraphs(document.body):
+                key = (document.meta.kind, document.meta.lang, heading)
+                if is_list(block):
+                    self.items[key].extend(LIST_ITEM.sub("", line) for line in block.splitlines())
+                else:
+                    self.sentences[key].extend(sentences(block))
 
 
 class Grower:
@@ -99,13 +109,7 @@ class Grower:
         self.pools = Pools(self.templates)
         self.random = random.Random(seed)
         # Paragraphs already written, the sources' own included: none is written again.
-        self.seen: set[str] = {
-            block
-            for document in self.templates
-            for section in split_sections(document.body)
-            for block in section.blocks
-            if not block.startswith("#")
-        }
+        self.seen = {block for document in self.templates for _, block in paragraphs(document.body)}
 
     def vary_numbers(self, text: str) -> str:
         # One scale per paragraph, so that ranges stay ranges and a before stays below its after.
@@ -132,7 +136,7 @@ class Grower:
         return "\n".join((f"{i}. " if numbered else marker) + item for i, item in enumerate(picked, 1))
 
     def prose_block(self, block: str, key: tuple[str, str, str]) -> str:
-        own = [s for s in SENTENCE_END.split(block.replace("\n", " ")) if s.strip()]
+        own = sentences(block)
         pool = self.pools.sentences.get(key) or own
         count = max(1, min(len(pool), len(own) + self.random.randint(0, 1)))
         joiner = "" if self.random.choice(own)[-1:] in "。！？；" else " "
@@ -208,7 +212,7 @@ def grow(templates: list[Path], out: Path, chunks: int, *, seed: int = 0, chunk_
         shutil.copy(glossary, out / f"glossary-{number}" / "glossary.yaml")
     grower, chunker = Grower(corpus.documents, seed), Chunker(chunk_size)
     written = total = 0
-    for serial, template in _cycle(grower.templates):
+    for serial, template in enumerate(itertools.cycle(grower.templates), 1):
         if total >= chunks:
             break
         name, text = grower.document(template, serial)
@@ -223,17 +227,7 @@ def _scaled(value: int | float, scale: float) -> int | float:
     return round(value * scale) if isinstance(value, int) else round(value * scale, 2)
 
 
-def _cycle(templates: list[SourceDocument]) -> Iterator[tuple[int, SourceDocument]]:
-    serial = 0
-    while True:
-        for template in templates:
-            serial += 1
-            yield serial, template
-
-
 def _parsed(path: Path) -> SourceDocument:
-    from bot.kb.sources import parse_file
-
     parsed = parse_file(path, path.name)
     if isinstance(parsed, list):
         raise ValueError(f"grown document {path.name} is invalid: {parsed[0]}")

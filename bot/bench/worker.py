@@ -45,15 +45,7 @@ def ingest(data_dir: Path, sources: list[Path]) -> dict[str, Any]:
         clock["load"] += time.perf_counter() - started
         return TimedEmbedder(embedder, clock)
 
-    ingestor = Ingestor(
-        data_dir,
-        settings.embedding_models,
-        chunk_size=settings.chunk_size,
-        threads=settings.embedding_threads,
-        embedder_factory=load,
-        cache_dir=settings.cache_path,
-    )
-    report = ingestor.run(sources)
+    report = Ingestor.from_settings(settings, load).run(sources)
     if not report.ok:
         raise SystemExit(f"bench ingest failed: {report.aborted or report.rejections[0]}")
     return {
@@ -75,6 +67,7 @@ def timed(call: Any) -> float:
 def query(data_dir: Path, questions: list[str], *, rounds: int, spawned: float) -> dict[str, Any]:
     from bot.answers.engine import Engine
     from bot.kb.filters import Filters
+    from bot.kb.search import MODES
     from bot.settings import load_settings
 
     engine = Engine(load_settings(data_dir=data_dir))
@@ -83,10 +76,10 @@ def query(data_dir: Path, questions: list[str], *, rounds: int, spawned: float) 
     for question in questions:  # warm-up: what loads lazily loads now
         engine.ask(question)
     index, filters = engine.index, Filters()
-    latencies: dict[str, list[float]] = {"lexical": [], "dense": [], "hybrid": [], "answer": []}
+    latencies: dict[str, list[float]] = {kind: [] for kind in (*MODES, "answer")}
     for _ in range(rounds):
         for question in questions:
-            for mode in ("lexical", "dense", "hybrid"):
+            for mode in MODES:
                 index.clear_cache()  # every search embeds its question, as a new question does
                 latencies[mode].append(timed(lambda q=question, m=mode: index.search(q, filters, mode=m)))
             index.clear_cache()

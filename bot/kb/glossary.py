@@ -34,7 +34,7 @@ from pydantic.types import conlist
 from wordfreq import zipf_frequency
 
 from bot.kb.lexical import add_terms, is_han, lemma_candidates, tokenize, word_parts
-from bot.kb.yamlfile import BoundedLoader, yaml_problem
+from bot.kb.yamlfile import check_bounds, yaml_problem
 
 GLOSSARY_FILE = "glossary.yaml"
 GROUP_MARK = "≡"  # no tokenizer emits it: a group's token never collides with a word
@@ -68,8 +68,9 @@ def parse_glossary(raw: bytes) -> Glossary | list[GlossaryProblem]:
         return [
             GlossaryProblem(raw[: error.start].count(b"\n") + 1, f"not UTF-8 (byte {error.start} cannot be decoded)")
         ]
-    loader = BoundedLoader(text)
+    loader = yaml.CSafeLoader(text)
     try:
+        check_bounds(text)
         # One parse: the nodes give each group its line, the data is built from the same nodes.
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None

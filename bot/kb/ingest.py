@@ -46,6 +46,7 @@ from bot.privacy import private_dir
 
 if TYPE_CHECKING:
     from bot.kb.embeddings import Embedder
+    from bot.settings import Settings
 
 EMBED_BATCH = 64
 UPSERT_BATCH = 512
@@ -171,6 +172,22 @@ class Ingestor:
         self.limits = limits
         self._embedder_factory = embedder_factory or (lambda name: load_embedder(name, threads))
         self._embedders: dict[str, Embedder] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder_factory: Callable[[str], Embedder] | None = None) -> Ingestor:
+        """The ingest the settings describe: their data dir, models, chunk size, limits and caches."""
+        return cls(
+            settings.data_dir,
+            settings.embedding_models,
+            chunk_size=settings.chunk_size,
+            threads=settings.embedding_threads,
+            keep_snapshots=settings.snapshots_to_keep,
+            embedder_factory=embedder_factory,
+            limits=SourceLimits(
+                settings.max_file_bytes, settings.max_chunks_per_document, settings.max_checklist_items
+            ),
+            cache_dir=settings.cache_path,
+        )
 
     def embedder(self, name: str) -> Embedder:
         # Loaded only when something needs embedding: a no-op run stays fast.

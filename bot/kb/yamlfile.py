@@ -16,42 +16,10 @@ MAX_NODES = 100_000
 MAX_DEPTH = 100
 
 
-class BoundedLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses a document of more than MAX_NODES nodes, each alias counted as the
-    nodes it expands to, or nested deeper than MAX_DEPTH, as a YAML error on the offending line."""
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self._nodes = 0
-        self._depth = 0
-        self._expanded: dict[int, int] = {}  # id(node) -> how many nodes it expands to
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            node = super().compose_node(parent, index)
-            self._count(self._expanded.get(id(node), 1), event)
-            return node
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
-        before = self._nodes
-        self._count(1, event)
-        node = super().compose_node(parent, index)
-        self._depth -= 1
-        self._expanded[id(node)] = self._nodes - before
-        return node
-
-    def _count(self, nodes: int, event: yaml.Event) -> None:
-        self._nodes += nodes
-        if self._nodes > MAX_NODES:
-            problem = f"more than {MAX_NODES:,} values once aliases are expanded"
-            raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
-
-
 def check_bounds(text: str) -> None:
-    """BoundedLoader's bounds, checked on libyaml's events before anything is built: the
-    document is then built by libyaml too, several times faster than the pure-Python loader."""
+    """Refuse a document of more than MAX_NODES nodes, each alias counted as the nodes it expands
+    to, or nested deeper than MAX_DEPTH, as a YAML error on the offending line. Checked on libyaml's
+    events before anything is built; the document is then built by libyaml too."""
     nodes = depth = 0
     expanded: dict[str, int] = {}  # anchor -> how many nodes it expands to
     opened: list[tuple[str | None, int]] = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.bench.corpus import grow, split_sections
+from bot.bench.corpus import grow, paragraphs
 from bot.kb.chunking import Chunker
 from bot.kb.schema import CaseMeta
 from bot.kb.sources import SourceDocument, load_corpus
@@ -16,14 +16,8 @@ from bot.settings import PROJECT_ROOT
 SAMPLE = [PROJECT_ROOT / "playbooks", PROJECT_ROOT / "knowledge"]
 
 
-def paragraphs(documents: list[SourceDocument]) -> list[str]:
-    return [
-        block
-        for document in documents
-        for section in split_sections(document.body)
-        for block in section.blocks
-        if not block.startswith("#")
-    ]
+def blocks(documents: list[SourceDocument]) -> list[str]:
+    return [block for document in documents for _, block in paragraphs(document.body)]
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +41,9 @@ def test_the_grown_corpus_holds_the_chunks_asked_for_by_the_ingests_own_count(
 
 
 def test_no_paragraph_is_written_twice_or_copied_from_the_sources(grown: tuple[list[SourceDocument], int]) -> None:
-    written = paragraphs(grown[0])
+    written = blocks(grown[0])
     assert len(written) == len(set(written))
-    assert not set(written) & set(paragraphs(load_corpus(SAMPLE).documents))
+    assert not set(written) & set(blocks(load_corpus(SAMPLE).documents))
 
 
 def test_cases_get_new_customers_and_figures_that_keep_their_direction(
