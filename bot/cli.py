@@ -75,12 +75,16 @@ def ingest_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 
 def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: bool = False) -> int:
-    from bot.kb.ingest import IngestError, Ingestor
+    from chromadb.errors import ChromaError
+    from sqlalchemy.exc import SQLAlchemyError
 
-    ingestor = Ingestor.from_settings(settings)
+    from bot.kb.ingest import IngestError, Ingestor
+    from bot.kb.vectors import IndexUnreachable
+    from bot.records import RecordsError
+
     try:
-        report = ingestor.run(sources, strict=strict, show_progress=not quiet)
-    except IngestError as error:
+        report = Ingestor.from_settings(settings).run(sources, strict=strict, show_progress=not quiet)
+    except (IngestError, IndexUnreachable, RecordsError, ChromaError, SQLAlchemyError) as error:
         err.print(f"ingest failed: {error}", markup=False)
         return 2
     for rejection in report.rejections:
@@ -103,7 +107,10 @@ def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: boo
         err.print(f"ingest aborted: {report.aborted}", markup=False)
         return 1
     state = "published" if report.changed else "unchanged, still serving"
-    out.print(f"index: {state} snapshot {report.snapshot} in {settings.data_dir}", markup=False)
+    where = (
+        f"Chroma server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.data_dir
+    )
+    out.print(f"index: {state} snapshot {report.snapshot} in {where}", markup=False)
     return 1 if report.rejections else 0
 
 
@@ -119,10 +126,12 @@ def open_engine(settings: Settings) -> Engine:
     from bot.answers.generate import LLMConfigError
     from bot.answers.intent_bank import BankError
     from bot.kb.store import IndexMissing
+    from bot.kb.vectors import IndexUnreachable
+    from bot.records import RecordsError
 
     try:
         return Engine(settings)
-    except (IndexMissing, BankError, BaselineError, LLMConfigError) as error:
+    except (IndexMissing, IndexUnreachable, RecordsError, BankError, BaselineError, LLMConfigError) as error:
         raise CliError(str(error)) from error
 
 
@@ -307,12 +316,13 @@ def load_owners_report(settings: Settings, days: int) -> Any:
     """The owners' report over the last `days` days, from the records, the index's models and the sources."""
     from bot.kb.index import KnowledgeIndex
     from bot.kb.store import IndexMissing
+    from bot.kb.vectors import IndexUnreachable
     from bot.report import owners_report
 
     records = open_records(settings)
     try:
         return owners_report(settings, records, KnowledgeIndex(settings), days=days)
-    except IndexMissing as error:
+    except (IndexMissing, IndexUnreachable) as error:
         raise CliError(str(error)) from error
 
 

@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     max_checklist_items: int = 200
     max_question_chars: int = 2_000
     max_request_bytes: int = 1_048_576
+    # Chroma server mode, for several bot replicas or a managed Chroma: null keeps the vectors in each
+    # snapshot folder. With a host, vectors go to that server and the snapshots' other files to the
+    # records database (database_url), from which every replica loads them.
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+    chroma_token: SecretStr | None = None
+    chroma_token_header: Literal["Authorization", "X-Chroma-Token"] = "Authorization"
+    chroma_tenant: str = "default_tenant"
+    chroma_database: str = "default_database"
+    # Collections are named <prefix>-<model>-<snapshot>: knowledge bases sharing a server differ by prefix.
+    chroma_collection_prefix: str = Field(default="valuerelay", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,60}$")
     # Questions, answers and votes are deleted this many days after they were recorded.
     record_retention_days: int = Field(default=180, ge=1)
     # Where the records live: SQLite in the data dir by default; a PostgreSQL URL

@@ -19,6 +19,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 # The intent examples' vectors are embedded once for every engine of the session, subprocesses included.
 os.environ.setdefault("VALUERELAY_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache"))
 
+from chroma_server import ChromaServer, NoChroma  # noqa: E402
 from postgres import NoPostgres, PostgresServer  # noqa: E402
 from traffic import GAP_QUESTIONS, record_traffic  # noqa: E402
 
@@ -102,6 +103,21 @@ def postgres() -> Iterator[PostgresServer]:
     except NoPostgres as why:
         shutil.rmtree(folder, ignore_errors=True)
         pytest.skip(f"PostgreSQL cannot start here: {why}")
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chroma_server() -> Iterator[ChromaServer]:
+    """A real Chroma server on 127.0.0.1 for the session (`chroma run` from the pinned chromadb);
+    tests keep apart by collection prefix. It ships with chromadb, so failing to start is a failure."""
+    folder = Path(tempfile.mkdtemp(prefix="valuerelay-chroma-"))
+    try:
+        server = ChromaServer.start(folder)
+    except NoChroma as why:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.fail(f"the Chroma server did not start: {why}")
     yield server
     server.stop()
     shutil.rmtree(folder, ignore_errors=True)

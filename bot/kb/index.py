@@ -9,13 +9,15 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.kb.chunking import Chunk
 from bot.kb.filters import Filters
 from bot.kb.lexical import tokenize
 from bot.kb.schema import IndexedDocument
 from bot.kb.search import DocHit, Mode, Searcher, SearchResult
-from bot.kb.store import DataDir, Snapshot, open_snapshot
+from bot.kb.shared import shared_data_dir
+from bot.kb.store import Snapshot
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,10 +33,10 @@ def load_embedders(names: Sequence[str], threads: int) -> dict[str, Any]:
 class KnowledgeIndex:
     def __init__(self, settings: Settings, *, loader: EmbedderLoader = load_embedders) -> None:
         self.settings = settings
-        self._data = DataDir(settings.data_dir)
+        self._data = shared_data_dir(settings)
         self._loader = loader
         self._embedders: dict[str, Any] = {}
-        self._open(open_snapshot(settings.data_dir))
+        self._open(self._data.open())
 
     def _open(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -54,11 +56,16 @@ class KnowledgeIndex:
         self.__dict__.pop("industries", None)
 
     def refresh(self) -> bool:
-        """Switch to a newer snapshot if an ingest published one since (a cheap file read)."""
-        current = self._data.current_path()
+        """Switch to a newer snapshot if an ingest published one since (a file read, or with a shared
+        index one query; while the database is unreachable the snapshot held keeps serving)."""
+        try:
+            current = self._data.current_path()
+        except SQLAlchemyError as error:
+            log.warning("cannot check for a newer index snapshot: %s", error)
+            return False
         if current is None or current.name == self.snapshot.name:
             return False
-        self._open(Snapshot(current))
+        self._open(self._data.open(current))
         log.info("switched to index snapshot %s", current.name)
         return True
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import shutil
 import statistics
 import time
 from collections import Counter
@@ -24,7 +23,6 @@ from bot.kb.models import model_info
 from bot.kb.schema import IndexedDocument
 from bot.kb.sources import DEFAULT_LIMITS, Corpus, Rejection, SourceDocument, SourceLimits, load_corpus
 from bot.kb.store import (
-    CHROMA_DIR,
     CHUNKS_FILE,
     DOCUMENTS_FILE,
     INDEX_FORMAT,
@@ -33,15 +31,12 @@ from bot.kb.store import (
     TERMS_FILE,
     UNITS_FILE,
     DataDir,
-    chroma_client,
-    chroma_metadata,
-    collection_name,
     read_chunks,
     read_json,
-    release_chroma,
     write_chunks,
     write_json,
 )
+from bot.kb.vectors import release_chroma, upsert
 from bot.privacy import private_dir
 
 if TYPE_CHECKING:
@@ -140,20 +135,23 @@ def document_record(document: SourceDocument) -> IndexedDocument:
 
 
 @contextmanager
-def ingest_lock(root: Path) -> Iterator[None]:
-    private_dir(root)
-    with open(root / "ingest.lock", "w") as handle:
+def ingest_lock(data: DataDir) -> Iterator[None]:
+    private_dir(data.root)
+    with open(data.root / "ingest.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
-            raise IngestError(f"another ingest is running on {root}") from error
-        yield
+            raise IngestError(f"another ingest is running on {data.root}") from error
+        with data.exclusive() as held:
+            if not held:
+                raise IngestError("another ingest is publishing to the shared index")
+            yield
 
 
 class Ingestor:
     def __init__(
         self,
-        data_dir: Path,
+        data_dir: Path | DataDir,
         embedding_models: list[str],
         chunk_size: int = 900,
         threads: int = 2,
@@ -162,8 +160,8 @@ class Ingestor:
         limits: SourceLimits = DEFAULT_LIMITS,
         cache_dir: Path | None = None,
     ) -> None:
-        self.data = DataDir(data_dir)
-        self.cache_dir = cache_dir or data_dir / "cache"  # the parsed dictionaries, between ingests
+        self.data = data_dir if isinstance(data_dir, DataDir) else DataDir(data_dir)
+        self.cache_dir = cache_dir or self.data.root / "cache"  # the parsed dictionaries, between ingests
         self.models = list(embedding_models)
         self.model_key = "+".join(self.models)
         self.chunker = Chunker(chunk_size)
@@ -176,8 +174,10 @@ class Ingestor:
     @classmethod
     def from_settings(cls, settings: Settings, embedder_factory: Callable[[str], Embedder] | None = None) -> Ingestor:
         """The ingest the settings describe: their data dir, models, chunk size, limits and caches."""
+        from bot.kb.shared import shared_data_dir  # the records database, only when the index is shared
+
         return cls(
-            settings.data_dir,
+            shared_data_dir(settings),
             settings.embedding_models,
             chunk_size=settings.chunk_size,
             threads=settings.embedding_threads,
@@ -208,7 +208,7 @@ class Ingestor:
         elif not corpus.documents:
             report.aborted = "no valid documents in the sources, index left unchanged"
         else:
-            with ingest_lock(self.data.root):
+            with ingest_lock(self.data):
                 self.data.clean_leftovers()
                 self._build(corpus, chunks, report, show_progress)
         report.seconds = time.perf_counter() - started
@@ -279,14 +279,25 @@ class Ingestor:
 
         name, staging = self.data.new_staging()
         try:
+            collections = self.data.vectors.build(staging, name, previous if old_docs else None, self.models)
             self._write_snapshot(
-                staging, entries, changed, deleted, old_docs, old_centers, previous, glossary, report, show_progress
+                staging,
+                collections,
+                entries,
+                changed,
+                deleted,
+                old_docs,
+                old_centers,
+                previous,
+                glossary,
+                report,
+                show_progress,
             )
             release_chroma()
             self.data.publish(name, staging)
         except BaseException:
             release_chroma()
-            shutil.rmtree(staging, ignore_errors=True)
+            self.data.abandon(name, staging)
             raise
         report.snapshot = name
         report.changed = True
@@ -353,6 +364,7 @@ class Ingestor:
     def _write_snapshot(
         self,
         staging: Path,
+        collections: dict[str, Any],
         entries: list[Entry],
         changed: list[Entry],
         deleted: list[str],
@@ -363,20 +375,7 @@ class Ingestor:
         report: IngestReport,
         show_progress: bool,
     ) -> None:
-        # Start from a copy of the previous vectors so unchanged documents are not embedded again.
-        if previous is not None and old_docs:
-            shutil.copytree(previous / CHROMA_DIR, staging / CHROMA_DIR)
-        client = chroma_client(staging / CHROMA_DIR)
-        collections = {
-            model: client.get_or_create_collection(
-                collection_name(model),
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedding_model": model},
-            )
-            for model in self.models
-        }
-
+        # The collections start as a copy of the previous vectors, so unchanged documents are not embedded again.
         stale_ids: list[str] = [cid for doc_id in deleted for cid in old_docs[doc_id]["chunk_ids"]]
         fresh: list[Chunk] = []
         for entry in changed:
@@ -397,11 +396,11 @@ class Ingestor:
                 old = old_centers.get(model)
                 if old is not None and old.holds(fresh, len(stale_ids), len(all_chunks)):
                     centering[model] = old.moved(len(fresh) + len(stale_ids))
-                    _upsert(collection, fresh, old.centred(fresh, vectors))
+                    upsert(collection, fresh, old.centred(fresh, vectors))
                 else:
                     centering[model] = self._store_centered(collection, fresh, vectors, all_chunks, old)
             else:
-                _upsert(collection, fresh, vectors)
+                upsert(collection, fresh, vectors)
 
         self._write_units(staging, previous if old_docs else None, fresh, all_chunks, show_progress)
         for model, collection in collections.items():
@@ -557,7 +556,7 @@ class Ingestor:
                 for chunk_id, vector in zip(got["ids"], got["embeddings"]):
                     raw[chunk_id] = np.asarray(vector, dtype=np.float32) + old.mean(lang_of[chunk_id])
         means = language_means(all_chunks, raw)
-        _upsert(
+        upsert(
             collection,
             all_chunks,
             np.stack([raw[c.id] - means[c.lang] for c in all_chunks]) if all_chunks else np.zeros((0, 1)),
@@ -612,14 +611,3 @@ def language_means(chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -
 def _stored_glossary(manifest: dict[str, Any]) -> Glossary:
     stored = manifest.get("glossary") or {}
     return Glossary(tuple(tuple(group) for group in stored.get("groups", [])), stored.get("fingerprint", ""))
-
-
-def _upsert(collection: Any, chunks: list[Chunk], vectors: np.ndarray) -> None:
-    for start in range(0, len(chunks), UPSERT_BATCH):
-        batch = chunks[start : start + UPSERT_BATCH]
-        collection.upsert(
-            ids=[chunk.id for chunk in batch],
-            embeddings=np.asarray(vectors[start : start + UPSERT_BATCH], dtype=np.float32).tolist(),
-            documents=[chunk.text for chunk in batch],
-            metadatas=[chroma_metadata(chunk) for chunk in batch],
-        )

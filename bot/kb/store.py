@@ -2,7 +2,8 @@
 
     <data_dir>/CURRENT                 name of the snapshot readers use
     <data_dir>/snapshots/<name>/       manifest.json, documents.json, chunks.jsonl,
-                                       chroma/ (dense vectors), lexical/ (BM25)
+                                       chroma/ (dense vectors, unless a Chroma server
+                                       holds them: see vectors.py), lexical/ (BM25)
     <data_dir>/staging-<name>/         a snapshot being built; never read
 
 An ingest builds a complete new snapshot in a staging folder and only then
@@ -17,18 +18,19 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import chromadb
 import numpy as np
-from chromadb.config import Settings as ChromaSettings
 
 from bot.kb.bridge import Bridge
 from bot.kb.chunking import Chunk
 from bot.kb.lexical import LexicalIndex
 from bot.kb.schema import IndexedDocument
+from bot.kb.vectors import LocalVectors, VectorStore
 
 # Bump when what a snapshot holds changes shape: older snapshots are then rebuilt, not patched.
 INDEX_FORMAT = 6
@@ -39,7 +41,6 @@ STAGING_PREFIX = "staging-"
 MANIFEST_FILE = "manifest.json"
 DOCUMENTS_FILE = "documents.json"
 CHUNKS_FILE = "chunks.jsonl"
-CHROMA_DIR = "chroma"
 LEXICAL_DIR = "lexical"
 UNITS_FILE = "units.npz"
 TERMS_FILE = "terms.npz"  # vocabulary vectors of the unit model, in LEXICAL_DIR
@@ -49,37 +50,10 @@ class IndexMissing(RuntimeError):
     """There is no index yet in the data directory."""
 
 
-def chroma_client(path: Path) -> Any:
-    # Telemetry off; collections are always created without an embedding
-    # function, so Chroma's default (which downloads a model) never runs.
-    return chromadb.PersistentClient(
-        path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    )
-
-
-def collection_name(model: str) -> str:
-    return f"chunks-{model}"
-
-
-def release_chroma() -> None:
-    """Drop Chroma's per-path client cache so a folder can be renamed or reopened cleanly."""
-    chromadb.api.client.SharedSystemClient.clear_system_cache()
-
-
-def chroma_metadata(chunk: Chunk) -> dict[str, Any]:
-    meta: dict[str, Any] = {"doc_id": chunk.doc_id, "section": chunk.section, "role": chunk.role}
-    for key, value in chunk.filters.items():
-        if isinstance(value, list):
-            if value:  # Chroma rejects empty lists
-                meta[key] = [str(v) for v in value]
-        elif value is not None:
-            meta[key] = value
-    return meta
-
-
 @dataclass(frozen=True)
 class DataDir:
     root: Path
+    vectors: VectorStore = field(default_factory=LocalVectors)
 
     @property
     def current_file(self) -> Path:
@@ -123,6 +97,10 @@ class DataDir:
         (final / PUBLISHED_MARK).touch()
         return final
 
+    def abandon(self, name: str, staging: Path) -> None:
+        """Remove what a failed ingest wrote for snapshot `name`."""
+        shutil.rmtree(staging, ignore_errors=True)
+
     def clean_leftovers(self) -> None:
         """What a killed ingest left behind: staging folders, CURRENT pointers never moved into
         place, and snapshots moved into place but never published. Run under the ingest lock."""
@@ -143,6 +121,19 @@ class DataDir:
         for name in names[: max(0, len(names) - keep)]:
             if name != current:
                 shutil.rmtree(self.snapshots / name, ignore_errors=True)
+
+    def open(self, path: Path | None = None) -> Snapshot:
+        """The snapshot at `path`, by default the current one."""
+        path = path or self.current_path()
+        if path is None:
+            raise IndexMissing(f"no index in {self.root}: run `python ingest.py` first")
+        return Snapshot(path, self.vectors)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[bool]:
+        """Held while an ingest builds and publishes, beyond the data dir's own lock; False if another
+        ingest holds it. A data dir alone has nothing beyond its lock."""
+        yield True
 
     def _snapshot_dirs(self) -> list[Path]:
         return [path for path in self.snapshots.iterdir() if path.is_dir()] if self.snapshots.is_dir() else []
@@ -170,7 +161,7 @@ def read_chunks(path: Path) -> list[Chunk]:
 class Snapshot:
     """A read-only view of one published snapshot."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, vectors: VectorStore | None = None) -> None:
         self.path = path
         self.name = path.name
         self.manifest: dict[str, Any] = read_json(path / MANIFEST_FILE)
@@ -202,11 +193,7 @@ class Snapshot:
             for model, means in self.manifest.get("centering", {}).items()
         }
         self._centroids: dict[str, np.ndarray] = {}
-        client = chroma_client(path / CHROMA_DIR)
-        self._collections = {
-            model: client.get_collection(collection_name(model), embedding_function=None)
-            for model in self.embedding_models
-        }
+        self._collections = (vectors or LocalVectors()).open(path, self.embedding_models)
 
     def dense(
         self, model: str, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
@@ -269,7 +256,4 @@ class Snapshot:
 
 
 def open_snapshot(data_dir: Path) -> Snapshot:
-    path = DataDir(data_dir).current_path()
-    if path is None:
-        raise IndexMissing(f"no index in {data_dir}: run `python ingest.py` first")
-    return Snapshot(path)
+    return DataDir(data_dir).open()

@@ -1,16 +1,29 @@
 """The records' tables (SQLAlchemy 2): every answer shown with the sources it cited, the votes on
-it, the checklist items a team ticked in a thread, and the Slack events already handled.
+it, the checklist items a team ticked in a thread, the Slack events already handled, and (in
+Chroma server mode) the index snapshots replicas share.
 Their history is in `migrations/versions`; a change here goes with a new revision there."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Index, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 STATUSES = ("answered", "closest", "declined")
 VOTES = ("helpful", "not_helpful", "outdated")
+SNAPSHOT_STATES = ("building", "published")
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -106,3 +119,26 @@ class EventRow(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[float] = mapped_column(Float)
+
+
+class SnapshotRow(Base):
+    """An index snapshot shared by bot replicas (Chroma server mode): its files as one archive, while
+    its vectors live in Chroma collections named after it. A row is written when an ingest starts
+    building, so a killed ingest's collections can be found and dropped."""
+
+    __tablename__ = "index_snapshots"
+    __table_args__ = (_one_of("state", SNAPSHOT_STATES),)
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    archive: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class CurrentSnapshotRow(Base):
+    """The one snapshot replicas answer from: switching it is the publish, in one transaction."""
+
+    __tablename__ = "index_current"
+
+    slot: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(ForeignKey("index_snapshots.name"))

@@ -29,7 +29,6 @@ from bot.kb.lexical import tokenize
 from bot.kb.search import Searcher
 from bot.kb.sources import SourceLimits, load_corpus
 from bot.kb.store import (
-    CHROMA_DIR,
     CHUNKS_FILE,
     CURRENT_FILE,
     DOCUMENTS_FILE,
@@ -38,10 +37,9 @@ from bot.kb.store import (
     PUBLISHED_MARK,
     DataDir,
     Snapshot,
-    chroma_client,
-    collection_name,
     open_snapshot,
 )
+from bot.kb.vectors import CHROMA_DIR, chroma_client, collection_name, release_chroma
 from bot.settings import PROJECT_ROOT, load_settings
 
 MODELS = load_settings().embedding_models
@@ -343,7 +341,7 @@ def test_editing_one_document_reembeds_only_its_chunks(clone: Base, counter: Cou
 def stored_vectors(data: Path, model: str) -> dict[str, np.ndarray]:
     client = chroma_client(DataDir(data).current_path() / CHROMA_DIR)
     got = client.get_collection(collection_name(model), embedding_function=None).get(include=["embeddings"])
-    store_module.release_chroma()
+    release_chroma()
     return {chunk_id: np.asarray(vector) for chunk_id, vector in zip(got["ids"], got["embeddings"])}
 
 
@@ -551,7 +549,7 @@ def test_embedding_failure_midway_leaves_the_old_snapshot_serving(
     assert current(clone.data) == before
     assert snapshot_names(clone.data) == [before]
     assert staging_dirs(clone.data) == []
-    with ingest_lock(clone.data):  # the lock was released
+    with ingest_lock(DataDir(clone.data)):  # the lock was released
         pass
 
     snapshot = open_snapshot(clone.data)
@@ -564,7 +562,7 @@ def test_embedding_failure_midway_leaves_the_old_snapshot_serving(
 def test_concurrent_ingest_is_refused_while_the_lock_is_held(clone: Base, counter: CountingEmbedders) -> None:
     before = current(clone.data)
     (clone.corpus / "pb-alpha.md").write_text(PB_ALPHA_EDITED, encoding="utf-8")
-    with ingest_lock(clone.data), pytest.raises(IngestError, match="another ingest is running"):
+    with ingest_lock(DataDir(clone.data)), pytest.raises(IngestError, match="another ingest is running"):
         ingestor(clone.data, counter).run([clone.corpus])
     assert counter.calls == []
     assert current(clone.data) == before

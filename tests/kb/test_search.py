@@ -14,7 +14,8 @@ from bot.kb.embeddings import Embedder
 from bot.kb.filters import Filters
 from bot.kb.lexical import is_han, tokenize
 from bot.kb.search import OTHER_VALUE_SHARE, Searcher, detect_lang, product_pattern
-from bot.kb.store import CHROMA_DIR, Snapshot, chroma_client, collection_name, open_snapshot
+from bot.kb.store import Snapshot, open_snapshot
+from bot.kb.vectors import CHROMA_DIR, chroma_client, collection_name
 from bot.settings import PROJECT_ROOT
 
 BROAD = "food cost waste kitchen staff training 成本 培训 上线"
