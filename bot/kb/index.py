@@ -66,6 +66,7 @@ class KnowledgeIndex:
         if current is None or current.name == self.snapshot.name:
             return False
         self._open(self._data.open(current))
+        self._data.serving(current.name)
         log.info("switched to index snapshot %s", current.name)
         return True
 

@@ -148,6 +148,13 @@ class SharedDataDir(DataDir):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
+    def serving(self, name: str) -> None:
+        """Older snapshots' files are a cache here, and a loaded snapshot holds what it needs in memory:
+        a replica that moved on removes them. Newer ones may have just been fetched by a neighbour."""
+        for path in self._snapshot_dirs():
+            if path.name < name:
+                shutil.rmtree(path, ignore_errors=True)
+
     def new_staging(self) -> tuple[str, Path]:
         name, path = super().new_staging()
         self.shared.started(name)

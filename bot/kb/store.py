@@ -129,6 +129,10 @@ class DataDir:
             raise IndexMissing(f"no index in {self.root}: run `python ingest.py` first")
         return Snapshot(path, self.vectors)
 
+    def serving(self, name: str) -> None:
+        """A reader now serves snapshot `name`. Here snapshots are the index itself, and only the ingest
+        removes them (under its lock)."""
+
     @contextmanager
     def exclusive(self) -> Iterator[bool]:
         """Held while an ingest builds and publishes, beyond the data dir's own lock; False if another

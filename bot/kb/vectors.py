@@ -175,9 +175,18 @@ class ServerVectors:
         suffixes = tuple(f"-{name}" for name in names)
         if not suffixes:
             return
-        for collection in self.client.list_collections():
-            if collection.name.startswith(f"{self.prefix}-") and collection.name.endswith(suffixes):
-                self.client.delete_collection(collection.name)
+        doomed = [name for name in self._names() if name.startswith(f"{self.prefix}-") and name.endswith(suffixes)]
+        for name in doomed:
+            self.client.delete_collection(name)
+
+    def _names(self) -> list[str]:
+        """Every collection's name on the server, page by page (a server may cap one listing)."""
+        names: list[str] = []
+        while page := self.client.list_collections(limit=COPY_BATCH, offset=len(names)):
+            names.extend(collection.name for collection in page)
+            if len(page) < COPY_BATCH:
+                break
+        return names
 
 
 def vector_store(settings: Settings) -> VectorStore:

@@ -172,6 +172,8 @@ def test_two_replicas_keep_answering_while_a_new_snapshot_is_published(
         assert names[0] == shared.first.snapshot and names[-1] == second.snapshot
         assert names == sorted(names)  # a replica moves forward once, never back
         assert all(status in ("answered", "closest", "declined") for _, status in replica.seen)
+        cached = replica.engine.settings.data_dir / "snapshots"
+        assert [path.name for path in cached.iterdir()] == [second.snapshot]  # the older copy was let go
         found = replica.engine.ask("茶饮连锁的会员复购提升了多少？")
         assert "case-chayu-tea" in [source.doc_id for source in found.sources]
 
