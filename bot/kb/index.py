@@ -70,6 +70,10 @@ class KnowledgeIndex:
         log.info("switched to index snapshot %s", current.name)
         return True
 
+    def unreachable(self) -> str | None:
+        """None while the snapshot's vectors can be read (a Chroma server answers); else why not."""
+        return self._data.vectors.unreachable()
+
     # --- what the index holds -------------------------------------------------
     @property
     def documents(self) -> Mapping[str, IndexedDocument]:

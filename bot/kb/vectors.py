@@ -87,6 +87,9 @@ class VectorStore(Protocol):
     def drop(self, names: Iterable[str]) -> None:
         """Remove the collections of snapshots no longer kept."""
 
+    def unreachable(self) -> str | None:
+        """None while the vectors can be read; else why not."""
+
 
 class LocalVectors:
     """Embedded Chroma in each snapshot's folder: copied per snapshot, removed with the folder."""
@@ -106,6 +109,9 @@ class LocalVectors:
     def drop(self, names: Iterable[str]) -> None:
         """Nothing outside the snapshot folders to remove."""
 
+    def unreachable(self) -> str | None:
+        return None  # on local disk, opened with the snapshot
+
 
 class ServerVectors:
     """A Chroma server: the snapshot `name`'s vectors for `model` are the collection
@@ -114,9 +120,10 @@ class ServerVectors:
 
     shared = True
 
-    def __init__(self, client: Any, prefix: str) -> None:
+    def __init__(self, client: Any, prefix: str, where: str = "") -> None:
         self.client = client
         self.prefix = prefix
+        self.where = where
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServerVectors:
@@ -127,6 +134,7 @@ class ServerVectors:
                 "chroma_client_auth_credentials": settings.chroma_token.get_secret_value(),
                 "chroma_auth_token_transport_header": settings.chroma_token_header,
             }
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
         try:
             client = chromadb.HttpClient(
                 host=settings.chroma_host or "localhost",
@@ -137,9 +145,15 @@ class ServerVectors:
                 database=settings.chroma_database,
             )
         except (ChromaError, ValueError, OSError) as error:
-            where = f"{settings.chroma_host}:{settings.chroma_port}"
             raise IndexUnreachable(f"Chroma server {where}: {error}") from error
-        return cls(client, settings.chroma_collection_prefix)
+        return cls(client, settings.chroma_collection_prefix, where)
+
+    def unreachable(self) -> str | None:
+        try:
+            self.client.heartbeat()
+        except Exception as error:  # noqa: BLE001 - whatever the transport raises, the answer is "not serving"
+            return f"Chroma server {self.where}: {error}"
+        return None
 
     def name(self, model: str, snapshot: str) -> str:
         return f"{self.prefix}-{model}-{snapshot}"

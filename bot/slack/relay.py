@@ -281,10 +281,10 @@ class Relay:
         return record.channel, blocks.shared_message(user, record.question or "", record.answer or "", lang)
 
     def health(self) -> str | None:
-        """None when the bot can answer: an index loaded and the records writable; else why not."""
+        """None when the bot can answer: an index loaded and reachable, the records writable; else why not."""
         if not self.engine.index.documents:
             return "the index holds no documents"
-        return self.records.unwritable()
+        return self.engine.index.unreachable() or self.records.unwritable()
 
     def vote(self, answer_id: int, user: str, vote: str) -> bool:
         return self.records.vote(answer_id, user, vote)

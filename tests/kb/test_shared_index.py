@@ -309,3 +309,22 @@ def test_a_replica_started_before_the_first_ingest_says_to_run_it(
     )
     with pytest.raises(IndexMissing, match="run `python ingest.py` first"):
         KnowledgeIndex(settings, loader=embedder_loader)
+
+
+def test_a_replica_whose_chroma_server_stops_says_so_to_health_checks(
+    tmp_path: Path,
+    postgres: Any,
+    embedder_factory: Callable[[str], Embedder],
+    embedder_loader: Callable[..., dict[str, Any]],
+) -> None:
+    (tmp_path / "chroma").mkdir()
+    server = ChromaServer.start(tmp_path / "chroma")  # its own server, to stop
+    try:
+        copy_documents(tmp_path / "corpus", DOCUMENTS[:1])
+        index = Shared(tmp_path / "corpus", server, postgres.database(), "health", tmp_path)
+        assert index.ingest(embedder_factory).ok
+        knowledge = KnowledgeIndex(index.settings("replica"), loader=embedder_loader)
+        assert knowledge.unreachable() is None
+    finally:
+        server.stop()
+    assert knowledge.unreachable().startswith(f"Chroma server 127.0.0.1:{server.port}: ")
