@@ -436,7 +436,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(f"--sizes must be positive chunk counts, got {args.sizes!r}")
     results = []
     for size in sizes:
-        err.print(f"bench: growing a {size:,}-chunk corpus, then ingest, no-op, edit and queries", markup=False)
+        err.print(
+            f"bench: growing a {size:,}-chunk corpus, then ingest, no-op, edit and queries (alone, under load)",
+            markup=False,
+        )
         try:
             results.append(
                 bench_size(

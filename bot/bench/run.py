@@ -1,5 +1,6 @@
 """The benchmark's run: grow a corpus to each size, then time a full ingest, a no-op re-ingest,
-a one-document edit and the answer path over it, each phase in a fresh process."""
+a one-document edit and the answer path over it, alone and while another ingest runs, each phase
+in a fresh process."""
 
 from __future__ import annotations
 
@@ -51,14 +52,19 @@ class SizeResult:
     edit: Phase
     disk_mb: float
     queries: Queries
+    loaded: Queries  # the same questions while a full ingest of the sample shares the cores
 
 
 def questions() -> list[str]:
     return list(yaml.safe_load(files("bot.bench").joinpath("questions.yaml").read_text(encoding="utf-8")))
 
 
+def worker_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bot.bench.worker", *args]
+
+
 def worker(*args: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bot.bench.worker", *args]
+    command = worker_command(*args)
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
@@ -94,6 +100,24 @@ def run_queries(data: Path, work: Path, rounds: int) -> Queries:
     return Queries(**worker(*phase, "--spawned", str(spawned)))
 
 
+def run_queries_under_load(data: Path, work: Path, rounds: int, sample: list[Path]) -> Queries:
+    """The answer path while another process ingests the sample from scratch, as when an owner
+    publishes during the working day and the two share the machine's cores."""
+    scratch = work / "load-data"
+    shutil.rmtree(scratch, ignore_errors=True)
+    command = worker_command("ingest", "--data-dir", str(scratch), *map(str, sample))
+    load = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        queries = run_queries(data, work, rounds)
+        if load.poll() is not None:
+            raise BenchError("the ingest meant to share the cores ended before the answers were timed")
+    finally:
+        load.terminate()
+        load.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return queries
+
+
 def bench_size(templates: list[Path], work: Path, size: int, *, seed: int, rounds: int) -> SizeResult:
     grown = grow(templates, work / "sources", size, seed=seed)
     data = work / "data"
@@ -102,4 +126,6 @@ def bench_size(templates: list[Path], work: Path, size: int, *, seed: int, round
     noop = ingest(data, grown.sources)
     edit_one(grown.sources, seed)
     edit = ingest(data, grown.sources)
-    return SizeResult(size, grown.documents, full, noop, edit, disk_mb(data), run_queries(data, work, rounds))
+    queries = run_queries(data, work, rounds)
+    loaded = run_queries_under_load(data, work, rounds, templates)
+    return SizeResult(size, grown.documents, full, noop, edit, disk_mb(data), queries, loaded)

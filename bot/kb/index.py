@@ -42,7 +42,7 @@ class KnowledgeIndex:
         self.snapshot = snapshot
         missing = [m for m in snapshot.embedding_models if m not in self._embedders]
         if missing:
-            self._embedders.update(self._loader(missing, self.settings.embedding_threads))
+            self._embedders.update(self._loader(missing, self.settings.answer_threads))
         self.searcher = Searcher(
             snapshot,
             {m: self._embedders[m] for m in snapshot.embedding_models},
