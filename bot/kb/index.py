@@ -9,15 +9,14 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.kb.chunking import Chunk
 from bot.kb.filters import Filters
 from bot.kb.lexical import tokenize
 from bot.kb.schema import IndexedDocument
 from bot.kb.search import DocHit, Mode, Searcher, SearchResult
-from bot.kb.shared import shared_data_dir
-from bot.kb.store import Snapshot
+from bot.kb.store import Snapshot, data_dir_for
+from bot.kb.vectors import IndexUnreachable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ def load_embedders(names: Sequence[str], threads: int) -> dict[str, Any]:
 class KnowledgeIndex:
     def __init__(self, settings: Settings, *, loader: EmbedderLoader = load_embedders) -> None:
         self.settings = settings
-        self._data = shared_data_dir(settings)
+        self._data = data_dir_for(settings)
         self._loader = loader
         self._embedders: dict[str, Any] = {}
         self._open(self._data.open())
@@ -60,7 +59,7 @@ class KnowledgeIndex:
         index one query; while the database is unreachable the snapshot held keeps serving)."""
         try:
             current = self._data.current_path()
-        except SQLAlchemyError as error:
+        except IndexUnreachable as error:
             log.warning("cannot check for a newer index snapshot: %s", error)
             return False
         if current is None or current.name == self.snapshot.name:

@@ -31,6 +31,7 @@ from bot.kb.store import (
     TERMS_FILE,
     UNITS_FILE,
     DataDir,
+    data_dir_for,
     read_chunks,
     read_json,
     write_chunks,
@@ -174,10 +175,8 @@ class Ingestor:
     @classmethod
     def from_settings(cls, settings: Settings, embedder_factory: Callable[[str], Embedder] | None = None) -> Ingestor:
         """The ingest the settings describe: their data dir, models, chunk size, limits and caches."""
-        from bot.kb.shared import shared_data_dir  # the records database, only when the index is shared
-
         return cls(
-            shared_data_dir(settings),
+            data_dir_for(settings),
             settings.embedding_models,
             chunk_size=settings.chunk_size,
             threads=settings.embedding_threads,

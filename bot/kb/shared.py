@@ -19,19 +19,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from bot.kb.store import PUBLISHED_MARK, DataDir
-from bot.kb.vectors import IndexUnreachable, ServerVectors
+from bot.kb.vectors import IndexUnreachable
 from bot.privacy import private_dir
-from bot.records import database_url, open_database
+from bot.records import open_database
 from bot.records.tables import CurrentSnapshotRow, SnapshotRow
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
 
 CURRENT_SLOT = "current"
 INGEST_LOCK = 0x56524958  # PostgreSQL advisory lock key held by the one ingest that may publish
@@ -45,8 +42,11 @@ class SharedSnapshots:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def current(self) -> str | None:
-        with self._session() as session:
-            return session.scalar(select(CurrentSnapshotRow.name).where(CurrentSnapshotRow.slot == CURRENT_SLOT))
+        try:
+            with self._session() as session:
+                return session.scalar(select(CurrentSnapshotRow.name).where(CurrentSnapshotRow.slot == CURRENT_SLOT))
+        except SQLAlchemyError as error:
+            raise IndexUnreachable(f"records database: {error}") from error
 
     def started(self, name: str) -> None:
         """Record a snapshot being built, before anything is written for it."""
@@ -190,13 +190,3 @@ class SharedDataDir(DataDir):
     def exclusive(self) -> Iterator[bool]:
         with self.shared.lock() as held:
             yield held
-
-
-def shared_data_dir(settings: Settings) -> DataDir:
-    """The data dir the settings describe: alone, or a replica's cache of snapshots shared through
-    a Chroma server and the records database."""
-    if not settings.chroma_host:
-        return DataDir(settings.data_dir)
-    return SharedDataDir(
-        settings.data_dir, ServerVectors.from_settings(settings), shared=SharedSnapshots(database_url(settings))
-    )

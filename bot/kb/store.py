@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from bot.kb.chunking import Chunk
 from bot.kb.lexical import LexicalIndex
 from bot.kb.schema import IndexedDocument
 from bot.kb.vectors import LocalVectors, VectorStore
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 # Bump when what a snapshot holds changes shape: older snapshots are then rebuilt, not patched.
 INDEX_FORMAT = 6
@@ -257,6 +260,21 @@ class Snapshot:
         query = np.asarray(query_vector, dtype=np.float32)
         norms = np.linalg.norm(block, axis=1) * (np.linalg.norm(query) or 1.0)
         return (block @ query) / np.where(norms == 0, 1.0, norms)
+
+
+def data_dir_for(settings: Settings) -> DataDir:
+    """The data dir the settings describe: alone, or a replica's cache of the snapshots shared
+    through a Chroma server and the records database."""
+    if not settings.chroma_host:
+        return DataDir(settings.data_dir)
+    # Imported only when shared: the records database's engine and migrations.
+    from bot.kb.shared import SharedDataDir, SharedSnapshots
+    from bot.kb.vectors import ServerVectors
+    from bot.records import database_url
+
+    return SharedDataDir(
+        settings.data_dir, ServerVectors.from_settings(settings), shared=SharedSnapshots(database_url(settings))
+    )
 
 
 def open_snapshot(data_dir: Path) -> Snapshot:

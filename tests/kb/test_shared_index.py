@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+import psycopg
 import pytest
 from chroma_server import ChromaServer, free_port
 from pydantic import SecretStr
 
 from bot.answers.engine import Engine
 from bot.kb.embeddings import Embedder
+from bot.kb.filters import Filters
 from bot.kb.index import KnowledgeIndex
 from bot.kb.ingest import IngestError, Ingestor, IngestReport
 from bot.kb.shared import SharedSnapshots
@@ -328,3 +330,16 @@ def test_a_replica_whose_chroma_server_stops_says_so_to_health_checks(
     finally:
         server.stop()
     assert knowledge.unreachable().startswith(f"Chroma server 127.0.0.1:{server.port}: ")
+
+
+def test_a_replica_keeps_serving_its_snapshot_while_the_database_is_down(
+    shared: Shared, postgres: Any, embedder_loader: Callable[..., dict[str, Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    knowledge = KnowledgeIndex(shared.settings("replica"), loader=embedder_loader)
+    database = shared.database_url.rsplit("/", 1)[1]
+    with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=valuerelay dbname=postgres", autocommit=True) as db:
+        db.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+    assert knowledge.refresh() is False
+    assert "cannot check for a newer index snapshot" in caplog.text
+    assert knowledge.snapshot.name == shared.first.snapshot
+    assert knowledge.search("go-live checklist", Filters()).docs[0].doc_id == "sg-go-live"
