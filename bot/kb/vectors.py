@@ -76,8 +76,6 @@ def _create(client: Any, name: str, model: str) -> Any:
 
 
 class VectorStore(Protocol):
-    shared: bool
-
     def build(self, staging: Path, name: str, previous: Path | None, models: Sequence[str]) -> dict[str, Any]:
         """Writable collections for a snapshot being built, holding the previous snapshot's vectors."""
 
@@ -93,8 +91,6 @@ class VectorStore(Protocol):
 
 class LocalVectors:
     """Embedded Chroma in each snapshot's folder: copied per snapshot, removed with the folder."""
-
-    shared = False
 
     def build(self, staging: Path, name: str, previous: Path | None, models: Sequence[str]) -> dict[str, Any]:
         if previous is not None:
@@ -117,8 +113,6 @@ class ServerVectors:
     """A Chroma server: the snapshot `name`'s vectors for `model` are the collection
     `<prefix>-<model>-<name>`, so a snapshot never changes once published and replicas switch
     between snapshots by name."""
-
-    shared = True
 
     def __init__(self, client: Any, prefix: str, where: str = "") -> None:
         self.client = client
@@ -201,7 +195,3 @@ class ServerVectors:
             if len(page) < COPY_BATCH:
                 break
         return names
-
-
-def vector_store(settings: Settings) -> VectorStore:
-    return ServerVectors.from_settings(settings) if settings.chroma_host else LocalVectors()
