@@ -51,14 +51,13 @@ class Shared:
     root: Path
     first: IngestReport = field(init=False)
 
-    def settings(self, replica: str, **overrides: Any) -> Settings:
+    def settings(self, replica: str) -> Settings:
         return load_settings(
             data_dir=self.root / replica,
             chroma_host="127.0.0.1",
             chroma_port=self.server.port,
             chroma_collection_prefix=self.prefix,
             database_url=self.database_url,
-            **overrides,
         )
 
     def client(self) -> Any:
