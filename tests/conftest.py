@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 import yaml
@@ -94,33 +94,51 @@ def records(tmp_path: Path) -> Records:
     return Records(sqlite_url(tmp_path / "records"))
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """A real PostgreSQL server on 127.0.0.1 for the session; each test asks it for a database."""
-    folder = Path(tempfile.mkdtemp(prefix="valuerelay-pg-"))
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+Server = TypeVar("Server", bound=Stoppable)
+
+
+def served(
+    prefix: str, start: Callable[[Path], Server], cannot: type[Exception], give_up: Callable[[str], object]
+) -> Iterator[Server]:
+    """A server in a temporary folder of its own, stopped and removed after; `give_up` (pytest's
+    skip or fail) says what `cannot` starting it means."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        server = PostgresServer.start(folder)
-    except NoPostgres as why:
+        server = start(folder)
+    except cannot as why:
         shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"PostgreSQL cannot start here: {why}")
+        give_up(str(why))
+        raise
     yield server
     server.stop()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on 127.0.0.1 for the session; each test asks it for a database."""
+    yield from served(
+        "valuerelay-pg-",
+        PostgresServer.start,
+        NoPostgres,
+        lambda why: pytest.skip(f"PostgreSQL cannot start here: {why}"),
+    )
 
 
 @pytest.fixture(scope="session")
 def chroma_server() -> Iterator[ChromaServer]:
     """A real Chroma server on 127.0.0.1 for the session (`chroma run` from the pinned chromadb);
     tests keep apart by collection prefix. It ships with chromadb, so failing to start is a failure."""
-    folder = Path(tempfile.mkdtemp(prefix="valuerelay-chroma-"))
-    try:
-        server = ChromaServer.start(folder)
-    except NoChroma as why:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.fail(f"the Chroma server did not start: {why}")
-    yield server
-    server.stop()
-    shutil.rmtree(folder, ignore_errors=True)
+    yield from served(
+        "valuerelay-chroma-",
+        ChromaServer.start,
+        NoChroma,
+        lambda why: pytest.fail(f"the Chroma server did not start: {why}"),
+    )
 
 
 @pytest.fixture
