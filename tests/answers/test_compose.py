@@ -117,3 +117,17 @@ def test_getting_ready_for_a_customer_meeting_brings_questions_to_ask_value_and_
     assert any(text.endswith(("？", "?")) for text in quotes)  # the playbook's own discovery questions
     assert any(not text.endswith(("？", "?")) for text in quotes)
     assert [card.doc_id for card in answer.cards] == ["case-chayu-tea"]
+
+
+def test_a_case_question_asking_two_things_gets_the_lines_of_both(
+    engine: Engine, corpus: dict[str, SourceDocument]
+) -> None:
+    # The first part is answered by the results, the second by a step of the timeline.
+    doc = corpus["case-redline-burger"]
+    step = next(line for line in doc.body.splitlines() if "per week" in line)
+    question = "In the Redline Burger case, how much faster did service get? And how many stores per week did the rollout cover?"
+    answer = engine.ask(question, today=TODAY, record=False)
+
+    assert answer.intent == "case" and answer.status == "answered"
+    assert step.split(". ", 1)[1] in answer.text
+    assert all(f"{metric.before:g}" in answer.text for metric in doc.meta.metrics)

@@ -253,10 +253,25 @@ def test_a_magnitude_question_prefers_a_stated_change_over_any_number() -> None:
         ("后厨师傅没耐心坐下来听课，有什么好办法？", False),
         ("What's the ROI for a 40-store hotpot chain?", True),
         ("火锅连锁上这套系统多久能回本？", True),
+        ("got a before/after for their waste per quarter?", True),
+        ("上线前后的报损金额有对比吗", True),
     ],
 )
 def test_a_question_asking_for_a_magnitude_is_told(question: str, magnitude: bool) -> None:
     assert read_flags(question).how_much is magnitude
+
+
+@pytest.mark.parametrize(
+    ("multiple", "count"),
+    [
+        ("精准券核销率是普发券的 3-4 倍。", "门店每天发券 3-4 次。"),
+        ("Pick rates ran 2.5x the paper baseline.", "Pickers walk 2.5 km a shift."),
+        ("Recall is 3 times higher than before.", "Recalls go out 3 times a week."),
+    ],
+)
+def test_a_multiple_is_a_stated_change(multiple: str, count: str) -> None:
+    asking = Scorer([["peak"]], [1.0], quantity=True)
+    assert asking.bonus(multiple) > asking.bonus(count) > 0.0
 
 
 def test_number_bonus_only_when_the_question_asks_for_a_magnitude() -> None:

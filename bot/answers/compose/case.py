@@ -10,7 +10,7 @@ from bot.answers.compose.context import Context, relevant
 from bot.answers.labels import label
 from bot.answers.model import Answer, CaseCard, Heading
 from bot.answers.quantify import MetricChange
-from bot.answers.quotes import quote_groups
+from bot.answers.quotes import MAX_QUOTES, quote_groups
 from bot.kb.schema import CaseMeta, IndexedDocument
 from bot.kb.search import DocHit
 
@@ -60,5 +60,7 @@ def compose(ctx: Context) -> Answer:
     found = cards(ctx, ctx.docs)
     similarity = ctx.similarity()
     passages = ctx.index.passages(ctx.docs[:1])
-    groups = quote_groups(passages, ctx.scorer(), ctx.citations, similarity, max_quotes=CASE_QUOTES)
+    # A question asking several things gets room for each: its second part is often another section's.
+    room = min(MAX_QUOTES, CASE_QUOTES * max(1, len(ctx.request.parts)))
+    groups = quote_groups(passages, ctx.scorer(), ctx.citations, similarity, max_quotes=room)
     return ctx.answer("answered", [Heading(label(ctx.request.lang, "cases", n=len(found))), *found, *groups])
