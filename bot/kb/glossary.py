@@ -25,7 +25,6 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated
 
 import yaml
@@ -119,10 +118,6 @@ def _reason(kind: str, message: str) -> str:
     if kind in ("list_type", "string_type"):
         return f"{message.lower()}: write each group as - [term, term, ...]"
     return message
-
-
-def read_glossary(path: Path) -> Glossary | list[GlossaryProblem]:
-    return parse_glossary(path.read_bytes())
 
 
 def term_tokens(term: str) -> tuple[str, ...]:

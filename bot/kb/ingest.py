@@ -21,7 +21,16 @@ from bot.kb.glossary import Glossary, GlossaryIndex
 from bot.kb.lexical import LexicalIndex
 from bot.kb.models import model_info
 from bot.kb.schema import IndexedDocument
-from bot.kb.sources import DEFAULT_LIMITS, Corpus, Rejection, SourceDocument, SourceLimits, load_corpus
+from bot.kb.sources import (
+    DEFAULT_LIMITS,
+    Corpus,
+    Rejection,
+    SourceDocument,
+    SourceLimits,
+    Validated,
+    load_corpus,
+    parser_key,
+)
 from bot.kb.store import (
     CHUNKS_FILE,
     DOCUMENTS_FILE,
@@ -114,6 +123,11 @@ def fingerprint(document: SourceDocument, chunker: str, model: str) -> str:
     return f"{document.content_hash}:{chunker}:{model}"
 
 
+def content_hash(fingerprint: str) -> str:
+    """The hash of the file's bytes a fingerprint starts with."""
+    return fingerprint.split(":", 1)[0]
+
+
 def first_block_quote(body: str) -> str | None:
     """The first `>` quotation of a body (a case's customer quote), as written."""
     lines: list[str] = []
@@ -196,9 +210,13 @@ class Ingestor:
 
     def run(self, sources: list[Path], strict: bool = False, show_progress: bool = False) -> IngestReport:
         started = time.perf_counter()
-        indexed = self._indexed()
+        manifest = self._served_manifest()
+        indexed = manifest.get("documents", {})
         corpus = load_corpus(
-            sources, indexed={doc_id: info["path"] for doc_id, info in indexed.items()}, limits=self.limits
+            sources,
+            indexed={doc_id: info["path"] for doc_id, info in indexed.items()},
+            validated=self._validated(manifest),
+            limits=self.limits,
         )
         chunks = self._chunk(corpus, indexed)
         report = IngestReport(documents=corpus.documents, rejections=corpus.rejections)
@@ -213,10 +231,24 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _indexed(self) -> dict[str, dict[str, Any]]:
-        """What the index serves, per document: the file it was read from, its fingerprint and chunk ids."""
+    def _served_manifest(self) -> dict[str, Any]:
+        """What the index serves; its "documents": per document, the file it was read from, its
+        fingerprint and chunk ids."""
         previous = self.data.current_path()
-        return read_json(previous / MANIFEST_FILE).get("documents", {}) if previous is not None else {}
+        return read_json(previous / MANIFEST_FILE) if previous is not None else {}
+
+    def _validated(self, manifest: Mapping[str, Any]) -> Validated:
+        """The served documents' front matter and glossary, when this parser validated them."""
+        previous = self.data.current_path()
+        if previous is None or manifest.get("parser") != parser_key():
+            return Validated()
+        records = read_json(previous / DOCUMENTS_FILE)
+        metas = {
+            content_hash(info["fingerprint"]): IndexedDocument.model_validate(records[doc_id]).meta
+            for doc_id, info in manifest["documents"].items()
+            if doc_id in records
+        }
+        return Validated(metas, _stored_glossary(manifest))
 
     def _chunk(self, corpus: Corpus, indexed: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Chunk] | None]:
         """Each changed document's chunks; None for one the index holds as it is (its chunks are read
@@ -440,6 +472,7 @@ class Ingestor:
                 "centering": {model: centring.means for model, centring in centering.items()},
                 "centring_drift": {model: centring.drift for model, centring in centering.items()},
                 "chunker": self.chunker_key,
+                "parser": parser_key(),
                 "created": created,
                 "glossary": {"fingerprint": glossary.fingerprint, "groups": glossary.groups},
                 "documents": {
@@ -607,6 +640,6 @@ def language_means(chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -
     return {lang: sums[lang] / weights[lang] for lang in sorted(sums)}
 
 
-def _stored_glossary(manifest: dict[str, Any]) -> Glossary:
+def _stored_glossary(manifest: Mapping[str, Any]) -> Glossary:
     stored = manifest.get("glossary") or {}
     return Glossary(tuple(tuple(group) for group in stored.get("groups", [])), stored.get("fingerprint", ""))

@@ -6,6 +6,7 @@ field and the reason; valid documents are returned alongside.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -15,7 +16,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bot.kb.glossary import GLOSSARY_FILE, Glossary, read_glossary
+from bot.kb import glossary as glossary_module
+from bot.kb import schema
+from bot.kb.glossary import GLOSSARY_FILE, Glossary, parse_glossary
 from bot.kb.schema import KINDS, META_BY_KIND, AnyMeta, ChecklistItem, StageGuideMeta
 from bot.kb.yamlfile import load_bounded, yaml_problem
 
@@ -76,6 +79,16 @@ class Corpus:
     rejections: list[Rejection] = field(default_factory=list)
     glossary: Glossary = field(default_factory=Glossary)
     glossary_files: list[str] = field(default_factory=list)  # display paths, rejected ones too
+
+
+@dataclass(frozen=True)
+class Validated:
+    """What this parser already accepted, by the hash of the files' bytes: a file with the same bytes
+    is not parsed again (YAML, validation and the glossary's word segmentation are most of a no-op
+    ingest). `glossary` is the glossary the index serves, read from the files whose hashes make its fingerprint."""
+
+    metas: Mapping[str, AnyMeta] = field(default_factory=dict)
+    glossary: Glossary | None = None
 
 
 class _DatesAsText(yaml.CSafeLoader):
@@ -196,7 +209,20 @@ def section_titles(body: str, level: int = 2) -> set[str]:
     return titles
 
 
-def parse_file(path: Path, display: str, limits: SourceLimits = DEFAULT_LIMITS) -> SourceDocument | list[Rejection]:
+@functools.cache
+def parser_key() -> str:
+    """The code that parses and validates front matter: a document it accepted before is accepted
+    as it was only while this code is the same."""
+    digest = hashlib.sha256()
+    for module in (Path(__file__), Path(schema.__file__ or ""), Path(glossary_module.__file__ or "")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def parse_file(
+    path: Path, display: str, limits: SourceLimits = DEFAULT_LIMITS, validated: Mapping[str, AnyMeta] | None = None
+) -> SourceDocument | list[Rejection]:
+    """`validated`: front matter this parser already validated (see `Validated`)."""
     shown = Path(display)
     size = path.stat().st_size
     if size > limits.max_file_bytes:
@@ -211,25 +237,13 @@ def parse_file(path: Path, display: str, limits: SourceLimits = DEFAULT_LIMITS) 
     if isinstance(split, Rejection):
         return [split]
     front_matter, body, body_start = split
-    try:
-        data = load_bounded(front_matter, _DatesAsText)
-    except yaml.YAMLError as error:
-        line, problem = yaml_problem(error)
-        # The front matter starts on the file's second line, after the opening fence.
-        return [Rejection(shown, f"malformed YAML front matter: {problem}", line=line + 1 if line else 1)]
-    if not isinstance(data, dict):
-        return [Rejection(shown, "front matter must be a mapping of key: value", line=2)]
+    content_hash = hashlib.sha256(raw).hexdigest()
     key_lines = _key_lines(front_matter)
-    kind = data.get("kind")
-    if not isinstance(kind, str) or kind not in META_BY_KIND:
-        reason = (
-            "missing required field" if kind is None else f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})"
-        )
-        return [Rejection(shown, reason, field="kind", line=key_lines.get("kind", 1))]
-    try:
-        meta = META_BY_KIND[kind].model_validate(data)
-    except ValidationError as error:
-        return _validation_rejections(error, shown, key_lines)
+    meta = (validated or {}).get(content_hash)
+    if meta is None:
+        meta = _front_matter(front_matter, shown, key_lines)
+    if isinstance(meta, list):
+        return meta
     if not body.strip():
         return [Rejection(shown, "the document has no body", line=body_start)]
     checklist: tuple[ChecklistItem, ...] = ()
@@ -257,32 +271,68 @@ def parse_file(path: Path, display: str, limits: SourceLimits = DEFAULT_LIMITS) 
         body=body,
         path=path,
         rel_path=display,
-        content_hash=hashlib.sha256(raw).hexdigest(),
+        content_hash=content_hash,
         body_start_line=body_start,
         checklist=checklist,
         key_lines=key_lines,
     )
 
 
-def load_corpus(
-    source_dirs: list[Path], *, indexed: Mapping[str, str] | None = None, limits: SourceLimits = DEFAULT_LIMITS
-) -> Corpus:
-    """Parse and validate every source file. `indexed` maps each id the index serves to its file:
-    a second file with that id is refused, and the file already serving keeps it (even while it is
-    itself rejected, when its last valid version serves); a new id goes to the first file by path."""
-    files, glossaries, rejections = discover(source_dirs)
-    corpus = Corpus(rejections=list(rejections), glossary_files=[display for _, display in glossaries])
-    for path, display in glossaries:
-        glossary = read_glossary(path)
+def _front_matter(front_matter: str, shown: Path, key_lines: dict[str, int]) -> AnyMeta | list[Rejection]:
+    try:
+        data = load_bounded(front_matter, _DatesAsText)
+    except yaml.YAMLError as error:
+        line, problem = yaml_problem(error)
+        # The front matter starts on the file's second line, after the opening fence.
+        return [Rejection(shown, f"malformed YAML front matter: {problem}", line=line + 1 if line else 1)]
+    if not isinstance(data, dict):
+        return [Rejection(shown, "front matter must be a mapping of key: value", line=2)]
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in META_BY_KIND:
+        reason = (
+            "missing required field" if kind is None else f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})"
+        )
+        return [Rejection(shown, reason, field="kind", line=key_lines.get("kind", 1))]
+    try:
+        return META_BY_KIND[kind].model_validate(data)
+    except ValidationError as error:
+        return _validation_rejections(error, shown, key_lines)
+
+
+def _read_glossaries(corpus: Corpus, files: list[tuple[Path, str]], served: Glossary | None) -> None:
+    raws = [(path.read_bytes(), display) for path, display in files]
+    unchanged = sum((Glossary(fingerprint=hashlib.sha256(raw).hexdigest()) for raw, _ in raws), Glossary())
+    if served is not None and raws and unchanged.fingerprint == served.fingerprint:
+        corpus.glossary = served
+        return
+    for raw, display in raws:
+        glossary = parse_glossary(raw)
         if isinstance(glossary, list):
             corpus.rejections.extend(
                 Rejection(Path(display), problem.reason, line=problem.line) for problem in glossary
             )
         else:
             corpus.glossary += glossary
+
+
+def load_corpus(
+    source_dirs: list[Path],
+    *,
+    indexed: Mapping[str, str] | None = None,
+    validated: Validated | None = None,
+    limits: SourceLimits = DEFAULT_LIMITS,
+) -> Corpus:
+    """Parse and validate every source file. `indexed` maps each id the index serves to its file:
+    a second file with that id is refused, and the file already serving keeps it (even while it is
+    itself rejected, when its last valid version serves); a new id goes to the first file by path.
+    `validated`: see `parse_file`."""
+    files, glossaries, rejections = discover(source_dirs)
+    validated = validated or Validated()
+    corpus = Corpus(rejections=list(rejections), glossary_files=[display for _, display in glossaries])
+    _read_glossaries(corpus, glossaries, validated.glossary)
     parsed: list[SourceDocument] = []
     for path, display in files:
-        document = parse_file(path, display, limits)
+        document = parse_file(path, display, limits, validated.metas)
         if isinstance(document, list):
             corpus.rejections.extend(document)
         else:

@@ -21,6 +21,7 @@ import pytest
 
 import bot.kb.ingest as ingest_module
 import bot.kb.lexical as lexical_module
+import bot.kb.sources as sources_module
 import bot.kb.store as store_module
 from bot.kb.chunking import Chunk, Chunker
 from bot.kb.embeddings import Embedder
@@ -987,6 +988,59 @@ def test_a_broken_glossary_is_reported_by_line_and_the_last_valid_one_keeps_serv
     assert report.changed is True and sorted(report.kept) == ["src/glossary.yaml", "src/pb-alpha.md"]
     forms = {concept[0]: concept for concept in open_snapshot(clone.data).bridge.concepts("skewer-gram")}
     assert "串品克重" in forms["skewer-gram"]
+
+
+# --- what a re-ingest parses ------------------------------------------------------
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """The front matter and glossary files an ingest parses (by their first id or term)."""
+    seen: dict[str, list[str]] = {"front matter": [], "glossary": []}
+    front_matter, glossary = sources_module._front_matter, sources_module.parse_glossary
+
+    def parse_front_matter(text: str, shown: Path, key_lines: dict[str, int]) -> Any:
+        seen["front matter"].append(str(shown))
+        return front_matter(text, shown, key_lines)
+
+    monkeypatch.setattr(sources_module, "_front_matter", parse_front_matter)
+    monkeypatch.setattr(sources_module, "parse_glossary", lambda raw: seen["glossary"].append(raw) or glossary(raw))
+    return seen
+
+
+def test_a_reingest_parses_only_the_files_whose_bytes_changed(
+    clone: Base, counter: CountingEmbedders, parsed: dict[str, list[str]]
+) -> None:
+    (clone.corpus / "glossary.yaml").write_text(GLOSSARY, encoding="utf-8")
+    ingestor(clone.data, counter).run([clone.corpus])
+    assert parsed == {"front matter": [], "glossary": [GLOSSARY.encode()]}
+
+    parsed["glossary"].clear()
+    report = ingestor(clone.data, counter).run([clone.corpus])
+    assert report.ok and report.changed is False and report.glossary_groups == 1
+    assert parsed == {"front matter": [], "glossary": []}
+
+    (clone.corpus / "pb-alpha.md").write_text(PB_ALPHA_EDITED, encoding="utf-8")
+    report = ingestor(clone.data, counter).run([clone.corpus])
+    assert report.ok and report.changed is True
+    assert parsed == {"front matter": ["src/pb-alpha.md"], "glossary": []}
+    # The front matter carried over is the one validated before: the index serves the same records.
+    served = json.loads((open_snapshot(clone.data).path / DOCUMENTS_FILE).read_text(encoding="utf-8"))
+    assert {doc_id: record["meta"]["title"] for doc_id, record in served.items() if doc_id != "pb-alpha"} == {
+        doc.id: doc.meta.title for doc in load_corpus([clone.corpus]).documents if doc.id != "pb-alpha"
+    }
+
+
+def test_an_index_built_by_another_parser_has_every_file_parsed_again(
+    clone: Base, counter: CountingEmbedders, parsed: dict[str, list[str]]
+) -> None:
+    manifest_path = open_snapshot(clone.data).path / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["parser"] = "an-older-parser"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+
+    assert ingestor(clone.data, counter).run([clone.corpus]).changed is False
+    assert len(parsed["front matter"]) == len(BASE_FILES)
 
 
 # --- industries a question names -----------------------------------------------------
