@@ -9,7 +9,9 @@ import json
 
 import pytest
 
+from bot.answers.compose.context import Context
 from bot.answers.engine import Engine
+from bot.answers.evidence import content_weights
 from bot.answers.labels import LABELS
 from bot.answers.model import Listing
 from bot.kb.filters import Filters
@@ -131,3 +133,23 @@ def test_a_case_question_asking_two_things_gets_the_lines_of_both(
     assert answer.intent == "case" and answer.status == "answered"
     assert step.split(". ", 1)[1] in answer.text
     assert all(f"{metric.before:g}" in answer.text for metric in doc.meta.metrics)
+
+
+def test_words_framing_a_question_count_for_quoting_but_not_for_answerability(engine: Engine) -> None:
+    question = "pitch for Saturday afternoon no-shows at a fine dining group?"
+    request = engine.router.route(question, modules=engine.index.modules)
+    result = engine.index.search(request.query, Filters(), kind=request.kind)
+    ctx = Context(request, engine.index, Filters(), TODAY, result=result)
+    terms = [forms[0] for forms in result.concepts]
+    evidence = dict(
+        zip(terms, content_weights(result.concepts, engine.index.snapshot.lexical.doc_terms, request.framing))
+    )
+    quoting = dict(zip(terms, ctx.scorer().weights))
+
+    assert {"saturday", "afternoon", "pitch"} <= request.framing
+    # When the question is asked is no evidence that the sources answer it ...
+    assert evidence["saturday"] == evidence["afternoon"] == 0.0
+    # ... but of two lines that answer, the one stating the asked Saturday afternoon is the closer quote.
+    assert quoting["saturday"] > 0.0 and quoting["afternoon"] > 0.0
+    # A word asking for a shape of answer counts for neither: sources use "pitch" in other senses.
+    assert evidence["pitch"] == quoting["pitch"] == 0.0

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answers.citations import Citations
+from bot.answers.cues import REQUEST_TERMS
 from bot.answers.evidence import content_weights
 from bot.answers.model import Answer, Citation, Part, SourceRef, Status
 from bot.answers.quotes import Scorer
@@ -53,7 +54,11 @@ class Context:
         a whole list or our limitations."""
         assert self.result is not None
         flags = self.request.flags
-        weights = content_weights(self.result.concepts, self.index.snapshot.lexical.doc_terms, self.request.framing)
+        # A source need not say when or to whom the question is asked to answer it, but among the lines
+        # that do answer, one stating the asked "Saturday afternoon" is the closer quote. Words asking
+        # for a shape of answer ("pitch", "案例") stay out: sources use them in other senses.
+        shape_words = self.request.framing & REQUEST_TERMS
+        weights = content_weights(self.result.concepts, self.index.snapshot.lexical.doc_terms, shape_words)
         return Scorer(
             self.result.concepts,
             weights,
