@@ -210,12 +210,13 @@ class Ingestor:
 
     def run(self, sources: list[Path], strict: bool = False, show_progress: bool = False) -> IngestReport:
         started = time.perf_counter()
-        manifest = self._served_manifest()
+        served = self.data.current_path()  # a published snapshot's files never change: read together
+        manifest = read_json(served / MANIFEST_FILE) if served is not None else {}
         indexed = manifest.get("documents", {})
         corpus = load_corpus(
             sources,
             indexed={doc_id: info["path"] for doc_id, info in indexed.items()},
-            validated=self._validated(manifest),
+            validated=_validated(served, manifest),
             limits=self.limits,
         )
         chunks = self._chunk(corpus, indexed)
@@ -230,25 +231,6 @@ class Ingestor:
                 self._build(corpus, chunks, report, show_progress)
         report.seconds = time.perf_counter() - started
         return report
-
-    def _served_manifest(self) -> dict[str, Any]:
-        """What the index serves; its "documents": per document, the file it was read from, its
-        fingerprint and chunk ids."""
-        previous = self.data.current_path()
-        return read_json(previous / MANIFEST_FILE) if previous is not None else {}
-
-    def _validated(self, manifest: Mapping[str, Any]) -> Validated:
-        """The served documents' front matter and glossary, when this parser validated them."""
-        previous = self.data.current_path()
-        if previous is None or manifest.get("parser") != parser_key():
-            return Validated()
-        records = read_json(previous / DOCUMENTS_FILE)
-        metas = {
-            content_hash(info["fingerprint"]): IndexedDocument.model_validate(records[doc_id]).meta
-            for doc_id, info in manifest["documents"].items()
-            if doc_id in records
-        }
-        return Validated(metas, _stored_glossary(manifest))
 
     def _chunk(self, corpus: Corpus, indexed: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Chunk] | None]:
         """Each changed document's chunks; None for one the index holds as it is (its chunks are read
@@ -638,6 +620,20 @@ def language_means(chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -
         sums[lang] = sums.get(lang, 0) + weight * np.mean(rows, axis=0)
         weights[lang] = weights.get(lang, 0.0) + weight
     return {lang: sums[lang] / weights[lang] for lang in sorted(sums)}
+
+
+def _validated(served: Path | None, manifest: Mapping[str, Any]) -> Validated:
+    """The served documents' front matter and glossary, when this parser validated them. `manifest`
+    describes the documents (per document: its file, fingerprint and chunk ids) of `served`."""
+    if served is None or manifest.get("parser") != parser_key():
+        return Validated()
+    records = read_json(served / DOCUMENTS_FILE)
+    metas = {
+        content_hash(info["fingerprint"]): IndexedDocument.model_validate(records[doc_id]).meta
+        for doc_id, info in manifest["documents"].items()
+        if doc_id in records
+    }
+    return Validated(metas, _stored_glossary(manifest))
 
 
 def _stored_glossary(manifest: Mapping[str, Any]) -> Glossary:
