@@ -160,13 +160,13 @@ def detect_stage(question: str) -> str | None:
 
 
 # Questions about a magnitude: the answer should carry the sources' numbers. A before/after
-# comparison or an amount per period asks for the figures on both sides.
+# comparison or an amount per period asks for the figures on both sides ("上线前后" alone is a time).
 QUANTITY_CUE = (
     r"\bhow (much|many|long|far|fast|often)\b|\bwhat (rate|ratio|percentage|share|level)\b|\bnumbers?\b|\bfigures?\b|"
     r"\b(gains?|improve(ment)?s?|reduc(e|tion)s?|savings?|increases?|decreases?|faster|cheaper|lower|higher|amounts?|"
     r"before ?(/|&|and|vs\.?) ?after|"
     r"per (hour|day|week|month|quarter|year|store|person|order|meal)|target|threshold|bar|rate|worth|roi|payback)\b|"
-    r"多少|几|比例|百分|多久|多长|降到|降了|提升|提高|降低|减少|节省|省下|改善|增加|数字|数据|标准|门槛|达标|回本|回报|前后"
+    r"多少|几|比例|百分|多久|多长|降到|降了|提升|提高|降低|减少|节省|省下|改善|增加|数字|数据|标准|门槛|达标|回本|回报|前后.{0,3}(对比|变化|差别|区别)"
 )
 
 

@@ -254,7 +254,8 @@ def test_a_magnitude_question_prefers_a_stated_change_over_any_number() -> None:
         ("What's the ROI for a 40-store hotpot chain?", True),
         ("火锅连锁上这套系统多久能回本？", True),
         ("got a before/after for their waste per quarter?", True),
-        ("上线前后的报损金额有对比吗", True),
+        ("上线前后对比一下报损", True),
+        ("上线前后要检查哪些事项？", False),
     ],
 )
 def test_a_question_asking_for_a_magnitude_is_told(question: str, magnitude: bool) -> None:
