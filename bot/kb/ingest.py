@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import statistics
 import time
 from collections import Counter
@@ -87,6 +88,49 @@ class Entry:
     fingerprint: str
     chunks: list[Chunk]
     record: IndexedDocument
+
+
+@dataclass
+class Changes:
+    """A new snapshot's documents against its base's: all of them, those whose fingerprint changed,
+    and the ids of those gone."""
+
+    entries: list[Entry]
+    changed: list[Entry]
+    deleted: list[str]
+    moved: list[Entry]
+
+    @classmethod
+    def between(cls, entries: list[Entry], base: Base | None) -> Changes:
+        old = base.docs if base else {}
+        ids = {entry.doc_id for entry in entries}
+        return cls(
+            entries,
+            changed=[e for e in entries if old.get(e.doc_id, {}).get("fingerprint") != e.fingerprint],
+            deleted=[doc_id for doc_id in old if doc_id not in ids],
+            moved=[e for e in entries if e.doc_id in old and old[e.doc_id]["path"] != e.path],
+        )
+
+    @property
+    def changed_ids(self) -> set[str]:
+        return {entry.doc_id for entry in self.changed}
+
+    @property
+    def unchanged(self) -> list[Entry]:
+        return [entry for entry in self.entries if entry.doc_id not in self.changed_ids]
+
+    @property
+    def none(self) -> bool:
+        return not self.changed and not self.deleted and not self.moved
+
+
+@dataclass
+class Units:
+    """Sentence-vector rows: the chunk position and unit position of each, and its vector."""
+
+    chunk: np.ndarray
+    unit: np.ndarray
+    vectors: np.ndarray
 
 
 @dataclass
@@ -255,13 +299,7 @@ class Ingestor:
     ) -> None:
         previous = self.data.current_path()
         manifest = read_json(previous / MANIFEST_FILE) if previous is not None else {}
-        old_docs: dict[str, dict[str, Any]] = {}
-        old_centers: dict[str, Centring] = {}
-        if manifest.get("embedding_models") == self.models and manifest.get("format") == INDEX_FORMAT:
-            old_docs = manifest["documents"]
-            drift = manifest.get("centring_drift", {})
-            old_centers = {m: Centring(means, drift.get(m, 0)) for m, means in manifest.get("centering", {}).items()}
-
+        base = Base.of(previous, manifest, self.models)
         indexed = _stored_glossary(manifest)
         glossary = self._glossary(corpus, indexed if previous is not None else None, report)
         report.glossary_groups = len(glossary.groups)
@@ -275,36 +313,21 @@ class Ingestor:
             )
             for doc in corpus.documents
         ]
-        if previous is not None and old_docs:
-            entries.extend(self._previous_versions(corpus, previous, old_docs, report))
+        if base is not None:
+            entries.extend(self._previous_versions(corpus, base, report))
         entries.sort(key=lambda entry: entry.path)
-        ids = {entry.doc_id for entry in entries}
-        changed = [e for e in entries if old_docs.get(e.doc_id, {}).get("fingerprint") != e.fingerprint]
-        deleted = [doc_id for doc_id in old_docs if doc_id not in ids]
-        moved = [e for e in entries if e.doc_id in old_docs and old_docs[e.doc_id]["path"] != e.path]
-
-        report.skipped = sum(len(old_docs[e.doc_id]["chunk_ids"]) for e in entries if e not in changed)
-        unchanged = not changed and not deleted and not moved
-        if previous is not None and old_docs and unchanged and glossary.fingerprint == indexed.fingerprint:
-            report.snapshot = previous.name
+        changes = Changes.between(entries, base)
+        report.skipped = sum(len(base.docs[e.doc_id]["chunk_ids"]) for e in changes.unchanged) if base else 0
+        if base is not None and changes.none and glossary.fingerprint == indexed.fingerprint:
+            report.snapshot = base.path.name
             return
-        self._fill_chunks(corpus, entries, chunks, previous, {entry.doc_id for entry in changed})
+        self._fill_chunks(corpus, entries, chunks, base, changes.changed_ids)
 
         name, staging = self.data.new_staging()
         try:
-            collections = self.data.vectors.build(staging, name, previous if old_docs else None, self.models)
+            collections = self.data.vectors.build(staging, name, base.path if base else None, self.models)
             self._write_snapshot(
-                staging,
-                collections,
-                entries,
-                changed,
-                deleted,
-                old_docs,
-                old_centers,
-                previous,
-                glossary,
-                report,
-                show_progress,
+                staging, collections, changes, base=base, glossary=glossary, report=report, progress=show_progress
             )
             release_chroma()
             self.data.publish(name, staging)
@@ -331,43 +354,34 @@ class Ingestor:
         corpus: Corpus,
         entries: list[Entry],
         chunks: Mapping[str, list[Chunk] | None],
-        previous: Path | None,
+        base: Base | None,
         changed: set[str],
     ) -> None:
         """Give every document left unchunked (the index held it as it is) its chunks from the
         snapshot; one that another ingest changed in the meantime is chunked now."""
         held = {doc.id: doc for doc in corpus.documents if chunks.get(doc.id) is None}
-        stored: dict[str, list[Chunk]] = {}
-        if previous is not None and set(held) - changed:
-            for chunk in read_chunks(previous / CHUNKS_FILE):
-                if chunk.doc_id in held:
-                    stored.setdefault(chunk.doc_id, []).append(chunk)
+        stored = base.chunks_of(set(held) - changed) if base is not None and set(held) - changed else {}
         for entry in entries:
             if entry.doc_id in held:
                 reuse = entry.doc_id not in changed and entry.doc_id in stored
                 entry.chunks = stored[entry.doc_id] if reuse else self.chunker.split(held[entry.doc_id])
 
     @staticmethod
-    def _previous_versions(
-        corpus: Corpus, previous: Path, old_docs: dict[str, dict[str, Any]], report: IngestReport
-    ) -> list[Entry]:
+    def _previous_versions(corpus: Corpus, base: Base, report: IngestReport) -> list[Entry]:
         """A file that was valid before and is rejected now keeps serving its last valid version."""
         rejected = {str(rejection.path) for rejection in corpus.rejections}
         valid_ids = {doc.id for doc in corpus.documents}
-        keep = {doc_id for doc_id, info in old_docs.items() if info["path"] in rejected and doc_id not in valid_ids}
+        keep = {doc_id for doc_id, info in base.docs.items() if info["path"] in rejected and doc_id not in valid_ids}
         if not keep:
             return []
-        records = read_json(previous / DOCUMENTS_FILE)
-        chunks: dict[str, list[Chunk]] = {}
-        for chunk in read_chunks(previous / CHUNKS_FILE):
-            if chunk.doc_id in keep:
-                chunks.setdefault(chunk.doc_id, []).append(chunk)
-        report.kept.extend(sorted(old_docs[doc_id]["path"] for doc_id in keep))
+        records = read_json(base.path / DOCUMENTS_FILE)
+        chunks = base.chunks_of(keep)
+        report.kept.extend(sorted(base.docs[doc_id]["path"] for doc_id in keep))
         return [
             Entry(
                 doc_id,
-                old_docs[doc_id]["path"],
-                old_docs[doc_id]["fingerprint"],
+                base.docs[doc_id]["path"],
+                base.docs[doc_id]["fingerprint"],
                 chunks.get(doc_id, []),
                 IndexedDocument.model_validate(records[doc_id]),
             )
@@ -378,20 +392,45 @@ class Ingestor:
         self,
         staging: Path,
         collections: dict[str, Any],
-        entries: list[Entry],
-        changed: list[Entry],
-        deleted: list[str],
-        old_docs: dict[str, dict[str, Any]],
-        old_centers: dict[str, Centring],
-        previous: Path | None,
+        changes: Changes,
+        *,
+        base: Base | None,
         glossary: Glossary,
         report: IngestReport,
-        show_progress: bool,
+        progress: bool,
     ) -> None:
-        # The collections start as a copy of the previous vectors, so unchanged documents are not embedded again.
-        stale_ids: list[str] = [cid for doc_id in deleted for cid in old_docs[doc_id]["chunk_ids"]]
+        all_chunks = [chunk for entry in changes.entries for chunk in entry.chunks]
+        fresh, centering = self._write_vectors(
+            collections, changes, all_chunks, base=base, report=report, progress=progress
+        )
+        self._write_units(staging, base, fresh, all_chunks, progress)
+        for model, collection in collections.items():
+            if collection.count() != len(all_chunks):
+                raise IngestError(
+                    f"{model} index holds {collection.count()} chunks but the corpus has {len(all_chunks)}; aborted"
+                )
+        self._write_lexical(staging, changes, all_chunks, base=base, glossary=glossary)
+        write_chunks(staging / CHUNKS_FILE, all_chunks)
+        records = {entry.doc_id: entry.record.model_dump(mode="json") for entry in changes.entries}
+        write_json(staging / DOCUMENTS_FILE, records)
+        write_json(staging / MANIFEST_FILE, self._manifest(changes, centering, base=base, glossary=glossary))
+
+    def _write_vectors(
+        self,
+        collections: dict[str, Any],
+        changes: Changes,
+        all_chunks: list[Chunk],
+        *,
+        base: Base | None,
+        report: IngestReport,
+        progress: bool,
+    ) -> tuple[list[Chunk], dict[str, Centring]]:
+        """Embed what changed into the collections, which start as a copy of the base's vectors (so
+        unchanged documents are not embedded again); returns the chunks embedded and the centring."""
+        old_docs = base.docs if base else {}
+        stale_ids: list[str] = [cid for doc_id in changes.deleted for cid in old_docs[doc_id]["chunk_ids"]]
         fresh: list[Chunk] = []
-        for entry in changed:
+        for entry in changes.changed:
             new_ids = {chunk.id for chunk in entry.chunks}
             old_ids = set(old_docs.get(entry.doc_id, {}).get("chunk_ids", []))
             stale_ids.extend(old_ids - new_ids)
@@ -399,78 +438,84 @@ class Ingestor:
             report.added += len(new_ids - old_ids)
             fresh.extend(entry.chunks)
         report.removed = len(stale_ids)
-        all_chunks = [chunk for entry in entries for chunk in entry.chunks]
         centering: dict[str, Centring] = {}
         for model, collection in collections.items():
             if stale_ids:
                 collection.delete(ids=stale_ids)
-            vectors = self._embed(model, fresh, show_progress)
-            if model_info(model).center_by_language:
-                old = old_centers.get(model)
-                if old is not None and old.holds(fresh, len(stale_ids), len(all_chunks)):
-                    centering[model] = old.moved(len(fresh) + len(stale_ids))
-                    upsert(collection, fresh, old.centred(fresh, vectors))
-                else:
-                    centering[model] = self._store_centered(collection, fresh, vectors, all_chunks, old)
-            else:
+            vectors = self._embed(model, fresh, progress)
+            if not model_info(model).center_by_language:
                 upsert(collection, fresh, vectors)
+                continue
+            old = base.centers.get(model) if base else None
+            if old is not None and old.holds(fresh, len(stale_ids), len(all_chunks)):
+                centering[model] = old.moved(len(fresh) + len(stale_ids))
+                upsert(collection, fresh, old.centred(fresh, vectors))
+            else:
+                centering[model] = self._store_centered(collection, fresh, vectors, all_chunks, old)
+        return fresh, centering
 
-        self._write_units(staging, previous if old_docs else None, fresh, all_chunks, show_progress)
-        for model, collection in collections.items():
-            if collection.count() != len(all_chunks):
-                raise IngestError(
-                    f"{model} index holds {collection.count()} chunks but the corpus has {len(all_chunks)}; aborted"
-                )
+    def _write_lexical(
+        self, staging: Path, changes: Changes, all_chunks: list[Chunk], *, base: Base | None, glossary: Glossary
+    ) -> None:
+        """The lexical index and the bridge. Unchanged passages keep their tokens, and unchanged
+        documents their term counts when the glossary is the same, from the base."""
         terms = {
             term
-            for entry in entries
+            for entry in changes.entries
             for key in ("tags", "segments", "modules")
             for term in getattr(entry.record.meta, key, [])
         }
         terms.update(term for group in glossary.groups for term in group)
         groups = GlossaryIndex.build(glossary.groups)
-        known = LexicalIndex.known_tokens(previous / LEXICAL_DIR, terms) if previous is not None and old_docs else {}
+        known: dict[str, list[str]] = {}
+        counted: dict[str, dict[str, int]] = {}
+        if base is not None:
+            known = LexicalIndex.known_tokens(base.path / LEXICAL_DIR, terms)
+            if base.glossary.fingerprint == glossary.fingerprint:
+                held = LexicalIndex.known_counts(base.path / LEXICAL_DIR, terms)
+                counted = {entry.doc_id: held[entry.doc_id] for entry in changes.unchanged if entry.doc_id in held}
         lexical = LexicalIndex.build(
             [chunk.embed_text for chunk in all_chunks],
             [chunk.doc_id for chunk in all_chunks],
             terms,
             groups.annotate,
             known=known,
+            counted=counted,
         )
         lexical.save(staging / LEXICAL_DIR)
         zh_vocab, en_vocab = lexical.vocabulary()
-        embed_terms = self._term_embedder(staging, previous if old_docs else None)
+        embed_terms = self._term_embedder(staging, base.path if base else None)
         Bridge.build(zh_vocab, en_vocab, embed_terms, groups, cache_dir=self.cache_dir).save(staging / LEXICAL_DIR)
-        write_chunks(staging / CHUNKS_FILE, all_chunks)
-        write_json(staging / DOCUMENTS_FILE, {entry.doc_id: entry.record.model_dump(mode="json") for entry in entries})
+
+    def _manifest(
+        self, changes: Changes, centering: dict[str, Centring], *, base: Base | None, glossary: Glossary
+    ) -> dict[str, Any]:
         created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        changed_ids = {entry.doc_id for entry in changed}
-        write_json(
-            staging / MANIFEST_FILE,
-            {
-                "format": INDEX_FORMAT,
-                "embedding_models": self.models,
-                "unit_model": self.models[0],
-                "centering": {model: centring.means for model, centring in centering.items()},
-                "centring_drift": {model: centring.drift for model, centring in centering.items()},
-                "chunker": self.chunker_key,
-                "parser": parser_key(),
-                "created": created,
-                "glossary": {"fingerprint": glossary.fingerprint, "groups": glossary.groups},
-                "documents": {
-                    entry.doc_id: {
-                        "fingerprint": entry.fingerprint,
-                        "path": entry.path,
-                        "chunk_ids": [chunk.id for chunk in entry.chunks],
-                        # When this version entered the index: what "changed recently" means to readers.
-                        "changed": created
-                        if entry.doc_id in changed_ids
-                        else old_docs.get(entry.doc_id, {}).get("changed", created),
-                    }
-                    for entry in entries
-                },
+        old_docs = base.docs if base else {}
+        changed_ids = changes.changed_ids
+        return {
+            "format": INDEX_FORMAT,
+            "embedding_models": self.models,
+            "unit_model": self.models[0],
+            "centering": {model: centring.means for model, centring in centering.items()},
+            "centring_drift": {model: centring.drift for model, centring in centering.items()},
+            "chunker": self.chunker_key,
+            "parser": parser_key(),
+            "created": created,
+            "glossary": {"fingerprint": glossary.fingerprint, "groups": glossary.groups},
+            "documents": {
+                entry.doc_id: {
+                    "fingerprint": entry.fingerprint,
+                    "path": entry.path,
+                    "chunk_ids": [chunk.id for chunk in entry.chunks],
+                    # When this version entered the index: what "changed recently" means to readers.
+                    "changed": created
+                    if entry.doc_id in changed_ids
+                    else old_docs.get(entry.doc_id, {}).get("changed", created),
+                }
+                for entry in changes.entries
             },
-        )
+        }
 
     def _embed(
         self,
@@ -489,40 +534,26 @@ class Ingestor:
         return np.concatenate(vectors) if vectors else np.zeros((0, model_info(model).dimension), dtype=np.float32)
 
     def _write_units(
-        self, staging: Path, previous: Path | None, fresh: list[Chunk], all_chunks: list[Chunk], show_progress: bool
+        self, staging: Path, base: Base | None, fresh: list[Chunk], all_chunks: list[Chunk], show_progress: bool
     ) -> None:
         """Vectors for every quotable unit (sentence, list item), so answers can pick
         the sentences closest in meaning, in either language. Unchanged chunks keep theirs."""
         model = self.models[0]
-        reused: dict[tuple[str, int], np.ndarray] = {}
-        if previous is not None and (previous / UNITS_FILE).exists():
-            old = np.load(previous / UNITS_FILE)
-            old_ids = [chunk.id for chunk in read_chunks(previous / CHUNKS_FILE)]
-            for chunk_pos, unit_pos, vector in zip(old["chunk"], old["unit"], old["vectors"]):
-                reused[(old_ids[int(chunk_pos)], int(unit_pos))] = vector
-        fresh_ids = {chunk.id for chunk in fresh}
-        rows: list[tuple[int, int]] = []
-        vectors: list[np.ndarray | None] = []
-        pending: list[tuple[int, Chunk, str]] = []
-        for chunk_pos, chunk in enumerate(all_chunks):
-            for unit_pos, text in enumerate(quotable_units(chunk.text)):
-                rows.append((chunk_pos, unit_pos))
-                vector = None if chunk.id in fresh_ids else reused.get((chunk.id, unit_pos))
-                vectors.append(vector)
-                if vector is None:
-                    pending.append((len(vectors) - 1, chunk, text))
-        if pending:
-            as_chunks = [replace(chunk, text=text, section="", title="") for _, chunk, text in pending]
-            embedded = self._embed(model, as_chunks, show_progress, text=lambda c: c.text)
-            for (slot, _, _), vector in zip(pending, embedded):
-                vectors[slot] = vector.astype(np.float16)
-        matrix = np.stack(vectors) if vectors else np.zeros((0, model_info(model).dimension), dtype=np.float16)
-        np.savez(
-            staging / UNITS_FILE,
-            chunk=np.array([r[0] for r in rows], dtype=np.int32),
-            unit=np.array([r[1] for r in rows], dtype=np.int32),
-            vectors=matrix.astype(np.float16),
-        )
+        kept = _kept_units(base, fresh, all_chunks, model_info(model).dimension)
+        covered = set(kept.chunk.tolist())
+        pending = [
+            (chunk_pos, unit_pos, text)
+            for chunk_pos, chunk in enumerate(all_chunks)
+            if chunk_pos not in covered
+            for unit_pos, text in enumerate(quotable_units(chunk.text))
+        ]
+        as_chunks = [replace(all_chunks[pos], text=text, section="", title="") for pos, _, text in pending]
+        embedded = self._embed(model, as_chunks, show_progress, text=lambda c: c.text) if pending else None
+        chunk_rows = np.concatenate([kept.chunk, np.array([pos for pos, _, _ in pending], dtype=np.int32)])
+        unit_rows = np.concatenate([kept.unit, np.array([unit for _, unit, _ in pending], dtype=np.int32)])
+        vectors = kept.vectors if embedded is None else np.concatenate([kept.vectors, embedded.astype(np.float16)])
+        order = np.lexsort((unit_rows, chunk_rows))
+        np.savez(staging / UNITS_FILE, chunk=chunk_rows[order], unit=unit_rows[order], vectors=vectors[order])
 
     def _term_embedder(self, staging: Path, previous: Path | None) -> Embed:
         """Embeds vocabulary words with the unit model for the bridge's related terms, reusing
@@ -600,6 +631,58 @@ class Centring:
 
     def moved(self, changed: int) -> Centring:
         return Centring(self.means, self.drift + changed)
+
+
+@dataclass
+class Base:
+    """The served snapshot an ingest builds on, when it was built with the same models and index
+    format: its vectors, chunks, sentence vectors, tokens and term counts carry over. Each of its
+    files is read once, when first needed."""
+
+    path: Path
+    docs: dict[str, dict[str, Any]]
+    centers: dict[str, Centring]
+    glossary: Glossary
+
+    @classmethod
+    def of(cls, path: Path | None, manifest: Mapping[str, Any], models: list[str]) -> Base | None:
+        same = manifest.get("embedding_models") == models and manifest.get("format") == INDEX_FORMAT
+        if path is None or not same or not manifest.get("documents"):
+            return None
+        drift = manifest.get("centring_drift", {})
+        centers = {m: Centring(means, drift.get(m, 0)) for m, means in manifest.get("centering", {}).items()}
+        return cls(path, manifest["documents"], centers, _stored_glossary(manifest))
+
+    @functools.cached_property
+    def chunks(self) -> list[Chunk]:
+        return read_chunks(self.path / CHUNKS_FILE)
+
+    def chunks_of(self, doc_ids: set[str]) -> dict[str, list[Chunk]]:
+        found: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks:
+            if chunk.doc_id in doc_ids:
+                found.setdefault(chunk.doc_id, []).append(chunk)
+        return found
+
+    def units(self) -> Units | None:
+        if not (self.path / UNITS_FILE).exists():
+            return None
+        with np.load(self.path / UNITS_FILE) as stored:
+            return Units(stored["chunk"], stored["unit"], stored["vectors"])
+
+
+def _kept_units(base: Base | None, fresh: list[Chunk], all_chunks: list[Chunk], dimension: int) -> Units:
+    """The base's sentence-vector rows of every chunk that is neither new nor changed, moved to
+    that chunk's position in the new snapshot."""
+    stored = base.units() if base is not None else None
+    if stored is None:
+        return Units(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros((0, dimension), np.float16))
+    fresh_ids = {chunk.id for chunk in fresh}
+    position = {chunk.id: pos for pos, chunk in enumerate(all_chunks) if chunk.id not in fresh_ids}
+    moved_to = np.array([position.get(chunk.id, -1) for chunk in base.chunks], dtype=np.int32)
+    target = moved_to[stored.chunk]
+    keep = target >= 0
+    return Units(target[keep], stored.unit[keep], stored.vectors[keep])
 
 
 def language_means(chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

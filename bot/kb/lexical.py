@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import jieba
@@ -234,6 +235,15 @@ class DocTerms:
         return {self.doc_ids[row]: float(covered[row]) for row in np.flatnonzero((covered > 0) & admitted)}
 
 
+def _saved(path: Path, key: str, terms: Iterable[str]) -> Any:
+    """What a lexical index file saved under `key`, if it was built with these terms; else nothing."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return saved[key] if saved.get("terms") == sorted(set(terms)) else {}
+
+
 def text_key(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
@@ -267,10 +277,12 @@ class LexicalIndex:
         terms: Iterable[str] = (),
         annotate: Callable[[list[str]], list[str]] | None = None,
         known: Mapping[str, list[str]] | None = None,
+        counted: Mapping[str, Mapping[str, int]] | None = None,
     ) -> LexicalIndex:
         """`terms`: words the segmenter must keep whole. `annotate`: further tokens a passage
         holds for document-level matching (the glossary's group tokens), given its tokens.
-        `known`: tokens of texts segmented before with the same terms (`known_tokens`), by text_key."""
+        `known`: tokens of texts segmented before with the same terms (`known_tokens`), by text_key.
+        `counted`: term counts of documents whose passages and annotations are unchanged (`known_counts`)."""
         terms = sorted(set(terms))
         add_terms(terms)
         known = known or {}
@@ -278,21 +290,25 @@ class LexicalIndex:
         tokenized = [known[key] if key in known else tokenize(text) for key, text in zip(keys, texts)]
         retriever = bm25s.BM25()
         retriever.index([tokens or [""] for tokens in tokenized], show_progress=False)
+        counted = counted or {}
         counts: dict[str, Counter[str]] = {}
         for doc_id, tokens in zip(doc_ids, tokenized):
-            counts.setdefault(doc_id, Counter()).update(tokens + (annotate(tokens) if annotate else []))
-        doc_terms = DocTerms({d: dict(c) for d, c in counts.items()})
+            if doc_id not in counted:
+                counts.setdefault(doc_id, Counter()).update(tokens + (annotate(tokens) if annotate else []))
+        doc_terms = DocTerms({d: dict(counted[d] if d in counted else counts[d]) for d in dict.fromkeys(doc_ids)})
         return cls(retriever, len(texts), doc_terms, terms, dict(zip(keys, tokenized)))
 
     @staticmethod
     def known_tokens(directory: Path, terms: Iterable[str]) -> dict[str, list[str]]:
         """The passages' tokens a snapshot's lexical index was built from, when it was built
         teaching the segmenter the same terms (else segmenting again could split differently)."""
-        try:
-            saved = json.loads((directory / TOKENS_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return saved["tokens"] if saved.get("terms") == sorted(set(terms)) else {}
+        return _saved(directory / TOKENS_FILE, "tokens", terms)
+
+    @staticmethod
+    def known_counts(directory: Path, terms: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Each document's term counts in a snapshot's lexical index built with the same terms.
+        They hold the glossary's annotations too: reuse them only under the same glossary."""
+        return _saved(directory / INFO_FILE, "doc_terms", terms)
 
     def vocabulary(self) -> tuple[set[str], set[str]]:
         """(Chinese words, English words) that occur in the corpus."""

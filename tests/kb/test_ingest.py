@@ -36,6 +36,7 @@ from bot.kb.store import (
     LEXICAL_DIR,
     MANIFEST_FILE,
     PUBLISHED_MARK,
+    UNITS_FILE,
     DataDir,
     Snapshot,
     open_snapshot,
@@ -337,6 +338,27 @@ def test_editing_one_document_reembeds_only_its_chunks(clone: Base, counter: Cou
     assert chroma_counts(snapshot.path) == {model: TOTAL for model in MODELS}
     for model in MODELS:
         assert chroma_ids(snapshot.path, model) == {chunk.id for chunk in snapshot.chunks}
+
+
+def test_what_an_edit_carries_over_is_what_a_fresh_ingest_builds(clone: Base, counter: CountingEmbedders) -> None:
+    """Sentence vectors, passage tokens and document term counts come from the base snapshot for
+    what did not change: they must equal a from-scratch ingest's, with every chunk after a deleted
+    document moved up."""
+    (clone.corpus / "pb-alpha.md").write_text(PB_ALPHA_EDITED, encoding="utf-8")
+    (clone.corpus / "case-beta.md").unlink()  # the first document by path: every other chunk moves
+    ingestor(clone.data, counter).run([clone.corpus])
+    fresh_data = clone.data.parent / "fresh"
+    ingestor(fresh_data, counter).run([clone.corpus])
+    edited, fresh = (DataDir(data).current_path() for data in (clone.data, fresh_data))
+
+    with np.load(edited / UNITS_FILE) as kept, np.load(fresh / UNITS_FILE) as built:
+        assert kept["chunk"].tolist() == built["chunk"].tolist()
+        assert kept["unit"].tolist() == built["unit"].tolist()
+        cosine = np.sum(kept["vectors"].astype(np.float32) * built["vectors"].astype(np.float32), axis=1)
+        assert cosine.min() > 0.99
+    for name in ("lexical.json", "tokens.json"):
+        kept_file, built_file = (json.loads((path / LEXICAL_DIR / name).read_text()) for path in (edited, fresh))
+        assert kept_file == built_file, name
 
 
 def stored_vectors(data: Path, model: str) -> dict[str, np.ndarray]:
