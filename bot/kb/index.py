@@ -4,7 +4,8 @@ the embedders, switched to a newer snapshot when an ingest publishes one."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -29,22 +30,50 @@ def load_embedders(names: Sequence[str], threads: int) -> dict[str, Any]:
     return {name: Embedder(name, threads) for name in names}
 
 
+class Embedders(Mapping[str, Any]):
+    """The snapshot's embedding models, all loaded on the first use of any. A command that stops
+    before searching (an unknown stage, a broken data file) or never searches (`stale`) does not
+    pay the seconds of importing and loading the model stack."""
+
+    def __init__(self, loader: EmbedderLoader, threads: int) -> None:
+        self._loader, self._threads = loader, threads
+        self._names: list[str] = []
+        self._loaded: dict[str, Any] = {}
+        self._lock = threading.Lock()  # two first questions at once load the models once
+
+    def use(self, names: Sequence[str]) -> None:
+        """The models of the snapshot being served; one loaded for an earlier snapshot is kept."""
+        self._names = list(names)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names:
+            raise KeyError(name)
+        with self._lock:
+            missing = [m for m in self._names if m not in self._loaded]
+            if missing:
+                self._loaded.update(self._loader(missing, self._threads))
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 class KnowledgeIndex:
     def __init__(self, settings: Settings, *, loader: EmbedderLoader = load_embedders) -> None:
         self.settings = settings
         self._data = data_dir_for(settings)
-        self._loader = loader
-        self._embedders: dict[str, Any] = {}
+        self._embedders = Embedders(loader, settings.answer_threads)
         self._open(self._data.open())
 
     def _open(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        missing = [m for m in snapshot.embedding_models if m not in self._embedders]
-        if missing:
-            self._embedders.update(self._loader(missing, self.settings.answer_threads))
+        self._embedders.use(snapshot.embedding_models)
         self.searcher = Searcher(
             snapshot,
-            {m: self._embedders[m] for m in snapshot.embedding_models},
+            self._embedders,
             candidates=self.settings.candidates_per_list,
             rrf_k=self.settings.rrf_k,
             kind_boost=self.settings.kind_boost,

@@ -93,7 +93,7 @@ class Entry:
 @dataclass
 class Changes:
     """A new snapshot's documents against its base's: all of them, those whose fingerprint changed,
-    and the ids of those gone."""
+    the ids of those gone, and those whose file moved."""
 
     entries: list[Entry]
     changed: list[Entry]

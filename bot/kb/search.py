@@ -105,7 +105,7 @@ class Searcher:
         product_names: Sequence[str] = (),
     ) -> None:
         self.snapshot = snapshot
-        self.embedders = dict(embedders)
+        self.embedders = embedders
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.kind_boost = kind_boost

@@ -1,0 +1,63 @@
+"""The answering side's handle on the knowledge base: its models load on first use, once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from bot.answers.engine import AnswerError, Engine
+from bot.kb.filters import Filters
+from bot.kb.index import KnowledgeIndex
+from bot.settings import Settings
+
+Loader = Callable[[Sequence[str], int], dict[str, Any]]
+
+
+class CountingLoader:
+    """The session's models, counting each load. A load takes a moment, as a real one takes
+    seconds, so a second first search arrives while it is under way."""
+
+    def __init__(self, loader: Loader) -> None:
+        self.loader = loader
+        self.calls: list[tuple[str, ...]] = []
+
+    def __call__(self, names: Sequence[str], threads: int) -> dict[str, Any]:
+        self.calls.append(tuple(names))
+        time.sleep(0.2)
+        return self.loader(names, threads)
+
+
+def test_the_models_load_once_on_the_first_search_not_when_the_index_opens(
+    settings: Settings, embedder_loader: Loader
+) -> None:
+    loader = CountingLoader(embedder_loader)
+    index = KnowledgeIndex(settings, loader=loader)
+    together = threading.Barrier(2, timeout=10)
+    assert loader.calls == []
+    assert "kds" in index.modules and index.documents  # what the index holds needs no model
+
+    def search(question: str) -> list[str]:
+        together.wait()  # both threads reach their first search at once
+        return index.search(question, Filters()).doc_ids
+
+    with ThreadPoolExecutor(2) as pool:
+        found = list(pool.map(search, ["go-live checklist", "上线前一周要准备什么"]))
+    assert loader.calls == [tuple(settings.embedding_models)]
+    assert all(found)
+
+
+def test_a_refused_command_never_loads_the_models(settings: Settings, embedder_loader: Loader) -> None:
+    loader = CountingLoader(embedder_loader)
+    engine = Engine(settings, embedder_loader=loader)
+    with pytest.raises(AnswerError, match="unknown stage"):
+        engine.checklist("nope")
+    with pytest.raises(AnswerError, match="no case in industry"):
+        engine.cases(industry="aviation")
+    assert loader.calls == []
+    assert engine.ask("go-live checklist").intent == "checklist"
+    assert loader.calls == [tuple(settings.embedding_models)]
