@@ -54,11 +54,14 @@ class Embedders(Mapping[str, Any]):
     def __init__(self, names: Sequence[str], models: LoadedModels) -> None:
         self._names = tuple(names)
         self._models = models
+        self._ready: dict[str, Any] | None = None  # once loaded, a search no longer takes the lock
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._names:
             raise KeyError(name)
-        return self._models.load(self._names)[name]
+        if self._ready is None:
+            self._ready = self._models.load(self._names)
+        return self._ready[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)

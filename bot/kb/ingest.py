@@ -360,7 +360,8 @@ class Ingestor:
         """Give every document left unchunked (the index held it as it is) its chunks from the
         snapshot; one that another ingest changed in the meantime is chunked now."""
         held = {doc.id: doc for doc in corpus.documents if chunks.get(doc.id) is None}
-        stored = base.chunks_of(set(held) - changed) if base is not None and set(held) - changed else {}
+        wanted = set(held) - changed
+        stored = base.chunks_of(wanted) if base is not None and wanted else {}
         for entry in entries:
             if entry.doc_id in held:
                 reuse = entry.doc_id not in changed and entry.doc_id in stored
