@@ -38,7 +38,7 @@ test: install
 	$(PY) -m ruff format --check bot tests ingest.py
 	$(PY) ingest.py --data-dir .data-eval --quiet
 	$(PY) -m bot eval --data-dir .data-eval --questions tests/eval \
-		--questions tests/eval/field/dev.yaml --questions tests/eval/field/test.yaml
+		--questions tests/eval/field/dev.yaml --questions tests/eval/field/dev2.yaml --questions tests/eval/field/test.yaml
 	for corpus in $(CORPORA); do \
 		$(PY) ingest.py --data-dir .data-$$corpus --quiet tests/corpora/$$corpus/corpus && \
 		$(PY) -m bot eval --data-dir .data-$$corpus --questions tests/corpora/$$corpus/questions \

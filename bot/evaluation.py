@@ -75,6 +75,11 @@ class Outcome:
         return self.status != "answered"
 
     @property
+    def numbers_quoted(self) -> bool:
+        """An answer quoting every figure the question expects."""
+        return not self.abstained and all(n in self.text for n in self.question.numbers)
+
+    @property
     def rank(self) -> int | None:
         for position, doc_id in enumerate(self.ranking[:10], start=1):
             if doc_id in self.question.expected_docs:
@@ -134,7 +139,7 @@ class ModeReport:
 
     def number_fidelity(self) -> Share:
         pool = [o for o in self.answerable() if o.question.numbers]
-        return share(pool, lambda o: not o.abstained and all(n in o.text for n in o.question.numbers))
+        return share(pool, lambda o: o.numbers_quoted)
 
     def checklist_exactness(self) -> Share:
         pool = [o for o in self.answerable() if o.question.intent == "checklist"]
@@ -321,5 +326,6 @@ def _detail(o: Outcome) -> dict[str, object]:
         "status": o.status,
         "intent": o.intent,
         "cited": o.cited,
+        "numbers_quoted": o.numbers_quoted if o.question.numbers else None,
         "ms": round(o.seconds * 1000, 1),
     }

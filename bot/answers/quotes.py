@@ -15,13 +15,16 @@ from bot.kb.lexical import lemma, tokenize
 from bot.kb.search import DocHit
 
 _DIGIT = re.compile(r"\d")
-# A sentence stating how much something changed: a number beside a word of change
-# (or an arrow, "from ... to", a multiple). Generic business language in both corpus languages.
+# A sentence stating how much something changed: a number beside a word of change, an arrow or
+# "before ... after", a number on both sides of "from ... to" (not "from surgery to crown"), or a
+# multiple. Generic business language in both corpus languages.
 _CHANGE = re.compile(
     r"\b(improv\w*|reduc\w*|cut|cuts|fall\w*|fell|drop\w*|ris(e|es|ing)|rose|increas\w*|decreas\w*|lower\w*|rais\w*|"
     r"sav(e|es|ed|ing|ings)|shorten\w*|grow\w*|gain\w*|lift\w*|boost\w*|climb\w*|shr[iu]nk\w*|halv\w*|doubl\w*|"
-    r"from\b.{1,40}\bto|\d+(\.\d+)?(-\d+(\.\d+)?)? ?x|times (more|less|higher|lower|faster|as))\b|→|"
-    r"下降|降低|降到|降至|减少|压缩|提升|提高|增加|增长|节省|节约|缩短|倍|减半|升至|从.{1,30}(到|降|升|提)",
+    r"from\b[^;]{0,40}?\d[^;]{0,40}?\bto\b[^;]{0,15}?\d|before\b(?:[^;.]|\.\d){0,60}?\d(?:[^;.]|\.\d){0,40}?\bafter|"
+    r"\d+(\.\d+)?(-\d+(\.\d+)?)? ?x|times (more|less|higher|lower|faster|as))\b|→|"
+    r"下降|降低|降到|降至|减少|压缩|提升|提高|增加|增长|节省|节约|缩短|倍|减半|升至|"
+    r"从[^，。；]{0,20}?[\d一二两三四五六七八九十半百千万][^，。；]{0,30}?(到|降|升|提)[^，。；]{0,10}?[\d一二两三四五六七八九十半百千万]",
     re.IGNORECASE,
 )
 # A sentence stating what the product does not do (well): the answer to "what must I not promise?".

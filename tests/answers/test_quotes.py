@@ -275,6 +275,24 @@ def test_a_multiple_is_a_stated_change(multiple: str, count: str) -> None:
     assert asking.bonus(multiple) > asking.bonus(count) > 0.0
 
 
+@pytest.mark.parametrize(
+    ("change", "span"),
+    [
+        ("Days to payment falls from 46 to 28-33.", "Each job goes from the lab to the store within 3 days."),
+        ("用掉的额度从约 3 成提高到 8-9 成。", "种植从手术到戴牙要来 4-6 趟。"),
+        ("Chains use about a third of the allowance before and 80%-90% after.", "Check 48 hours before each visit."),
+        (
+            "Wait time went from 4.5 to 2.1 minutes.",
+            "Baseline: 3 months before go-live. Result: the 6 months after it.",
+        ),
+    ],
+)
+def test_a_change_states_both_sides_as_numbers(change: str, span: str) -> None:
+    """A "from ... to" or a "before ... after" states a change only with a number on each side."""
+    asking = Scorer([["peak"]], [1.0], quantity=True)
+    assert asking.bonus(change) > asking.bonus(span) > 0.0
+
+
 def test_number_bonus_only_when_the_question_asks_for_a_magnitude() -> None:
     asking = Scorer([["peak"]], [1.0], quantity=True)
     not_asking = Scorer([["peak"]], [1.0], quantity=False)
