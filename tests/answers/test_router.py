@@ -255,6 +255,10 @@ def test_asking_for_numbers_asks_for_proof(question: str, asks_for_proof: bool) 
         (asks_a_price, "仓库的WMS系统使用费怎么算", True),
         (asks_a_price, "上了系统以后一年能省多少钱？", False),
         (asks_a_price, "这套系统能帮门店减少多少钱的损耗", False),
+        (asks_a_price, "客户让先报个价，有没有价目表", True),
+        (asks_a_price, "健身房会员系统一家店一年多少钱？", True),
+        (asks_a_price, "一家店一年能省多少钱？", False),
+        (asks_a_price, "每个月报废扔掉多少钱的货", False),
         # getting ready for a customer meeting
         (getting_ready, "visiting a gym chain monday, how do I prep?", True),
         (getting_ready, "下周拜访客户要准备什么", True),
