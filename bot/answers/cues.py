@@ -34,11 +34,12 @@ CATALOG_CUE = (
     r"\b(everything|overview|rundown|run-?down|catalog(ue)?|portfolio|line-?up|product line|knowledge ?base|docs|documents|"
     r"what do we( \w+)? (have|offer|sell)|(kinds?|types?|sorts?) of (businesses|customers|clients|companies|industries)|"
     r"read first|where (do|should) i start|get up to speed|"
-    r"(which|what|all|list|how many)( \w+){0,3} (playbooks|guides|cases|case studies|stages|phases|steps|industries|"
-    r"verticals|segments|products|modules))\b|"
+    r"(which|what|all|list|how many)( \w+){0,3} (playbooks|guides|cases|case studies|success stories|customer stories|"
+    r"references|stages|phases|steps|industries|verticals|segments|products|modules))\b|"
     r"都有|全部|所有|目录|一览|总览|概览|盘点|知识库|资料库|产品线|先看|"
     r"(哪些|什么|哪几|几个|几类).{0,6}(资料|文档|手册|指南|案例|阶段|行业|产品|模块|类型|playbook|guide|case)|"
-    r"(资料|文档|手册|指南|案例|阶段|行业|产品|模块|类型).{0,3}(有哪些|都有什么|有什么)(?=[？?。！!，,\s]|$)|卖.{0,3}(什么|啥|哪些)|卖给"
+    r"(资料|文档|手册|指南|案例|阶段|行业|产品|模块|类型).{0,3}(有哪些|都有什么|有什么|有几[本份个类])(?=[？?。！!，,\s]|$)|"
+    r"卖.{0,3}(什么|啥|哪些)|卖给"
 )
 
 
@@ -217,7 +218,7 @@ THANKS_CUE = r"\b(thanks?|thx|ty|cheers|appreciated?|great|helpful|perfect|got i
 KIND_CUES: dict[str, str] = {
     "playbook": r"\b(playbooks?|value guides?|pitch (decks?|guides?))\b|价值手册|手册",
     "stage_guide": r"\b(stages?|phases?|implementations?|implement|rollouts?|roll-outs?|guides?)\b|阶段|实施|交付|上线|指南",
-    "case": r"\b(cases?|case stud(y|ies)|references?|success stor(y|ies))\b|案例|标杆",
+    "case": r"\b(cases?|case stud(y|ies)|references?|(success|customer) stor(y|ies))\b|案例|标杆",
 }
 
 

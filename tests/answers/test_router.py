@@ -94,6 +94,10 @@ def test_an_overview_is_only_given_when_the_catalog_itself_is_asked_for(engine: 
         # What we sell and to whom is the whole catalog, not only the playbooks or the cases.
         ("new on the team - what products do we sell and which customers buy them?", ()),
         ("我是新来的，公司主要卖什么产品，客户都是哪些行业的？", ()),
+        # A kind named by another of its nouns, or asked for by its count.
+        ("can you list our customer stories by industry", ("case",)),
+        ("what are all our references", ("case",)),
+        ("价值手册一共有几本？", ("playbook",)),
     ],
 )
 def test_an_overview_names_the_kinds_it_lists(engine: Engine, question: str, kinds: tuple[str, ...]) -> None:
