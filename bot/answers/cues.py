@@ -210,8 +210,13 @@ def cue_scores(question: str) -> dict[str, float]:
 # Getting ready for something: with a value intent, a customer meeting (the playbook's questions,
 # value points and proof); with a checklist intent, a stage.
 PREP_CUE = r"\bprep(are|aring|ped)?\b|\bget(ting)? ready\b|准备|备课|做功课"
-# Thanks and acknowledgements, which small talk answers with "you're welcome" rather than a greeting.
-THANKS_CUE = r"\b(thanks?|thx|ty|cheers|appreciated?|great|helpful|perfect|got it|ok(ay)?|cool|nice)\b|谢|感谢|辛苦|收到|好的|明白|懂了|👍|🙏"
+# Thanks, acknowledgements, praise and goodbyes, which small talk answers with "you're welcome"
+# rather than a greeting.
+THANKS_CUE = (
+    r"\b(thanks?|thx|ty|cheers|appreciated?|great|helpful|perfect|got it|ok(ay)?|cool|nice|awesome|amazing|"
+    r"lifesaver|legend|brilliant|love it|bye|goodbye|see (ya|you)|ttyl|later)\b|"
+    r"谢|感谢|辛苦|收到|好的|明白|懂了|牛|厉害|好用|棒|赞|拜拜|再见|回头见|👍|🙏"
+)
 
 # The kinds of document an overview question names, by the documents' own nouns or the work they
 # cover (a stage guide's implementation). What we sell, and to which customers, is the whole catalog.

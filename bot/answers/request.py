@@ -27,7 +27,7 @@ class Flags:
     listing: bool = False  # a whole list ("what are the risks"), not its best item
     asks_questions: bool = False  # what to ask the customer: the sources' own questions answer it
     prep: bool = False  # getting ready: for a customer meeting when the intent is value, else for a stage
-    thanks: bool = False  # thanks or an acknowledgement, when the message is small talk
+    thanks: bool = False  # thanks, an acknowledgement, praise or a goodbye, when the message is small talk
     price: bool = False  # what something costs: only a source stating a price answers it
 
     @property

@@ -107,7 +107,17 @@ def test_an_overview_names_the_kinds_it_lists(engine: Engine, question: str, kin
 
 
 @pytest.mark.parametrize(
-    ("question", "thanks"), [("thanks, super helpful!", True), ("hi there", False), ("收到，辛苦了", True)]
+    ("question", "thanks"),
+    [
+        ("thanks, super helpful!", True),
+        ("hi there", False),
+        ("收到，辛苦了", True),
+        ("you're a lifesaver", True),
+        ("ok bye for now", True),
+        ("牛啊 这个好用", True),
+        ("拜拜", True),
+        ("早", False),
+    ],
 )
 def test_small_talk_tells_thanks_from_a_greeting(engine: Engine, question: str, thanks: bool) -> None:
     request = engine.router.route(question)
