@@ -92,13 +92,14 @@ def word_parts(word: str) -> list[str]:
 
 
 def lemma_candidates(word: str) -> list[str]:
-    """The word and plausible base forms, for dictionary look-ups ("reconciling" → "reconcile");
-    a Chinese word is its only form."""
+    """The word and plausible base forms, for dictionary look-ups ("reconciling" → "reconcile",
+    and irregular ones: "thrown" → "throw"); a Chinese word is its only form."""
     out = [word]
     for suffix, replacements in (("ing", ("", "e")), ("ed", ("", "e")), ("ies", ("y",)), ("es", ("",)), ("s", ("",))):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             out.extend(word[: -len(suffix)] + r for r in replacements)
-    return out
+    base = lemma(word)
+    return out if base in out else [*out, base]
 
 
 @functools.lru_cache(maxsize=65536)

@@ -64,3 +64,10 @@ def test_new_package_versions_are_parsed_anew(
     monkeypatch.setattr(bridge, "DICTIONARY_PACKAGES", (*bridge.DICTIONARY_PACKAGES, "pyyaml"))
     bridge.dictionaries(tmp_path)
     assert parses == ["cedict", "english"] * 2 and len(list(tmp_path.glob("dictionaries-*.sqlite3"))) == 2
+
+
+@pytest.mark.parametrize(("word", "base"), [("reconciling", "reconcile"), ("thrown", "throw"), ("sold", "sell")])
+def test_an_inflected_word_is_translated_as_its_base_form(word: str, base: str) -> None:
+    translated = bridge.Bridge({base: ["中文"]}, {})
+    assert translated.translations(word) == ["中文"]
+    assert bridge.Bridge({}, {}).translations(word) == []
