@@ -70,6 +70,7 @@ class Scorer:
     statements_only: bool = False  # quote no unit that is itself a question (see `is_question`)
     listing: bool = False  # the question asks for a whole list (see `_candidates`)
     weakness: bool = False  # the question asks what we do not do well (see `_LIMIT`)
+    pitch: bool = False  # a pitch is what changes by how much: a stated change counts twice
     _lemmas: list[frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -85,11 +86,12 @@ class Scorer:
 
     def bonus(self, text: str) -> float:
         """When the question asks for a magnitude: a unit with a number, more for a number that is
-        a change. When it asks what we do not do well: a unit stating a limitation."""
+        a change, more again in a pitch. When it asks what we do not do well: a unit stating a limitation."""
         limit = LIMIT_BONUS if self.weakness and _LIMIT.search(text) else 0.0
         if not self.quantity or not _DIGIT.search(text):
             return limit
-        return limit + QUANTITY_BONUS + (CHANGE_BONUS if _CHANGE.search(text) else 0.0)
+        change = CHANGE_BONUS * (2 if self.pitch else 1) if _CHANGE.search(text) else 0.0
+        return limit + QUANTITY_BONUS + change
 
     def score(self, text: str) -> float:
         return self.share(self.covered(text)) + self.bonus(text)

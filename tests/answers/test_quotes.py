@@ -47,9 +47,10 @@ def quoted(
     max_quotes: int = 6,
     statements_only: bool = False,
     listing: bool = False,
+    pitch: bool = False,
 ) -> list[str]:
     """The texts quote_groups picks, with each unit's closeness in meaning given by the test."""
-    scorer = Scorer(concepts, [1.0] * len(concepts), quantity, statements_only, listing)
+    scorer = Scorer(concepts, [1.0] * len(concepts), quantity, statements_only, listing, pitch=pitch)
 
     def similarity(c: Chunk) -> Sequence[float]:
         return [meaning.get(unit, 0.0) for unit in quotable_units(c.text)]
@@ -291,6 +292,17 @@ def test_a_change_states_both_sides_as_numbers(change: str, span: str) -> None:
     """A "from ... to" or a "before ... after" states a change only with a number on each side."""
     asking = Scorer([["peak"]], [1.0], quantity=True)
     assert asking.bonus(change) > asking.bonus(span) > 0.0
+
+
+def test_a_pitch_prefers_what_changes_to_the_customer_s_situation() -> None:
+    """The situation a pitch question describes matches the background's words; the pitch is what changes."""
+    background = "Most eye-care groups bill vision plans and medical insurance; 55%-70% of revenue."
+    value = "First-pass acceptance typically rises from 81% to 92%-95%."
+    chunks = [chunk("Background", f"- {background}"), chunk("Value", f"- {value}")]
+    concepts = [["vision"], ["insurance"], ["acceptance"]]
+    similarity = {background: 0.4, value: 0.3}
+    assert quoted(chunks, concepts, similarity, quantity=True, max_quotes=1) == [background]
+    assert quoted(chunks, concepts, similarity, quantity=True, pitch=True, max_quotes=1) == [value]
 
 
 def test_number_bonus_only_when_the_question_asks_for_a_magnitude() -> None:

@@ -24,7 +24,7 @@ def compose(ctx: Context) -> Answer:
     # user's question's shape and words, so it is closest in meaning to it and would crowd
     # out the value points that answer it. Getting ready for a meeting needs both.
     flags = request.flags
-    scorer = replace(ctx.scorer(), statements_only=not (flags.asks_questions or flags.prep))
+    scorer = replace(ctx.scorer(), statements_only=not (flags.asks_questions or flags.prep), pitch=flags.pitch)
     groups = quote_groups(ctx.index.passages(playbooks), scorer, ctx.citations, ctx.similarity())
     headline = label(request.lang, "position" if request.flags.position else "value")
     body: list[Part] = [Heading(headline), *groups]
