@@ -118,6 +118,15 @@ def add_terms(terms: Iterable[str]) -> None:
             jieba.add_word(term)
 
 
+def _is_name(word: str) -> bool:
+    """A Latin word long enough, and rare enough in English, to be a name written in pinyin."""
+    return len(word) >= MIN_RESPELLED - 1 and word.isascii() and word.isalpha() and not _known_word(word)
+
+
+def _known_word(word: str) -> bool:
+    return zipf_frequency(word, "en") >= KNOWN_WORD_ZIPF
+
+
 def one_edit_apart(a: str, b: str) -> bool:
     """Whether one insertion, deletion, substitution or swap of neighbours turns a into b."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -175,7 +184,7 @@ class DocTerms:
         if is_han(word):
             if len(word) < 2:
                 return None
-            found = self._by_sound.get((len(word), "".join(lazy_pinyin(word))), [])
+            found = [w for w in self._by_sound.get("".join(lazy_pinyin(word)), ()) if len(w) == len(word)]
         else:
             if len(word) < MIN_RESPELLED or not word.isalpha() or zipf_frequency(word, "en") >= KNOWN_WORD_ZIPF:
                 return None
@@ -194,12 +203,24 @@ class DocTerms:
                 words.setdefault(word[0], []).append(word)
         return words
 
+    def transliterations(self, word: str) -> list[str]:
+        """The corpus words of the other script that write the same name ("美团" and "meituan", "蜀渝"
+        and "shuyu"): names keep their sound across languages. An English word counts only when it is
+        no word of the language ("long" is 龙 only by accident)."""
+        if is_han(word):
+            sound = "".join(lazy_pinyin(word)) if len(word) >= 2 else ""
+            return [sound] if sound in self.df and _is_name(sound) else []
+        if not _is_name(word):
+            return []
+        return list(self._by_sound.get(word, ()))
+
     @functools.cached_property
-    def _by_sound(self) -> dict[tuple[int, str], list[str]]:
-        sounds: dict[tuple[int, str], list[str]] = {}
+    def _by_sound(self) -> dict[str, list[str]]:
+        """The corpus's Chinese words by their sound in pinyin, without tones."""
+        sounds: dict[str, list[str]] = {}
         for word in self.df:
             if len(word) >= 2 and all(HAN_CHAR.match(ch) for ch in word):
-                sounds.setdefault((len(word), "".join(lazy_pinyin(word))), []).append(word)
+                sounds.setdefault("".join(lazy_pinyin(word)), []).append(word)
         return sounds
 
     def rows(self, term: str) -> np.ndarray:

@@ -260,15 +260,17 @@ class Searcher:
         return SearchResult(query, lang, mode, docs, asked)
 
     def concepts(self, text: str) -> tuple[list[list[str]], list[str]]:
-        """The question's terms with their equivalents and translations (`Bridge.concepts`); a term
-        the corpus never uses that plainly misspells one of its words also counts as that word,
-        and those words are returned too, for the search of the question's own language."""
+        """The question's terms with their equivalents and translations (`Bridge.concepts`) and the
+        corpus words that write the same name in the other script; a term the corpus never uses that
+        plainly misspells one of its words also counts as that word, and those words are returned
+        too, for the search of the question's own language."""
         doc_terms = self.snapshot.lexical.doc_terms
         concepts, respelled = self.snapshot.bridge.concepts(text), []
         for forms in concepts:
             if not any(form in doc_terms.df for form in forms) and (word := doc_terms.respelling(forms[0])):
                 forms.extend([word, *self.snapshot.bridge.concepts(word)[0][1:]])
                 respelled.append(word)
+            forms.extend(name for name in doc_terms.transliterations(forms[0]) if name not in forms)
         return concepts, respelled
 
     def named_industries(self, concepts: list[list[str]]) -> tuple[frozenset[str], frozenset[str]]:
