@@ -47,7 +47,10 @@ CATALOG_CUE = (
 CUES: dict[Intent, list[tuple[str, float]]] = {
     "checklist": [
         (r"check\s*-?\s*list|to-?do list|tick(ed)? off|punch list|run-?sheet", 3.0),
-        (r"清单|检查项|核对表|待办|要准备什么|准备(哪些|什么)|要做哪些事|做哪些事|哪些事项|检查哪些", 3.0),
+        (
+            r"清单|检查项|核对表|待办|列(个|一个|张)?单子|要准备什么|准备(哪些|什么)|要做哪些事|做哪些事|哪些事项|检查哪些",
+            3.0,
+        ),
         (r"\bwhat (do|should) (i|we) (need to )?(prepare|have ready|line up|get ready|do)\b", 2.0),
         (r"\b(steps|step by step)\b|步骤|流程", 1.0),
         (r"要了解和收集|收集哪些|了解哪些", 1.5),

@@ -107,6 +107,13 @@ def test_an_overview_names_the_kinds_it_lists(engine: Engine, question: str, kin
 
 
 @pytest.mark.parametrize(
+    "question", ["明天培训，要干嘛列个单子", "下周验收，给我列一张单子，别漏了", "调研那天要做的事列个单子呗"]
+)
+def test_a_list_asked_for_colloquially_is_a_checklist(engine: Engine, question: str) -> None:
+    assert engine.router.route(question).intent == "checklist"
+
+
+@pytest.mark.parametrize(
     ("question", "thanks"),
     [
         ("thanks, super helpful!", True),
