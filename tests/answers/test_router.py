@@ -107,7 +107,8 @@ def test_an_overview_names_the_kinds_it_lists(engine: Engine, question: str, kin
 
 
 @pytest.mark.parametrize(
-    "question", ["明天培训，要干嘛列个单子", "下周验收，给我列一张单子，别漏了", "调研那天要做的事列个单子呗"]
+    "question",
+    ["健身房老板想把旧收银停了用我们的，落地那几天我该干嘛列个单子", "酒店那边月底上我们的系统，列张单子给我"],
 )
 def test_a_list_asked_for_colloquially_is_a_checklist(engine: Engine, question: str) -> None:
     assert engine.router.route(question).intent == "checklist"
