@@ -186,7 +186,7 @@ class DocTerms:
                 return None
             found = [w for w in self._by_sound.get("".join(lazy_pinyin(word)), ()) if len(w) == len(word)]
         else:
-            if len(word) < MIN_RESPELLED or not word.isalpha() or zipf_frequency(word, "en") >= KNOWN_WORD_ZIPF:
+            if len(word) < MIN_RESPELLED or not word.isalpha() or _known_word(word):
                 return None
             found = [w for w in self._by_initial.get(word[0], ()) if one_edit_apart(word, w)]
         return found[0] if len(found) == 1 else None
