@@ -71,6 +71,7 @@ class Scorer:
     listing: bool = False  # the question asks for a whole list (see `_candidates`)
     weakness: bool = False  # the question asks what we do not do well (see `_LIMIT`)
     pitch: bool = False  # a pitch is what changes by how much: a stated change counts twice
+    questions_only: bool = False  # quote only units that are questions: what to ask the customer
     _lemmas: list[frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -163,6 +164,8 @@ def _candidates(
                 introduces = tuple(lists.get(position, ()))
                 # A lead-in into a list of questions ("Ask the owner:") goes with its list.
                 if scorer.statements_only and any(is_question(units[i][2]) for i in (position, *introduces)):
+                    continue
+                if scorer.questions_only and not is_question(unit):
                     continue
                 if introduces:
                     # A lead-in is quoted with its list, so it is worth what the block is worth.

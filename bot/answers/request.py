@@ -26,6 +26,7 @@ class Flags:
     how_much: bool = False  # a magnitude: quotes should carry the sources' numbers
     listing: bool = False  # a whole list ("what are the risks"), not its best item
     asks_questions: bool = False  # what to ask the customer: the sources' own questions answer it
+    what_to_ask: bool = False  # only that: the questions alone are the answer
     prep: bool = False  # getting ready: for a customer meeting when the intent is value, else for a stage
     thanks: bool = False  # thanks, an acknowledgement, praise or a goodbye, when the message is small talk
     price: bool = False  # what something costs: only a source stating a price answers it

@@ -34,6 +34,7 @@ IndustryOf = Callable[[str], str | None]  # the one case industry a text names
 
 def read_flags(question: str) -> Flags:
     position = cues.found(cues.POSITION_CUE, question)
+    what_to_ask = cues.found(cues.WHAT_TO_ASK_CUE, question)
     return Flags(
         pitch=cues.found(cues.PITCH_CUE, question) and not position,
         position=position,
@@ -41,7 +42,8 @@ def read_flags(question: str) -> Flags:
         proof=cues.cue_scores(question)["case"] > 0,
         how_much=cues.found(cues.QUANTITY_CUE, question),
         listing=cues.found(cues.LIST_CUE, question),
-        asks_questions=cues.found(cues.ASKS_FOR_QUESTIONS_CUE, question),
+        asks_questions=what_to_ask or cues.found(cues.ASKS_FOR_QUESTIONS_CUE, question),
+        what_to_ask=what_to_ask,
         prep=cues.found(cues.PREP_CUE, question),
         thanks=cues.found(cues.THANKS_CUE, question),
         price=cues.found(cues.PRICE_CUE, question),

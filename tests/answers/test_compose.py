@@ -121,6 +121,25 @@ def test_getting_ready_for_a_customer_meeting_brings_questions_to_ask_value_and_
     assert [card.doc_id for card in answer.cards] == ["case-chayu-tea"]
 
 
+@pytest.mark.parametrize(
+    ("question", "playbook"),
+    [
+        ("discovery questions for a bakery chain I'm seeing friday?", "pb-bakery-waste-daily-clear"),
+        ("第一次见火锅连锁的老板，该问他些什么？", "pb-hotpot-food-cost"),
+    ],
+)
+def test_asked_only_what_to_ask_the_customer_the_playbook_s_questions_are_the_answer(
+    engine: Engine, corpus: dict[str, SourceDocument], question: str, playbook: str
+) -> None:
+    answer = engine.ask(question, today=TODAY, record=False)
+    quotes = [(q.text, answer.citations[q.citation - 1].doc_id) for g in answer.groups for q in g.quotes]
+
+    assert answer.intent == "value" and answer.status == "answered"
+    assert answer.groups[0].heading.endswith(("Discovery questions", "需求挖掘问题"))
+    assert len(quotes) >= 4 and {doc_id for _, doc_id in quotes} == {playbook}
+    assert all(text.endswith(("？", "?")) and text in corpus[playbook].body for text, _ in quotes)
+
+
 def test_a_case_question_asking_two_things_gets_the_lines_of_both(
     engine: Engine, corpus: dict[str, SourceDocument]
 ) -> None:

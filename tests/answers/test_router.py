@@ -30,6 +30,7 @@ def flag(name: str) -> Callable[[str], bool]:
 asks_about_weaknesses = flag("weakness")
 asks_for_a_list = flag("listing")
 asks_for_questions = flag("asks_questions")
+asks_only_what_to_ask = flag("what_to_ask")
 asks_where_we_stand = flag("position")
 pitch_question = flag("pitch")
 asks_a_price = flag("price")
@@ -299,6 +300,13 @@ def test_asking_for_numbers_asks_for_proof(question: str, asks_for_proof: bool) 
         (asks_for_questions, "第一次拜访奶茶品牌该问哪些问题？", True),
         (asks_for_questions, "What do we pitch to a 40-store hotpot chain worried about food cost?", False),
         (asks_for_questions, "奶茶连锁高峰出杯慢，我们怎么讲卖点？", False),
+        # only what to ask: then the questions alone answer
+        (asks_only_what_to_ask, "what should I ask an optical chain on the intro call?", True),
+        (asks_only_what_to_ask, "need discovery questions for a ramen chain", True),
+        (asks_only_what_to_ask, "见诊所老板要问些什么？", True),
+        (asks_only_what_to_ask, "the client keeps asking if we support Douyin, what do I say?", False),
+        (asks_only_what_to_ask, "quick question: what do we pitch to bakeries?", False),
+        (asks_only_what_to_ask, "上线那天有哪些问题要注意？", False),
         # a pitch (answered by the value points, which state what changes by how much), told from
         # an objection, a weakness or a competitor
         (pitch_question, "What do we pitch to a bakery chain about waste?", True),

@@ -1,7 +1,8 @@
 """Value answers from the playbooks: what to pitch (the value points, which state what changes
 by how much), or where we stand on an objection, a competitor or a weakness; with a
 customer case as proof after the pitch when the question asks for it, or gets ready for a
-customer meeting (then the playbook's own discovery questions are quoted too)."""
+customer meeting (then the playbook's own discovery questions are quoted too); or, asked only
+what to ask the customer, those questions alone."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from dataclasses import replace
 from bot.answers.compose import case
 from bot.answers.compose.context import Context, relevant
 from bot.answers.labels import label
-from bot.answers.model import Answer, Heading, Part
-from bot.answers.quotes import quote_groups
+from bot.answers.model import Answer, Heading, Part, QuoteGroup
+from bot.answers.quotes import Scorer, quote_groups
+from bot.kb.search import DocHit
 
 PLAYBOOKS = 2
 PROOF_CARDS = 1
@@ -25,12 +27,21 @@ def compose(ctx: Context) -> Answer:
     # out the value points that answer it. Getting ready for a meeting needs both.
     flags = request.flags
     scorer = replace(ctx.scorer(), statements_only=not (flags.asks_questions or flags.prep), pitch=flags.pitch)
-    groups = quote_groups(ctx.index.passages(playbooks), scorer, ctx.citations, ctx.similarity())
-    headline = label(request.lang, "position" if request.flags.position else "value")
+    only_asks = flags.what_to_ask and not (flags.pitch or flags.prep or flags.position)
+    asked = questions(ctx, playbooks[0], scorer) if only_asks else []
+    groups = asked or quote_groups(ctx.index.passages(playbooks), scorer, ctx.citations, ctx.similarity())
+    headline = label(request.lang, "position" if flags.position else "questions" if asked else "value")
     body: list[Part] = [Heading(headline), *groups]
     if flags.proof or flags.prep:
         body += proof(ctx, playbooks[0].doc_id)
     return ctx.answer("answered", body)
+
+
+def questions(ctx: Context, playbook: DocHit, scorer: Scorer) -> list[QuoteGroup]:
+    """Asked only what to ask the customer: the best playbook's own questions (none when it words
+    them as statements, and the usual quotes answer instead)."""
+    only = replace(scorer, questions_only=True)
+    return quote_groups(ctx.index.passages([playbook]), only, ctx.citations, ctx.similarity())
 
 
 def proof(ctx: Context, playbook: str) -> list[Part]:
