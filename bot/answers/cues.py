@@ -139,7 +139,7 @@ ASKS_FOR_QUESTIONS_CUE = r"\b(ask|asking|questions?)\b|问(什么|哪些|啥|些
 # "该问些什么"), not a question that mentions asking ("the client keeps asking if ...").
 WHAT_TO_ASK_CUE = (
     r"\bwhat (should|do|can|would|to) (i|we)? ?ask\b|\b(discovery|qualifying) questions?\b|"
-    r"\bquestions? (to|for me to|i should|we should) ask\b|问(他|她|他们|对方|客户|老板)?(些|点)?(什么|哪些|啥)|需求挖掘|提问"
+    r"\bquestions? (to|for me to|i should|we should) ask\b|问(他|她|他们|对方|客户|老板)?(些|点)?(什么|哪些|啥)|需求挖掘"
 )
 # Asking for the whole of something ("what are the risks", "有哪些风险"): a list, not its best item.
 LIST_CUE = r"\bwhat(?: are|'re)\b|\blist\b|有哪些|都有什么|列出|哪几(个|条|项|点)"

@@ -307,6 +307,7 @@ def test_asking_for_numbers_asks_for_proof(question: str, asks_for_proof: bool) 
         (asks_only_what_to_ask, "the client keeps asking if we support Douyin, what do I say?", False),
         (asks_only_what_to_ask, "quick question: what do we pitch to bakeries?", False),
         (asks_only_what_to_ask, "上线那天有哪些问题要注意？", False),
+        (asks_only_what_to_ask, "客户在演示会上提问说数据安全怎么保证，我该怎么回答？", False),
         # a pitch (answered by the value points, which state what changes by how much), told from
         # an objection, a weakness or a competitor
         (pitch_question, "What do we pitch to a bakery chain about waste?", True),
