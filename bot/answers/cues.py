@@ -133,8 +133,9 @@ FRAMING_TERMS = frozenset(
 )
 # Chinese words of these classes are also found by their part of speech: time words and pronouns.
 FRAMING_POS = ("t", "r")
-# A question asking what to ask the customer: then the sources' own questions are the answer.
-ASKS_FOR_QUESTIONS_CUE = r"\b(ask|asking|questions?)\b|问(什么|哪些|啥|些什么)|哪些问题|什么问题|提问"
+# A question asking what to ask the customer: then the sources' own questions are the answer
+# (so does every question asking only that, WHAT_TO_ASK_CUE).
+ASKS_FOR_QUESTIONS_CUE = r"\b(ask|asking|questions?)\b|哪些问题|什么问题|提问"
 # Asking only that: which questions to put to the customer ("what should I ask", "discovery questions",
 # "该问些什么"), not a question that mentions asking ("the client keeps asking if ...").
 WHAT_TO_ASK_CUE = (

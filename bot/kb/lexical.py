@@ -118,6 +118,12 @@ def add_terms(terms: Iterable[str]) -> None:
             jieba.add_word(term)
 
 
+@functools.lru_cache(maxsize=65536)
+def sound(word: str) -> str:
+    """A Chinese word's sound in pinyin, without tones ("召回" → "zhaohui"): questions repeat their words."""
+    return "".join(lazy_pinyin(word))
+
+
 def _is_name(word: str) -> bool:
     """A Latin word long enough, and rare enough in English, to be a name written in pinyin."""
     return len(word) >= MIN_RESPELLED - 1 and word.isascii() and word.isalpha() and not _known_word(word)
@@ -184,7 +190,7 @@ class DocTerms:
         if is_han(word):
             if len(word) < 2:
                 return None
-            found = [w for w in self._by_sound.get("".join(lazy_pinyin(word)), ()) if len(w) == len(word)]
+            found = [w for w in self._by_sound.get(sound(word), ()) if len(w) == len(word)]
         else:
             if len(word) < MIN_RESPELLED or not word.isalpha() or _known_word(word):
                 return None
@@ -208,8 +214,8 @@ class DocTerms:
         and "shuyu"): names keep their sound across languages. An English word counts only when it is
         no word of the language ("long" is 龙 only by accident)."""
         if is_han(word):
-            sound = "".join(lazy_pinyin(word)) if len(word) >= 2 else ""
-            return [sound] if sound in self.df and _is_name(sound) else []
+            spoken = sound(word) if len(word) >= 2 else ""
+            return [spoken] if spoken in self.df and _is_name(spoken) else []
         if not _is_name(word):
             return []
         return list(self._by_sound.get(word, ()))
@@ -220,7 +226,7 @@ class DocTerms:
         sounds: dict[str, list[str]] = {}
         for word in self.df:
             if len(word) >= 2 and all(HAN_CHAR.match(ch) for ch in word):
-                sounds.setdefault("".join(lazy_pinyin(word)), []).append(word)
+                sounds.setdefault(sound(word), []).append(word)
         return sounds
 
     def rows(self, term: str) -> np.ndarray:
