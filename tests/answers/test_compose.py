@@ -154,6 +154,21 @@ def test_a_case_question_asking_two_things_gets_the_lines_of_both(
     assert all(f"{metric.before:g}" in answer.text for metric in doc.meta.metrics)
 
 
+def test_a_case_question_without_a_number_cue_is_answered_with_the_case_s_results(
+    engine: Engine, corpus: dict[str, SourceDocument]
+) -> None:
+    # Asking whether a customer got somewhere is asking what it measured: the lines stating a change.
+    doc = corpus["case-alder-vine-fine-dining"]
+    results = [line.removeprefix("- ") for line in doc.body.splitlines() if "→" in line]
+    question = "did the fine dining group actually stop losing money to no-shows?"
+    answer = engine.ask(question, today=TODAY, record=False)
+    quotes = [q.text for g in answer.groups for q in g.quotes]
+
+    assert not engine.router.route(question, modules=engine.index.modules).flags.how_much
+    assert answer.intent == "case" and answer.status == "answered"
+    assert len([text for text in quotes if text in results]) >= 2
+
+
 def test_words_framing_a_question_count_for_quoting_but_not_for_answerability(engine: Engine) -> None:
     question = "pitch for Saturday afternoon no-shows at a fine dining group?"
     request = engine.router.route(question, modules=engine.index.modules)

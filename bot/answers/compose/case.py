@@ -62,5 +62,7 @@ def compose(ctx: Context) -> Answer:
     passages = ctx.index.passages(ctx.docs[:1])
     # A question asking several things gets room for each: its second part is often another section's.
     room = min(MAX_QUOTES, CASE_QUOTES * max(1, len(ctx.request.parts)))
-    groups = quote_groups(passages, ctx.scorer(), ctx.citations, similarity, max_quotes=room)
+    # A case is asked for what the customer measured: its lines with numbers are its results.
+    scorer = replace(ctx.scorer(), quantity=True)
+    groups = quote_groups(passages, scorer, ctx.citations, similarity, max_quotes=room)
     return ctx.answer("answered", [Heading(label(ctx.request.lang, "cases", n=len(found))), *found, *groups])
