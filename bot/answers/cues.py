@@ -133,6 +133,9 @@ FRAMING_TERMS = frozenset(
 )
 # Chinese words of these classes are also found by their part of speech: time words and pronouns.
 FRAMING_POS = ("t", "r")
+# Chinese question idioms ("怎么办", "咋整", "如何是好") segment as one word not tagged a pronoun;
+# like "how" and "what" in English, they ask and say nothing of what about.
+QUESTION_IDIOM = re.compile(r"^(怎|咋|如何)")
 # A question asking what to ask the customer: then the sources' own questions are the answer
 # (so does every question asking only that, WHAT_TO_ASK_CUE).
 ASKS_FOR_QUESTIONS_CUE = r"\b(ask|asking|questions?)\b|哪些问题|什么问题|提问"
@@ -202,7 +205,10 @@ def framing_terms(question: str, tokens: Iterable[str]) -> frozenset[str]:
     return frozenset(
         token
         for token in tokens
-        if token in FRAMING_TERMS or token in REQUEST_TERMS or any(token in word for word in framed)
+        if token in FRAMING_TERMS
+        or token in REQUEST_TERMS
+        or QUESTION_IDIOM.match(token)
+        or any(token in word for word in framed)
     )
 
 

@@ -167,6 +167,15 @@ def test_chinese_time_words_and_pronouns_frame_a_question_by_their_part_of_speec
     assert "火锅" not in framing
 
 
+@pytest.mark.parametrize("question", ["客户不肯签验收怎么办", "收银机连不上咋整", "店长不配合如何是好"])
+def test_a_chinese_question_idiom_frames_a_question_like_how_and_what(question: str) -> None:
+    tokens = tokenize(question)
+    framing = framing_terms(question, tokens)
+    idiom = next(token for token in tokens if token.startswith(("怎", "咋", "如何")))  # one word, not a pronoun
+    assert idiom in framing
+    assert not {"验收", "收银机", "店长"} & framing
+
+
 def test_framing_and_request_terms_are_written_as_search_tokens() -> None:
     assert [term for term in sorted(FRAMING_TERMS) if tokenize(term) not in ([term], [])] == []
 
