@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import RootModel
 
 from bot.answers.evidence import RELEVANCE_VERSION, Baseline, Evidence
+from bot.files import write_whole
 from bot.kb.search import LANGS
 from bot.kb.yamlfile import read_model
 
@@ -56,9 +57,7 @@ def cached_baseline(
         stored = json.loads(path.read_text(encoding="utf-8"))
         return Baseline(tuple(stored["means"]), tuple(stored["spreads"]))
     baseline = measure(questions, evidence)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps({"means": baseline.means, "spreads": baseline.spreads}), encoding="utf-8")
-    partial.replace(path)
+    stored = json.dumps({"means": baseline.means, "spreads": baseline.spreads})
+    write_whole(path, lambda partial: partial.write_text(stored, encoding="utf-8"))
     log.info("measured %d unrelated questions on %s: %s", len(questions), key, baseline)
     return baseline

@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from bot.answers.request import BANK_INTENTS
+from bot.files import write_whole
 from bot.kb.models import model_info
 from bot.kb.yamlfile import read_model
 
@@ -82,10 +83,7 @@ def load_bank(path: Path, models: Sequence[str], embed: EmbedQueries, cache_dir:
             vectors = {model: stored[model] for model in models}
     else:
         vectors = {model: np.asarray(embed(model, texts), dtype=np.float32) for model in models}
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(".tmp.npz")
-        np.savez(partial, **vectors)
-        partial.replace(cached)
+        write_whole(cached, lambda partial: np.savez(partial, **vectors))
         log.info("embedded %d intent examples into %s", len(texts), cached)
     return IntentBank(tuple(intent for intent, _ in pairs), vectors)
 

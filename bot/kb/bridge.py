@@ -25,7 +25,6 @@ import hashlib
 import importlib.metadata
 import importlib.resources
 import json
-import os
 import re
 import sqlite3
 from collections import defaultdict
@@ -35,6 +34,7 @@ from pathlib import Path
 import jieba
 import numpy as np
 
+from bot.files import write_whole
 from bot.kb.glossary import GlossaryIndex
 from bot.kb.lexical import is_han, lemma_candidates, tokenize
 
@@ -144,11 +144,7 @@ def _open_cached(path: Path) -> sqlite3.Connection:
         connection.close()
     except sqlite3.DatabaseError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.partial")
-    partial.unlink(missing_ok=True)
-    _parse(sqlite3.connect(partial)).close()
-    partial.replace(path)  # whole or absent: a concurrent reader never sees half a file
+    write_whole(path, lambda partial: _parse(sqlite3.connect(partial)).close())
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
 
 
