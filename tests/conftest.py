@@ -25,6 +25,7 @@ from traffic import GAP_QUESTIONS, record_traffic  # noqa: E402
 
 from bot.answers.engine import Engine  # noqa: E402
 from bot.kb.embeddings import Embedder  # noqa: E402
+from bot.kb.encoders import PackagedModel, QueryEncoder, load_model  # noqa: E402
 from bot.kb.ingest import Ingestor  # noqa: E402
 from bot.records import Records, sqlite_url  # noqa: E402
 from bot.report import owned_documents  # noqa: E402
@@ -38,9 +39,21 @@ TODAY = dt.date(2026, 11, 25)
 
 
 @pytest.fixture(scope="session")
-def embedders() -> dict[str, Embedder]:
-    models = load_settings().embedding_models
-    return {name: Embedder(name) for name in models}
+def packaged_models() -> dict[str, PackagedModel]:
+    """Each model loaded once, shared by the ingest side's and the answering side's encoders."""
+    return {name: load_model(name, threads=2) for name in load_settings().embedding_models}
+
+
+@pytest.fixture(scope="session")
+def embedders(packaged_models: dict[str, PackagedModel]) -> dict[str, Embedder]:
+    """The ingest side: documents through sentence-transformers."""
+    return {name: Embedder(name, model=model) for name, model in packaged_models.items()}
+
+
+@pytest.fixture(scope="session")
+def query_encoders(packaged_models: dict[str, PackagedModel]) -> dict[str, QueryEncoder]:
+    """The answering side: questions, encoded as the engine encodes them."""
+    return {name: QueryEncoder(model) for name, model in packaged_models.items()}
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +62,8 @@ def embedder_factory(embedders: dict[str, Embedder]) -> Callable[[str], Embedder
 
 
 @pytest.fixture(scope="session")
-def embedder_loader(embedders: dict[str, Embedder]) -> Callable[[Sequence[str], int], dict[str, Any]]:
-    return lambda names, threads: {name: embedders[name] for name in names}
+def embedder_loader(query_encoders: dict[str, QueryEncoder]) -> Callable[[Sequence[str], int], dict[str, Any]]:
+    return lambda names, threads: {name: query_encoders[name] for name in names}
 
 
 @pytest.fixture

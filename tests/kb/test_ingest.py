@@ -25,6 +25,7 @@ import bot.kb.sources as sources_module
 import bot.kb.store as store_module
 from bot.kb.chunking import Chunk, Chunker
 from bot.kb.embeddings import Embedder
+from bot.kb.encoders import QueryEncoder
 from bot.kb.ingest import OUTSIZED_DOCUMENT, IngestError, Ingestor, IngestReport, ingest_lock, language_means
 from bot.kb.lexical import tokenize
 from bot.kb.search import Searcher
@@ -558,7 +559,10 @@ def test_rejected_files_are_counted_as_files_not_problems(tmp_path: Path, counte
 
 
 def test_embedding_failure_midway_leaves_the_old_snapshot_serving(
-    clone: Base, embedders: dict[str, Embedder], monkeypatch: pytest.MonkeyPatch
+    clone: Base,
+    embedders: dict[str, Embedder],
+    query_encoders: dict[str, QueryEncoder],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(ingest_module, "EMBED_BATCH", 2)
     failing = CountingEmbedders(embedders, fail_on_call=2)
@@ -577,7 +581,7 @@ def test_embedding_failure_midway_leaves_the_old_snapshot_serving(
 
     snapshot = open_snapshot(clone.data)
     assert snapshot.name == before
-    result = Searcher(snapshot, embedders).search("hotpot food waste spoilage", k=3)
+    result = Searcher(snapshot, query_encoders).search("hotpot food waste spoilage", k=3)
     assert result.doc_ids[0] == "pb-alpha"
     assert any("unrecorded spoilage" in hit.chunk.text for hit in result.docs[0].chunks)
 
@@ -730,7 +734,7 @@ Store cluster {n:02d} cuts ticket time with kitchen display routing and cuts was
 
 @pytest.mark.slow
 def test_killed_ingest_leaves_the_old_snapshot_serving(
-    clone: Base, embedders: dict[str, Embedder], make_ingestor: Callable[..., Ingestor]
+    clone: Base, query_encoders: dict[str, QueryEncoder], make_ingestor: Callable[..., Ingestor]
 ) -> None:
     before = current(clone.data)
     write_corpus(clone.corpus, {f"gen/pb-generated-{n:02d}.md": GENERATED.format(n=n) for n in range(40)})
@@ -761,7 +765,7 @@ def test_killed_ingest_leaves_the_old_snapshot_serving(
     assert snapshot_names(clone.data) == [before]
     old = open_snapshot(clone.data)
     assert old.name == before
-    result = Searcher(old, embedders).search("hotpot food waste spoilage", k=3)
+    result = Searcher(old, query_encoders).search("hotpot food waste spoilage", k=3)
     assert result.doc_ids and result.doc_ids[0] == "pb-alpha"
 
     report = make_ingestor(clone.data).run([clone.corpus])
@@ -804,7 +808,7 @@ def ingest_process(corpus: Path, data: Path) -> subprocess.Popen[bytes]:
 
 @pytest.mark.slow
 def test_kills_at_random_moments_always_leave_one_whole_corpus_serving(
-    clone: Base, embedders: dict[str, Embedder]
+    clone: Base, query_encoders: dict[str, QueryEncoder]
 ) -> None:
     versioned(clone.corpus, 0)
     assert ingest_process(clone.corpus, clone.data).wait(timeout=240) == 0  # also fills the caches
@@ -829,7 +833,7 @@ def test_kills_at_random_moments_always_leave_one_whole_corpus_serving(
             expected.append({f"Corpus version {served}."})
         assert versions in expected
         served = version if versions == expected[0] else served
-        result = Searcher(open_snapshot(clone.data), embedders).search("hotpot food waste spoilage", k=3)
+        result = Searcher(open_snapshot(clone.data), query_encoders).search("hotpot food waste spoilage", k=3)
         assert result.doc_ids[0] == "pb-alpha"
     assert killed >= KILLS // 2, f"only {killed} of {KILLS} ingests were still running when killed"
     assert ingest_process(clone.corpus, clone.data).wait(timeout=240) == 0

