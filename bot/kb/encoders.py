@@ -73,13 +73,11 @@ class QueryEncoder:
 
     def __init__(self, model: PackagedModel) -> None:
         self.model = model
-        self.name = model.name
-        self.dimension = model.dimension
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_queries([text])[0]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return np.zeros((0, self.model.dimension), dtype=np.float32)
         return unit_rows(self.model.embed(list(texts), is_query=True))

@@ -6,6 +6,7 @@ what to ask the customer, those questions alone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from bot.answers.compose import case
@@ -13,6 +14,7 @@ from bot.answers.compose.context import Context, relevant
 from bot.answers.labels import label
 from bot.answers.model import Answer, Heading, Part, QuoteGroup
 from bot.answers.quotes import Scorer, quote_groups
+from bot.kb.chunking import Chunk
 from bot.kb.search import DocHit
 
 PLAYBOOKS = 2
@@ -27,9 +29,10 @@ def compose(ctx: Context) -> Answer:
     # out the value points that answer it. Getting ready for a meeting needs both.
     flags = request.flags
     scorer = replace(ctx.scorer(), statements_only=not (flags.asks_questions or flags.prep), pitch=flags.pitch)
+    similarity = ctx.similarity()
     only_asks = flags.what_to_ask and not (flags.pitch or flags.prep or flags.position)
-    asked = questions(ctx, playbooks[0], scorer) if only_asks else []
-    groups = asked or quote_groups(ctx.index.passages(playbooks), scorer, ctx.citations, ctx.similarity())
+    asked = questions(ctx, playbooks[0], scorer, similarity) if only_asks else []
+    groups = asked or quote_groups(ctx.index.passages(playbooks), scorer, ctx.citations, similarity)
     headline = label(request.lang, "position" if flags.position else "questions" if asked else "value")
     body: list[Part] = [Heading(headline), *groups]
     if flags.proof or flags.prep:
@@ -37,11 +40,13 @@ def compose(ctx: Context) -> Answer:
     return ctx.answer("answered", body)
 
 
-def questions(ctx: Context, playbook: DocHit, scorer: Scorer) -> list[QuoteGroup]:
+def questions(
+    ctx: Context, playbook: DocHit, scorer: Scorer, similarity: Callable[[Chunk], Sequence[float]]
+) -> list[QuoteGroup]:
     """Asked only what to ask the customer: the best playbook's own questions (none when it words
     them as statements, and the usual quotes answer instead)."""
     only = replace(scorer, questions_only=True)
-    return quote_groups(ctx.index.passages([playbook]), only, ctx.citations, ctx.similarity())
+    return quote_groups(ctx.index.passages([playbook]), only, ctx.citations, similarity)
 
 
 def proof(ctx: Context, playbook: str) -> list[Part]:
