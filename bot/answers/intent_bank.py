@@ -7,7 +7,6 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +75,7 @@ def load_bank(path: Path, models: Sequence[str], embed: EmbedQueries, cache_dir:
     """The bank with its vectors: read from the cache when the file and the models are unchanged."""
     pairs = read_examples(path)
     texts = [text for _, text in pairs]
-    key = hashlib.sha256("\n".join([*models, *(_model_version(m) for m in models), *texts]).encode()).hexdigest()[:16]
+    key = hashlib.sha256("\n".join([*(model_info(m).key for m in models), *texts]).encode()).hexdigest()[:16]
     cached = cache_dir / f"intent-examples-{key}.npz"
     if cached.exists():
         with np.load(cached) as stored:
@@ -86,7 +85,3 @@ def load_bank(path: Path, models: Sequence[str], embed: EmbedQueries, cache_dir:
         write_whole(cached, lambda partial: np.savez(partial, **vectors))
         log.info("embedded %d intent examples into %s", len(texts), cached)
     return IntentBank(tuple(intent for intent, _ in pairs), vectors)
-
-
-def _model_version(model: str) -> str:
-    return version(model_info(model).package)

