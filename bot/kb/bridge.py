@@ -74,17 +74,18 @@ CREATE INDEX english_piece ON english(piece);
 CREATE INDEX english_words_word ON english_words(word);
 CREATE TABLE complete(done INTEGER);
 """
-# The candidate translations of a corpus's words, looked up through the indexes: a bridge costs its
-# vocabulary's lookups, not a read of both dictionaries. Earlier senses and shorter glosses score closer.
+# The candidate translations into a corpus's words of one language (the key), looked up through the
+# indexes: a bridge costs its vocabulary's lookups, not a read of both dictionaries. Earlier senses and
+# shorter glosses score closer.
 _OPTIONS = {
-    "en": [
+    "zh": [
         "SELECT token, score, word FROM cedict JOIN zh ON cedict.word = zh.w",
         "SELECT key, score, piece FROM english JOIN zh ON english.piece = zh.w",
         # A translation the corpus does not use as it is counts as its first word the corpus uses.
         "SELECT e.key, e.score, w.word, MIN(w.pos) FROM english e JOIN english_words w ON w.id = e.id "
         "JOIN zh ON zh.w = w.word WHERE e.piece NOT IN (SELECT w FROM zh) GROUP BY e.id",
     ],
-    "zh": [
+    "en": [
         "SELECT word, score, token FROM cedict JOIN en ON cedict.token = en.w",
         "SELECT piece, score, key FROM english JOIN en ON english.key = en.w",
     ],
@@ -95,22 +96,26 @@ class Dictionaries:
     """Both dictionaries, parsed once per package versions into an indexed SQLite database (in the
     cache directory, else in memory)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, key: str) -> None:
         self._db = connection
+        self.key = key  # of the packages parsed: the same key, the same translations
 
-    def options(self, zh_vocab: set[str], en_vocab: set[str]) -> tuple[Options, Options]:
-        """(English word → Chinese corpus words, Chinese word → English corpus words), unranked."""
+    def options(self, lang: str, vocab: set[str]) -> Options:
+        """The other language's words → their candidate translations among `vocab`, the corpus's words
+        in `lang` ("zh" or "en"), unranked."""
+        found: Options = defaultdict(list)
         with self._db:
-            for table, vocab in (("zh", zh_vocab), ("en", en_vocab)):
-                self._db.execute(f"DROP TABLE IF EXISTS temp.{table}")  # left by a lookup that failed
-                self._db.execute(f"CREATE TEMP TABLE {table}(w TEXT PRIMARY KEY)")
-                self._db.executemany(f"INSERT INTO {table} VALUES (?)", ((word,) for word in vocab))
-            found: dict[str, Options] = {"en": defaultdict(list), "zh": defaultdict(list)}
-            for side, queries in _OPTIONS.items():
-                for query in queries:
-                    for key, score, word, *_ in self._db.execute(query):
-                        found[side][key].append((score, word))
-        return found["en"], found["zh"]
+            self._db.execute(f"DROP TABLE IF EXISTS temp.{lang}")  # left by a lookup that failed
+            self._db.execute(f"CREATE TEMP TABLE {lang}(w TEXT PRIMARY KEY)")
+            self._db.executemany(f"INSERT INTO {lang} VALUES (?)", ((word,) for word in vocab))
+            for query in _OPTIONS[lang]:
+                for key, score, word, *_ in self._db.execute(query):
+                    found[key].append((score, word))
+        return found
+
+    def digest(self, vocab: set[str]) -> str:
+        """What translations into `vocab` depend on: the vocabulary and the parsed packages."""
+        return hashlib.sha256("\n".join([self.key, *sorted(vocab)]).encode()).hexdigest()[:16]
 
 
 def dictionaries(cache_dir: Path | None = None) -> Dictionaries:
@@ -123,7 +128,7 @@ def dictionaries(cache_dir: Path | None = None) -> Dictionaries:
             connection = _parse(sqlite3.connect(":memory:", check_same_thread=False))
         else:
             connection = _open_cached(cache_dir / f"dictionaries-{key}.sqlite3")
-        _PARSED[key] = Dictionaries(connection)
+        _PARSED[key] = Dictionaries(connection, key)
     return _PARSED[key]
 
 
@@ -205,11 +210,13 @@ class Bridge:
         zh_to_en: dict[str, list[str]],
         related: dict[str, list[str]] | None = None,
         glossary: GlossaryIndex | None = None,
+        digests: dict[str, str] | None = None,
     ) -> None:
         self.en_to_zh = en_to_zh
         self.zh_to_en = zh_to_en
         self.related = related or {}
         self.glossary = glossary or GlossaryIndex()
+        self.digests = digests or {}  # by language, of the vocabulary translated into (`Dictionaries.digest`)
 
     @classmethod
     def build(
@@ -219,13 +226,22 @@ class Bridge:
         embed: Embed | None = None,
         glossary: GlossaryIndex | None = None,
         cache_dir: Path | None = None,
+        previous: Bridge | None = None,
     ) -> Bridge:
         """`embed`, when given, finds related terms for the words the dictionaries leave untranslated;
-        `cache_dir` keeps the parsed dictionaries between processes."""
-        en_options, zh_options = dictionaries(cache_dir).options(zh_vocab, en_vocab)
-        bridge = cls(_best(en_options), _best(zh_options), glossary=glossary)
+        `cache_dir` keeps the parsed dictionaries between processes. Of `previous` (the bridge of the
+        index built on, with the same models), each part whose inputs are unchanged is kept: an edit
+        within the corpus's vocabulary rebuilds nothing, one that brings Chinese words keeps the
+        translations into English words."""
+        found = dictionaries(cache_dir)
+        digests = {"zh": found.digest(zh_vocab), "en": found.digest(en_vocab)}
+        old = previous or cls({}, {})
+        en_to_zh = old.en_to_zh if old.digests.get("zh") == digests["zh"] else _best(found.options("zh", zh_vocab))
+        zh_to_en = old.zh_to_en if old.digests.get("en") == digests["en"] else _best(found.options("en", en_vocab))
+        bridge = cls(en_to_zh, zh_to_en, glossary=glossary, digests=digests)
         if embed is not None:
-            bridge.related = related_terms(zh_vocab, en_vocab, embed, bridge.translations)
+            kept = old.digests == digests
+            bridge.related = old.related if kept else related_terms(zh_vocab, en_vocab, embed, bridge.translations)
         return bridge
 
     def save(self, directory: Path) -> None:
@@ -234,13 +250,15 @@ class Bridge:
             "zh_to_en": self.zh_to_en,
             "related": self.related,
             "glossary": self.glossary.terms,
+            "digests": self.digests,
         }
         (directory / BRIDGE_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> Bridge:
         data = json.loads((directory / BRIDGE_FILE).read_text(encoding="utf-8"))
-        return cls(data["en_to_zh"], data["zh_to_en"], data.get("related"), GlossaryIndex(data.get("glossary", [])))
+        glossary = GlossaryIndex(data.get("glossary", []))
+        return cls(data["en_to_zh"], data["zh_to_en"], data.get("related"), glossary, data.get("digests"))
 
     def translations(self, token: str) -> list[str]:
         if is_han(token):

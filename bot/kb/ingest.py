@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import shutil
 import statistics
 import time
 from collections import Counter
@@ -458,8 +459,9 @@ class Ingestor:
     def _write_lexical(
         self, staging: Path, changes: Changes, all_chunks: list[Chunk], *, base: Base | None, glossary: Glossary
     ) -> None:
-        """The lexical index and the bridge. Unchanged passages keep their tokens, and unchanged
-        documents their term counts when the glossary is the same, from the base."""
+        """The lexical index and the bridge. Unchanged passages keep their tokens, unchanged
+        documents their term counts when the glossary is the same, and the bridge its parts whose
+        vocabulary is the same, from the base."""
         terms = {
             term
             for entry in changes.entries
@@ -486,7 +488,9 @@ class Ingestor:
         lexical.save(staging / LEXICAL_DIR)
         zh_vocab, en_vocab = lexical.vocabulary()
         embed_terms = self._term_embedder(staging, base.path if base else None)
-        Bridge.build(zh_vocab, en_vocab, embed_terms, groups, cache_dir=self.cache_dir).save(staging / LEXICAL_DIR)
+        old = Bridge.load(base.path / LEXICAL_DIR) if base else None
+        bridge = Bridge.build(zh_vocab, en_vocab, embed_terms, groups, cache_dir=self.cache_dir, previous=old)
+        bridge.save(staging / LEXICAL_DIR)
 
     def _manifest(
         self, changes: Changes, centering: dict[str, Centring], *, base: Base | None, glossary: Glossary
@@ -559,11 +563,12 @@ class Ingestor:
 
     def _term_embedder(self, staging: Path, previous: Path | None) -> Embed:
         """Embeds vocabulary words with the unit model for the bridge's related terms, reusing
-        the previous snapshot's vectors (a vocabulary changes little between runs); writes
-        what it embedded into the new snapshot for the next run."""
+        the previous snapshot's vectors (a vocabulary changes little between runs). The new snapshot
+        holds the previous vectors, and once it has embedded, those of the words it was given."""
         model = self.models[0]
         known: dict[str, np.ndarray] = {}
         if previous is not None and (previous / LEXICAL_DIR / TERMS_FILE).exists():
+            shutil.copy2(previous / LEXICAL_DIR / TERMS_FILE, staging / LEXICAL_DIR)
             old = np.load(previous / LEXICAL_DIR / TERMS_FILE)
             known = dict(zip(old["terms"].tolist(), old["vectors"]))
 

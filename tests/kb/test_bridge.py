@@ -27,7 +27,9 @@ ZH, EN = {"食材", "成本"}, {"ingredient", "food cost"}
 
 
 def options(dictionaries: bridge.Dictionaries) -> tuple[bridge.Options, bridge.Options]:
-    return tuple({key: sorted(found) for key, found in side.items()} for side in dictionaries.options(ZH, EN))
+    """(English word → Chinese corpus words, Chinese word → English corpus words)."""
+    sides = (dictionaries.options("zh", ZH), dictionaries.options("en", EN))
+    return tuple({key: sorted(found) for key, found in side.items()} for side in sides)
 
 
 def test_a_second_process_reads_the_parse_from_the_cache(parses: list[str], tmp_path: Path) -> None:

@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+import bot.kb.bridge as bridge_module
 import bot.kb.ingest as ingest_module
 import bot.kb.lexical as lexical_module
 import bot.kb.sources as sources_module
 import bot.kb.store as store_module
+from bot.kb.bridge import BRIDGE_FILE
 from bot.kb.chunking import Chunk, Chunker
 from bot.kb.embeddings import Embedder
 from bot.kb.encoders import QueryEncoder
@@ -38,6 +40,7 @@ from bot.kb.store import (
     LEXICAL_DIR,
     MANIFEST_FILE,
     PUBLISHED_MARK,
+    TERMS_FILE,
     UNITS_FILE,
     DataDir,
     Snapshot,
@@ -358,9 +361,28 @@ def test_what_an_edit_carries_over_is_what_a_fresh_ingest_builds(clone: Base, co
         assert kept["unit"].tolist() == built["unit"].tolist()
         cosine = np.sum(kept["vectors"].astype(np.float32) * built["vectors"].astype(np.float32), axis=1)
         assert cosine.min() > 0.99
-    for name in ("lexical.json", "tokens.json"):
+    for name in ("lexical.json", "tokens.json", BRIDGE_FILE):
         kept_file, built_file = (json.loads((path / LEXICAL_DIR / name).read_text()) for path in (edited, fresh))
         assert kept_file == built_file, name
+
+
+def test_an_edit_within_the_vocabulary_keeps_the_bridge_without_a_lookup(
+    clone: Base, counter: CountingEmbedders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lookups: list[str] = []
+    options = bridge_module.Dictionaries.options
+    monkeypatch.setattr(bridge_module.Dictionaries, "options", lambda db, *a: lookups.append(a[0]) or options(db, *a))
+    before = DataDir(clone.data).current_path() / LEXICAL_DIR
+    (clone.corpus / "case-beta.md").write_text(CASE_BETA.replace("夜宵的烧烤", "烧烤的夜宵"), encoding="utf-8")
+    assert ingestor(clone.data, counter).run([clone.corpus]).updated  # reworded: no new word
+    after = DataDir(clone.data).current_path() / LEXICAL_DIR
+    assert lookups == []
+    assert json.loads((after / BRIDGE_FILE).read_text()) == json.loads((before / BRIDGE_FILE).read_text())
+    assert (after / TERMS_FILE).read_bytes() == (before / TERMS_FILE).read_bytes()  # for the next ingest
+
+    (clone.corpus / "sg-gamma.md").write_text(SG_GAMMA.replace("test receipt", "test receipt and a refund"))
+    ingestor(clone.data, counter).run([clone.corpus])
+    assert lookups == ["en"]  # a new English word: translations into Chinese words are kept
 
 
 def stored_vectors(data: Path, model: str) -> dict[str, np.ndarray]:
