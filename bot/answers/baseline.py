@@ -48,15 +48,15 @@ def measure(questions: Sequence[str], evidence: Callable[[str], Evidence]) -> Ba
 
 
 def cached_baseline(
-    questions: Sequence[str], evidence: Callable[[str], Evidence], *, key: str, cache_dir: Path
+    questions: Sequence[str], measured: Callable[[], Baseline], *, key: str, cache_dir: Path
 ) -> Baseline:
-    """The baseline for `key` (a snapshot, a mode) and these questions, measured on first use."""
+    """The baseline for `key` (a snapshot, a mode) and these questions: `measured()` on first use."""
     digest = hashlib.sha256("\n".join([RELEVANCE_VERSION, key, *questions]).encode()).hexdigest()[:16]
     path = cache_dir / f"baseline-{digest}.json"
     if path.exists():
         stored = json.loads(path.read_text(encoding="utf-8"))
         return Baseline(tuple(stored["means"]), tuple(stored["spreads"]))
-    baseline = measure(questions, evidence)
+    baseline = measured()
     stored = json.dumps({"means": baseline.means, "spreads": baseline.spreads})
     write_whole(path, lambda partial: partial.write_text(stored, encoding="utf-8"))
     log.info("measured %d unrelated questions on %s: %s", len(questions), key, baseline)

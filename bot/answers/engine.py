@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.answers.baseline import cached_baseline, read_unrelated
+from bot.answers.baseline import cached_baseline, measure, read_unrelated
 from bot.answers.benchmark import Customer
 from bot.answers.citations import stale_notes
 from bot.answers.compose import UNSEARCHED, composer_for
@@ -27,6 +27,7 @@ from bot.answers.generate import Draft, draft, load_chat_model
 from bot.answers.intent_bank import load_bank
 from bot.answers.labels import label
 from bot.answers.model import Answer, Heading
+from bot.answers.question_vectors import cached_question_vectors
 from bot.answers.quotes import unit_lemmas
 from bot.answers.request import Intent, Request
 from bot.answers.router import Router
@@ -193,8 +194,16 @@ class Engine:
                 framing = framing_terms(question, tokenize(question))
                 return self._evidence(self.index.search(question, Filters(), mode=mode), framing)
 
+            def measured() -> Baseline:
+                # The questions' vectors outlive the snapshot: only their searches are new.
+                vectors = cached_question_vectors(
+                    questions, self.index.models, self.index.embed_queries, cache, label="unrelated-questions"
+                )
+                self.index.remember(questions, vectors)
+                return measure(questions, evidence)
+
             questions, cache = self._unrelated[lang], self.settings.cache_path
-            self._baselines[key] = cached_baseline(questions, evidence, key=":".join(key), cache_dir=cache)
+            self._baselines[key] = cached_baseline(questions, measured, key=":".join(key), cache_dir=cache)
         return self._baselines[key]
 
     def _evidence(

@@ -3,23 +3,19 @@ examples per language, embedded once per model and cached beside the index."""
 
 from __future__ import annotations
 
-import hashlib
-import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from bot.answers.question_vectors import cached_question_vectors
 from bot.answers.request import BANK_INTENTS
-from bot.files import write_whole
-from bot.kb.models import model_info
+from bot.kb.encoders import EmbedQueries
 from bot.kb.yamlfile import read_model
 
-log = logging.getLogger(__name__)
 NEIGHBOURS = 5  # an intent's score is the mean similarity of its closest examples
-EmbedQueries = Callable[[str, Sequence[str]], np.ndarray]  # (model, texts) -> unit-normalised rows
 
 
 class BankError(ValueError):
@@ -75,13 +71,5 @@ def load_bank(path: Path, models: Sequence[str], embed: EmbedQueries, cache_dir:
     """The bank with its vectors: read from the cache when the file and the models are unchanged."""
     pairs = read_examples(path)
     texts = [text for _, text in pairs]
-    key = hashlib.sha256("\n".join([*(model_info(m).key for m in models), *texts]).encode()).hexdigest()[:16]
-    cached = cache_dir / f"intent-examples-{key}.npz"
-    if cached.exists():
-        with np.load(cached) as stored:
-            vectors = {model: stored[model] for model in models}
-    else:
-        vectors = {model: np.asarray(embed(model, texts), dtype=np.float32) for model in models}
-        write_whole(cached, lambda partial: np.savez(partial, **vectors))
-        log.info("embedded %d intent examples into %s", len(texts), cached)
+    vectors = cached_question_vectors(texts, models, embed, cache_dir, label="intent-examples")
     return IntentBank(tuple(intent for intent, _ in pairs), vectors)

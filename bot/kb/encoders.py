@@ -6,12 +6,14 @@ start-up and about 370 MB), so it is kept for the ingest side's document batches
 from __future__ import annotations
 
 import importlib.resources
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import numpy as np
 
 from bot.kb.models import model_info
+
+EmbedQueries = Callable[[str, Sequence[str]], np.ndarray]  # (model, texts) -> unit-normalised rows
 
 
 class PackagedModel:

@@ -160,6 +160,11 @@ class KnowledgeIndex:
         """Many texts as questions at once (unit-normalised rows), for what is embedded ahead of time."""
         return self._embedders[model].embed_queries(texts)
 
+    def remember(self, queries: Sequence[str], vectors: Mapping[str, np.ndarray]) -> None:
+        """Questions embedded ahead of time, per model: searched without embedding them again."""
+        for model, rows in vectors.items():
+            self.searcher.remember(model, queries, rows)
+
     @property
     def models(self) -> list[str]:
         return list(self.snapshot.embedding_models)

@@ -177,12 +177,19 @@ class Searcher:
 
     def query_vector(self, model: str, query: str) -> np.ndarray:
         # One question is often searched twice (e.g. once more for case proof): embed it once.
-        key = (model, query)
-        if key not in self._vectors:
-            if len(self._vectors) >= 256:
-                self._vectors.pop(next(iter(self._vectors)))
-            self._vectors[key] = self._nudged(self.embedders[model].embed_query(query))
-        return self._vectors[key]
+        if (model, query) not in self._vectors:
+            self._remember(model, query, self.embedders[model].embed_query(query))
+        return self._vectors[(model, query)]
+
+    def remember(self, model: str, queries: Sequence[str], vectors: np.ndarray) -> None:
+        """Questions embedded ahead of time (read from a cache): searched as if embedded now."""
+        for query, vector in zip(queries, vectors, strict=True):
+            self._remember(model, query, vector)
+
+    def _remember(self, model: str, query: str, vector: np.ndarray) -> None:
+        if len(self._vectors) >= 256:
+            self._vectors.pop(next(iter(self._vectors)))
+        self._vectors[(model, query)] = self._nudged(vector)
 
     def clear_cache(self) -> None:
         self._vectors.clear()

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answers.catalog import stale_documents
+from bot.kb.encoders import EmbedQueries
 from bot.kb.schema import DocumentMeta
 from bot.records import Records, Shown, Vote
 from bot.report.digest import owners_in_slack
-from bot.report.gaps import EmbedQueries, group_gaps
+from bot.report.gaps import group_gaps
 from bot.report.glossary import DocumentTerms, suggest
 from bot.report.model import DocumentVotes, Report, Usage
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import jieba
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
+from bot.kb.encoders import EmbedQueries
 from bot.kb.lexical import is_han
 from bot.records import Shown
 from bot.report.model import GapGroup
 
-EmbedQueries = Callable[[str, Sequence[str]], np.ndarray]  # (model, texts) -> unit-normalised rows
 # Two gap questions are one gap when, on average over the models, they are this close: paraphrases
 # of one missing answer, not merely two questions about the same product area.
 SAME_GAP = 0.65

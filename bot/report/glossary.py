@@ -14,9 +14,10 @@ import jieba
 import numpy as np
 import yaml
 
+from bot.kb.encoders import EmbedQueries
 from bot.kb.lexical import EN_STOPWORDS, ZH_STOPWORDS, is_han
 from bot.records import Shown
-from bot.report.gaps import EmbedQueries, as_typed
+from bot.report.gaps import as_typed
 from bot.report.model import GlossarySuggestion
 
 # A users' word and a document's term this close, averaged over the models, name one thing often

@@ -4,14 +4,19 @@ it does on the real sample index."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from bot.answers.baseline import BaselineError, cached_baseline, measure, read_unrelated
 from bot.answers.engine import Engine
-from bot.answers.evidence import Evidence
+from bot.answers.evidence import Baseline, Evidence
+from bot.kb.encoders import QueryEncoder
+from bot.settings import Settings
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -55,9 +60,14 @@ def test_a_baseline_is_measured_once_per_key_and_then_read(tmp_path: Path) -> No
         asked.append(question)
         return evidence(len(question) / 10, 0.1)
 
-    first = cached_baseline(["a?", "bb?"], scored, key="snap:hybrid:en", cache_dir=tmp_path)
-    again = cached_baseline(["a?", "bb?"], scored, key="snap:hybrid:en", cache_dir=tmp_path)
-    other = cached_baseline(["a?", "bb?"], scored, key="snap:dense:en", cache_dir=tmp_path)
+    questions = ["a?", "bb?"]
+
+    def measured() -> Baseline:
+        return measure(questions, scored)
+
+    first = cached_baseline(questions, measured, key="snap:hybrid:en", cache_dir=tmp_path)
+    again = cached_baseline(questions, measured, key="snap:hybrid:en", cache_dir=tmp_path)
+    other = cached_baseline(questions, measured, key="snap:dense:en", cache_dir=tmp_path)
     assert first == again == other
     assert asked == ["a?", "bb?", "a?", "bb?"]  # the second key is measured, the repeat is read
 
@@ -83,3 +93,41 @@ def test_baselines_differ_by_language_and_mode(engine: Engine) -> None:
     assert (
         engine.baseline("lexical", "en").means[0] <= english.means[0] + 1e-9
     )  # no passage similarity without dense voices
+
+
+class Recording:
+    """The session's query encoders, noting every text they embed."""
+
+    def __init__(self, encoder: QueryEncoder, embedded: list[str]) -> None:
+        self.encoder, self.embedded = encoder, embedded
+
+    def embed_query(self, text: str) -> Any:
+        self.embedded.append(text)
+        return self.encoder.embed_query(text)
+
+    def embed_queries(self, texts: Sequence[str]) -> Any:
+        self.embedded.extend(texts)
+        return self.encoder.embed_queries(texts)
+
+
+def test_a_new_snapshot_searches_the_unrelated_questions_without_embedding_them_again(
+    settings: Settings, query_encoders: dict[str, QueryEncoder], tmp_path: Path
+) -> None:
+    embedded: list[str] = []
+
+    def loader(names: Sequence[str], threads: int) -> dict[str, Any]:
+        return {name: Recording(query_encoders[name], embedded) for name in names}
+
+    own = settings.model_copy(update={"cache_dir": tmp_path})
+    for examples in settings.cache_path.glob("intent-examples-*"):  # the router's vectors, not under test
+        shutil.copy(examples, tmp_path)
+    unrelated = read_unrelated(settings.unrelated_questions)["en"]
+    measured = Engine(own, embedder_loader=loader).baseline("hybrid", "en")
+    assert set(unrelated) <= set(embedded)
+    # As on a snapshot no process has measured yet: its baseline is measured, its questions are not embedded.
+    for path in tmp_path.glob("baseline-*"):
+        path.unlink()
+    embedded.clear()
+    again = Engine(own, embedder_loader=loader).baseline("hybrid", "en")
+    assert again == measured
+    assert not set(unrelated) & set(embedded)
