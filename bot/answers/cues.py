@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from jieba import posseg
-
 from bot.answers.request import Intent
 from bot.kb.lexical import is_han
 
@@ -198,10 +196,19 @@ LIKENESS_CUE = (
 )
 
 
+def _tagged(question: str) -> list[tuple[str, str]]:
+    # Imported here: jieba's tagger reads its word tags (half a second) on import, and only a
+    # Chinese question needs it.
+    from jieba import posseg
+
+    return [(word, flag) for word, flag in posseg.lcut(question)]
+
+
 def framing_terms(question: str, tokens: Iterable[str]) -> frozenset[str]:
     """The question's tokens that frame it rather than say what it is about (see FRAMING_TERMS),
     and the words that only ask for a shape of answer (REQUEST_TERMS)."""
-    framed = {word for word, flag in posseg.lcut(question) if flag in FRAMING_POS and is_han(word)}
+    tagged = _tagged(question) if is_han(question) else []
+    framed = {word for word, flag in tagged if flag in FRAMING_POS and is_han(word)}
     return frozenset(
         token
         for token in tokens

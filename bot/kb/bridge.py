@@ -36,6 +36,7 @@ import numpy as np
 
 from bot.files import write_whole
 from bot.kb.glossary import GlossaryIndex
+from bot.kb.jsonfile import read_json, write_json
 from bot.kb.lexical import is_han, lemma_candidates, tokenize
 
 BRIDGE_FILE = "bridge.json"
@@ -255,11 +256,11 @@ class Bridge:
             "glossary": self.glossary.terms,
             "digests": self.digests,
         }
-        (directory / BRIDGE_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        write_json(directory / BRIDGE_FILE, data)
 
     @classmethod
     def load(cls, directory: Path) -> Bridge:
-        data = json.loads((directory / BRIDGE_FILE).read_text(encoding="utf-8"))
+        data = read_json(directory / BRIDGE_FILE)
         glossary = GlossaryIndex(data.get("glossary", []))
         return cls(data["en_to_zh"], data["zh_to_en"], data.get("related"), glossary, data.get("digests"))
 

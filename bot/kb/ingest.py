@@ -20,6 +20,7 @@ from rich.progress import Progress
 from bot.kb.bridge import Bridge, Embed
 from bot.kb.chunking import CHUNKER_VERSION, Chunk, Chunker, quotable_units
 from bot.kb.glossary import Glossary, GlossaryIndex
+from bot.kb.jsonfile import read_json, write_json
 from bot.kb.lexical import LexicalIndex
 from bot.kb.models import model_info
 from bot.kb.schema import IndexedDocument
@@ -44,9 +45,7 @@ from bot.kb.store import (
     DataDir,
     data_dir_for,
     read_chunks,
-    read_json,
     write_chunks,
-    write_json,
 )
 from bot.kb.vectors import release_chroma, upsert
 from bot.privacy import private_dir
@@ -414,8 +413,9 @@ class Ingestor:
         self._write_lexical(staging, changes, all_chunks, base=base, glossary=glossary)
         write_chunks(staging / CHUNKS_FILE, all_chunks)
         records = {entry.doc_id: entry.record.model_dump(mode="json") for entry in changes.entries}
-        write_json(staging / DOCUMENTS_FILE, records)
-        write_json(staging / MANIFEST_FILE, self._manifest(changes, centering, base=base, glossary=glossary))
+        write_json(staging / DOCUMENTS_FILE, records, indent=True)
+        manifest = self._manifest(changes, centering, base=base, glossary=glossary)
+        write_json(staging / MANIFEST_FILE, manifest, indent=True)
 
     def _write_vectors(
         self,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import math
 import re
@@ -21,6 +20,8 @@ import numpy as np
 import simplemma
 from pypinyin import lazy_pinyin
 from wordfreq import zipf_frequency
+
+from bot.kb.jsonfile import read_json, write_json
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -266,7 +267,7 @@ class DocTerms:
 def _saved(path: Path, key: str, terms: Iterable[str]) -> Any:
     """What a lexical index file saved under `key`, if it was built with these terms; else nothing."""
     try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
+        saved = read_json(path)
     except (OSError, ValueError):
         return {}
     return saved[key] if saved.get("terms") == sorted(set(terms)) else {}
@@ -348,13 +349,12 @@ class LexicalIndex:
         directory.mkdir(parents=True, exist_ok=True)
         self._retriever.save(str(directory / BM25_DIR), show_progress=False)
         info = {"size": self.size, "terms": self.terms, "doc_terms": self.doc_terms.counts}
-        (directory / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
-        tokens = {"terms": self.terms, "tokens": self._tokens}
-        (directory / TOKENS_FILE).write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+        write_json(directory / INFO_FILE, info)
+        write_json(directory / TOKENS_FILE, {"terms": self.terms, "tokens": self._tokens})
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
-        info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
+        info = read_json(directory / INFO_FILE)
         add_terms(info["terms"])
         retriever = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
         return cls(retriever, int(info["size"]), DocTerms(info["doc_terms"]), info["terms"], {})

@@ -13,7 +13,6 @@ and a failed or killed ingest leaves the previous one serving.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -28,6 +27,7 @@ import numpy as np
 
 from bot.kb.bridge import Bridge
 from bot.kb.chunking import Chunk
+from bot.kb.jsonfile import read_json, read_json_lines, write_json_lines
 from bot.kb.lexical import LexicalIndex
 from bot.kb.schema import IndexedDocument
 from bot.kb.vectors import LocalVectors, VectorStore
@@ -146,23 +146,12 @@ class DataDir:
         return [path for path in self.snapshots.iterdir() if path.is_dir()] if self.snapshots.is_dir() else []
 
 
-def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def write_chunks(path: Path, chunks: list[Chunk]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            handle.write(json.dumps(chunk.to_record(), ensure_ascii=False) + "\n")
+    write_json_lines(path, (chunk.to_record() for chunk in chunks))
 
 
 def read_chunks(path: Path) -> list[Chunk]:
-    with path.open(encoding="utf-8") as handle:
-        return [Chunk(**json.loads(line)) for line in handle if line.strip()]
+    return [Chunk(**record) for record in read_json_lines(path)]
 
 
 class Snapshot:
