@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     chunk_size: int = 900
     default_review_days: int = 180
     snapshots_to_keep: int = 2
+    # How often `serve` looks for a newly published snapshot and opens it, so that the question after
+    # a publish does not wait for it (seconds; 0: only when a question arrives).
+    snapshot_check_seconds: float = Field(default=5.0, ge=0)
     source_base_url: str | None = None
     # How big one source, question or Slack request may be: past it, refused by name.
     max_file_bytes: int = 1_048_576

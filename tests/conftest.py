@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -20,6 +21,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("VALUERELAY_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache"))
 
 from chroma_server import ChromaServer, NoChroma  # noqa: E402
+from own_sample import OwnSample  # noqa: E402
 from postgres import NoPostgres, PostgresServer  # noqa: E402
 from traffic import GAP_QUESTIONS, record_traffic  # noqa: E402
 
@@ -27,6 +29,7 @@ from bot.answers.engine import Engine  # noqa: E402
 from bot.kb.embeddings import Embedder  # noqa: E402
 from bot.kb.encoders import PackagedModel, QueryEncoder, load_model  # noqa: E402
 from bot.kb.ingest import Ingestor  # noqa: E402
+from bot.kb.store import Snapshot  # noqa: E402
 from bot.records import Records, sqlite_url  # noqa: E402
 from bot.report import owned_documents  # noqa: E402
 from bot.report.build import OwnedDocuments, build_report  # noqa: E402
@@ -161,6 +164,30 @@ def corpus_copy(tmp_path: Path) -> Path:
     for source in SAMPLE_SOURCES:
         shutil.copytree(source, root / source.name)
     return root
+
+
+@pytest.fixture
+def own_sample(
+    tmp_path: Path, sample_data_dir: Path, corpus_copy: Path, make_ingestor: Callable[..., Ingestor]
+) -> OwnSample:
+    data = tmp_path / "data"
+    shutil.copytree(sample_data_dir, data, ignore=shutil.ignore_patterns("records.sqlite3", "*.lock"))
+    settings = load_settings(data_dir=data)
+    return OwnSample(settings, corpus_copy, make_ingestor(data, cache_dir=settings.cache_path))
+
+
+@pytest.fixture
+def openings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(snapshot, thread name) of every snapshot opened during the test."""
+    opened: list[tuple[str, str]] = []
+    real_init = Snapshot.__init__
+
+    def recording(self: Snapshot, path: Path, *args: Any, **kwargs: Any) -> None:
+        opened.append((path.name, threading.current_thread().name))
+        real_init(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(Snapshot, "__init__", recording)
+    return opened
 
 
 # --- recorded sample traffic, for the owners' report and the digest ------------------------

@@ -98,6 +98,10 @@ class Engine:
             self.router = self._router()
         return switched
 
+    def prepare(self) -> bool:
+        """Open a newly published snapshot ahead of the question that switches to it (see `KnowledgeIndex.prepare`)."""
+        return self.index.prepare()
+
     def warm_up(self) -> None:
         """Answer a throwaway question in each language, so that the first user does not wait
         for what loads lazily: the sentence model's first pass, the word-frequency tables

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -75,6 +76,8 @@ class KnowledgeIndex:
         self.settings = settings
         self._data = data_dir_for(settings)
         self._models = LoadedModels(loader, settings.answer_threads)
+        self._prepared: Snapshot | None = None  # a newer snapshot opened ahead of its first question
+        self._preparing = threading.Lock()  # one opening at a time; a switch waits for one under way
         self._open(self._data.open())
 
     def _open(self, snapshot: Snapshot) -> None:
@@ -96,17 +99,37 @@ class KnowledgeIndex:
     def refresh(self) -> bool:
         """Switch to a newer snapshot if an ingest published one since (a file read, or with a shared
         index one query; while the database is unreachable the snapshot held keeps serving)."""
+        current = self._newer()
+        if current is None:
+            return False
+        with self._preparing:
+            prepared, self._prepared = self._prepared, None
+            ready = prepared is not None and prepared.name == current.name
+            self._open(prepared if ready else self._data.open(current))
+        self._data.serving(current.name)
+        log.info("switched to index snapshot %s", current.name)
+        return True
+
+    def prepare(self) -> bool:
+        """Open a newer published snapshot ahead of the question that switches to it (from a
+        background job, beside the answers: a shared index downloads its files, a large one takes
+        seconds to read). True when one was opened."""
+        current = self._newer()
+        with self._preparing:  # a switch under way may have served it meanwhile
+            if current is None or current.name in (self.snapshot.name, getattr(self._prepared, "name", None)):
+                return False
+            self._prepared = self._data.open(current)
+        log.info("opened index snapshot %s ahead of its first question", current.name)
+        return True
+
+    def _newer(self) -> Path | None:
+        """The published snapshot, when it is not the one serving."""
         try:
             current = self._data.current_path()
         except IndexUnreachable as error:
             log.warning("cannot check for a newer index snapshot: %s", error)
-            return False
-        if current is None or current.name == self.snapshot.name:
-            return False
-        self._open(self._data.open(current))
-        self._data.serving(current.name)
-        log.info("switched to index snapshot %s", current.name)
-        return True
+            return None
+        return None if current is None or current.name == self.snapshot.name else current
 
     def unreachable(self) -> str | None:
         """None while the snapshot's vectors can be read (a Chroma server answers); else why not."""

@@ -15,8 +15,9 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.settings import Settings
-from bot.slack.digest import DigestConfigError, digest_trigger, schedule_digest
+from bot.slack.digest import DigestConfigError, digest_trigger
 from bot.slack.gate import SignedRequestGate
+from bot.slack.jobs import schedule_jobs
 from bot.slack.listeners import register_listeners
 from bot.slack.relay import Relay
 
@@ -139,7 +140,7 @@ def serve(settings: Settings, relay: Relay, http: bool = False, host: str = "0.0
     socket_mode = check_credentials(settings, http=http)
     answering = ThreadPoolExecutor(ANSWER_THREADS, thread_name_prefix="answer")
     app = build_app(settings, relay, listener_executor=answering)
-    schedule_digest(relay, app.client)
+    schedule_jobs(relay, app.client)
     if socket_mode:
         log.info("listening to Slack in Socket Mode")
         socket_mode_handler(app, settings.slack_app_token).start()

@@ -1,13 +1,12 @@
 """The weekly digest in Slack: a direct message to each owner with `owner_slack`, and a summary
 with the largest gaps (owners mentioned) in `digest_channel`. Sent by `report --post`, or by
-`serve` on `digest_cron`; with several replicas, the first to claim the day sends it."""
+`serve` on `digest_cron` (see `jobs`); with several replicas, the first to claim the day sends it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
@@ -64,22 +63,3 @@ def digest_trigger(cron: str) -> CronTrigger:
         return CronTrigger.from_crontab(cron)
     except ValueError as error:
         raise DigestConfigError(f"digest_cron {cron!r} is not a crontab expression: {error}") from error
-
-
-def schedule_digest(relay: Relay, client: WebClient) -> BackgroundScheduler | None:
-    """Start sending the digest on `digest_cron`, in the server's time zone; None when it is not set."""
-    cron = relay.settings.digest_cron
-    if not cron:
-        return None
-    scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(_send_logged, digest_trigger(cron), args=(relay, client), max_instances=1, coalesce=True)
-    scheduler.start()
-    log.info("weekly digest scheduled: %s (next %s)", cron, scheduler.get_jobs()[0].next_run_time)
-    return scheduler
-
-
-def _send_logged(relay: Relay, client: WebClient) -> None:
-    try:
-        log.info("digest: %d messages sent", send_scheduled(relay, client))
-    except Exception:  # a failed digest must not stop the bot: logged, tried again next week
-        log.exception("digest failed")

