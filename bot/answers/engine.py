@@ -200,8 +200,9 @@ class Engine:
 
             def measured() -> Baseline:
                 # The questions' vectors outlive the snapshot: only their searches are new.
+                embed = self.index.embed_queries
                 vectors = cached_question_vectors(
-                    questions, self.index.models, self.index.embed_queries, cache, label="unrelated-questions"
+                    questions, self.index.models, embed, cache_dir=cache, label="unrelated-questions"
                 )
                 self.index.remember(questions, vectors)
                 return measure(questions, evidence)

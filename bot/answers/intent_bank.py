@@ -71,5 +71,5 @@ def load_bank(path: Path, models: Sequence[str], embed: EmbedQueries, cache_dir:
     """The bank with its vectors: read from the cache when the file and the models are unchanged."""
     pairs = read_examples(path)
     texts = [text for _, text in pairs]
-    vectors = cached_question_vectors(texts, models, embed, cache_dir, label="intent-examples")
+    vectors = cached_question_vectors(texts, models, embed, cache_dir=cache_dir, label="intent-examples")
     return IntentBank(tuple(intent for intent, _ in pairs), vectors)

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def cached_question_vectors(
-    texts: Sequence[str], models: Sequence[str], embed: EmbedQueries, cache_dir: Path, *, label: str
+    texts: Sequence[str], models: Sequence[str], embed: EmbedQueries, *, cache_dir: Path, label: str
 ) -> dict[str, np.ndarray]:
     """Each model's rows for `texts`, read from the cache while the texts and the models' keys are unchanged."""
     key = hashlib.sha256("\n".join([*(model_info(m).key for m in models), *texts]).encode()).hexdigest()[:16]

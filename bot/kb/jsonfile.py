@@ -12,8 +12,8 @@ import orjson
 
 
 def write_json(path: Path, data: Any, *, indent: bool = False) -> None:
-    # Dates and datetimes as str() writes them, as the standard library's `default=str` did.
-    options = orjson.OPT_PASSTHROUGH_DATETIME | (orjson.OPT_INDENT_2 if indent else 0)
+    # Dates as str() writes them, as the standard library's `default=str` did; numpy numbers as numbers.
+    options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_SERIALIZE_NUMPY | (orjson.OPT_INDENT_2 if indent else 0)
     path.write_bytes(orjson.dumps(data, default=str, option=options))
 
 
