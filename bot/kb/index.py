@@ -78,6 +78,7 @@ class KnowledgeIndex:
         self._models = LoadedModels(loader, settings.answer_threads)
         self._prepared: Snapshot | None = None  # a newer snapshot opened ahead of its first question
         self._preparing = threading.Lock()  # one opening at a time; a switch waits for one under way
+        self._unreachable = False  # the pointer could not be read last time (logged once per outage)
         self._open(self._data.open())
 
     def _open(self, snapshot: Snapshot) -> None:
@@ -127,8 +128,13 @@ class KnowledgeIndex:
         try:
             current = self._data.current_path()
         except IndexUnreachable as error:
-            log.warning("cannot check for a newer index snapshot: %s", error)
+            if not self._unreachable:  # the snapshot check asks every few seconds: one warning per outage
+                log.warning("cannot check for a newer index snapshot: %s", error)
+            self._unreachable = True
             return None
+        if self._unreachable:
+            log.info("the index's current snapshot can be read again")
+        self._unreachable = False
         return None if current is None or current.name == self.snapshot.name else current
 
     def unreachable(self) -> str | None:
