@@ -187,9 +187,10 @@ class Searcher:
             self._remember(model, query, vector)
 
     def _remember(self, model: str, query: str, vector: np.ndarray) -> None:
-        if len(self._vectors) >= 256:
+        key = (model, query)
+        if key not in self._vectors and len(self._vectors) >= 256:  # a vector stored again evicts nothing
             self._vectors.pop(next(iter(self._vectors)))
-        self._vectors[(model, query)] = self._nudged(vector)
+        self._vectors[key] = self._nudged(vector)
 
     def clear_cache(self) -> None:
         self._vectors.clear()
