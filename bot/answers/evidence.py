@@ -116,7 +116,7 @@ def assess(
         return Evidence(0.0, 1.0, 0.0, 0.0, tuple(forms[0] for forms in result.concepts))
     hits = result.docs[0].chunks
     passage = sum(max((max(0.0, hit.raw.get(model, 0.0)) for hit in hits), default=0.0) for model in dense_models)
-    counts = doc_terms.counts.get(result.docs[0].doc_id, {})
+    counts = doc_terms.terms_of(result.docs[0].doc_id)
     unstated = bool(required) and not any(term in counts for term in required)
     total = covered = unknown = anchored = 0.0
     missing: list[tuple[float, str]] = []

@@ -476,7 +476,8 @@ class Ingestor:
             known = LexicalIndex.known_tokens(base.path / LEXICAL_DIR, terms)
             if base.glossary.fingerprint == glossary.fingerprint:
                 held = LexicalIndex.known_counts(base.path / LEXICAL_DIR, terms)
-                counted = {entry.doc_id: held[entry.doc_id] for entry in changes.unchanged if entry.doc_id in held}
+                if held is not None:
+                    counted = {e.doc_id: found for e in changes.unchanged if (found := held.terms_of(e.doc_id))}
         lexical = LexicalIndex.build(
             [chunk.embed_text for chunk in all_chunks],
             [chunk.doc_id for chunk in all_chunks],

@@ -47,6 +47,7 @@ MIN_RESPELLED = 5  # shorter words are too often one letter from another real wo
 KNOWN_WORD_ZIPF = 2.0  # a word this frequent is a word of the language, not a typo
 BM25_DIR = "bm25"
 INFO_FILE = "lexical.json"
+DOC_TERMS_FILE = "doc_terms.npz"
 TOKENS_FILE = "tokens.json"  # each passage's tokens, for the next ingest (answering never reads it)
 
 
@@ -149,24 +150,73 @@ def one_edit_apart(a: str, b: str) -> bool:
 
 class DocTerms:
     """BM25-style document scores where each query concept (a term and its
-    translations) counts once, by its best-matching form."""
+    translations) counts once, by its best-matching form.
 
-    def __init__(self, counts: dict[str, dict[str, int]], k1: float = 1.2, b: float = 0.75) -> None:
-        self.counts = counts
-        self.doc_ids = list(counts)
+    Held as arrays, saved as they are: loading them costs no Python loop over the corpus's postings,
+    which at 100,000 chunks would be seconds of every start-up and hundreds of MB of Python objects."""
+
+    def __init__(
+        self,
+        doc_ids: list[str],
+        vocabulary: list[str],
+        arrays: Mapping[str, np.ndarray],
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> None:
+        """`arrays`, as `from_counts` lays them out: document by document, the offsets of each
+        document's terms ("offsets"), those terms as positions in `vocabulary` ("terms") and their
+        counts ("tfs"); term by term, the same postings ("starts", "rows", "row_tfs")."""
+        self.doc_ids, self.vocabulary = doc_ids, vocabulary
+        self._arrays = dict(arrays)
+        self._offsets, self._terms, self._tfs = arrays["offsets"], arrays["terms"], arrays["tfs"]
         # Postings (term → documents holding it, with counts) keep a question's scoring to the
         # documents that hold its terms, however many documents the index has.
-        postings: dict[str, tuple[list[int], list[int]]] = {}
-        for row, terms in enumerate(counts.values()):
-            for term, count in terms.items():
-                rows, tfs = postings.setdefault(term, ([], []))
-                rows.append(row)
-                tfs.append(count)
-        self._postings = postings
-        self.df = {term: len(rows) for term, (rows, _) in postings.items()}
-        self._lengths = np.array([sum(c.values()) for c in counts.values()], dtype=np.float64)
+        self._starts, self._rows, self._row_tfs = arrays["starts"], arrays["rows"], arrays["row_tfs"]
+        self._position = {term: i for i, term in enumerate(vocabulary)}
+        self.df = dict(zip(vocabulary, np.diff(self._starts).tolist()))
+        self._lengths = np.bincount(self._rows, weights=self._row_tfs, minlength=len(doc_ids))
         self.average = float(self._lengths.mean()) if len(self._lengths) else 1.0
         self.k1, self.b = k1, b
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, Mapping[str, int]]) -> DocTerms:
+        """From each document's term counts."""
+        vocabulary = sorted({term for terms in counts.values() for term in terms})
+        position = {term: i for i, term in enumerate(vocabulary)}
+        sizes = [len(terms) for terms in counts.values()]
+        terms = np.fromiter((position[t] for held in counts.values() for t in held), np.int32, sum(sizes))
+        tfs = np.fromiter((c for held in counts.values() for c in held.values()), np.int32, sum(sizes))
+        order = np.argsort(terms, kind="stable")
+        arrays = {
+            "offsets": np.r_[0, np.cumsum(sizes, dtype=np.int64)],
+            "terms": terms,
+            "tfs": tfs,
+            "starts": np.r_[0, np.cumsum(np.bincount(terms, minlength=len(vocabulary)), dtype=np.int64)],
+            "rows": np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)[order],
+            "row_tfs": tfs[order],
+        }
+        return cls(list(counts), vocabulary, arrays)
+
+    def save(self, path: Path) -> None:
+        np.savez(path, **self._arrays)
+
+    @classmethod
+    def load(cls, path: Path, doc_ids: list[str], vocabulary: list[str]) -> DocTerms:
+        with np.load(path) as arrays:
+            return cls(doc_ids, vocabulary, {key: arrays[key] for key in arrays.files})
+
+    def terms_of(self, doc_id: str) -> dict[str, int]:
+        """A document's term counts (none for a document the index does not hold)."""
+        row = self._row_of.get(doc_id)
+        if row is None:
+            return {}
+        start, end = self._offsets[row], self._offsets[row + 1]
+        vocabulary = self.vocabulary
+        return {vocabulary[i]: tf for i, tf in zip(self._terms[start:end].tolist(), self._tfs[start:end].tolist())}
+
+    @functools.cached_property
+    def _row_of(self) -> dict[str, int]:
+        return {doc_id: row for row, doc_id in enumerate(self.doc_ids)}
 
     def idf(self, term: str) -> float:
         n, df = len(self.doc_ids), self.df.get(term, 0)
@@ -232,14 +282,20 @@ class DocTerms:
 
     def rows(self, term: str) -> np.ndarray:
         """The documents (as positions in `doc_ids`) that hold a term."""
-        return np.asarray(self._postings.get(term, ((), ()))[0], dtype=np.int64)
+        i = self._position.get(term)
+        return self._rows[self._starts[i] : self._starts[i + 1]] if i is not None else np.zeros(0, dtype=np.int32)
 
     def term_scores(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(documents holding the term, their BM25 score for it)."""
-        rows, tfs = self._postings.get(term, ((), ()))
-        tf = np.asarray(tfs, dtype=np.float64)
-        norm = 1 - self.b + self.b * self._lengths[np.asarray(rows, dtype=np.int64)] / self.average
-        return np.asarray(rows, dtype=np.int64), self.idf(term) * tf * (self.k1 + 1) / (tf + self.k1 * norm)
+        i = self._position.get(term)
+        if i is None:
+            return np.zeros(0, dtype=np.int32), np.zeros(0)
+        rows, tf = (
+            self._rows[self._starts[i] : self._starts[i + 1]],
+            self._row_tfs[self._starts[i] : self._starts[i + 1]],
+        )
+        norm = 1 - self.b + self.b * self._lengths[rows] / self.average
+        return rows, self.idf(term) * tf * (self.k1 + 1) / (tf + self.k1 * norm)
 
     def scores(self, concepts: list[list[str]], admitted: np.ndarray) -> dict[str, float]:
         """Each admitted document's score, where it is above 0: per concept its best form's."""
@@ -271,6 +327,12 @@ def _saved(path: Path, key: str, terms: Iterable[str]) -> Any:
     except (OSError, ValueError):
         return {}
     return saved[key] if saved.get("terms") == sorted(set(terms)) else {}
+
+
+def _doc_terms(directory: Path, info: Mapping[str, Any]) -> DocTerms:
+    if "doc_terms" in info:  # a snapshot written before the counts were saved as arrays
+        return DocTerms.from_counts(info["doc_terms"])
+    return DocTerms.load(directory / DOC_TERMS_FILE, info["doc_ids"], info["vocabulary"])
 
 
 def text_key(text: str) -> str:
@@ -324,7 +386,7 @@ class LexicalIndex:
         for doc_id, tokens in zip(doc_ids, tokenized):
             if doc_id not in counted:
                 counts.setdefault(doc_id, Counter()).update(tokens + (annotate(tokens) if annotate else []))
-        doc_terms = DocTerms({d: dict(counted[d] if d in counted else counts[d]) for d in dict.fromkeys(doc_ids)})
+        doc_terms = DocTerms.from_counts({d: counted[d] if d in counted else counts[d] for d in dict.fromkeys(doc_ids)})
         return cls(retriever, len(texts), doc_terms, terms, dict(zip(keys, tokenized)))
 
     @staticmethod
@@ -334,10 +396,14 @@ class LexicalIndex:
         return _saved(directory / TOKENS_FILE, "tokens", terms)
 
     @staticmethod
-    def known_counts(directory: Path, terms: Iterable[str]) -> dict[str, dict[str, int]]:
-        """Each document's term counts in a snapshot's lexical index built with the same terms.
+    def known_counts(directory: Path, terms: Iterable[str]) -> DocTerms | None:
+        """The document term counts of a snapshot's lexical index built with the same terms.
         They hold the glossary's annotations too: reuse them only under the same glossary."""
-        return _saved(directory / INFO_FILE, "doc_terms", terms)
+        try:
+            info = read_json(directory / INFO_FILE)
+        except (OSError, ValueError):
+            return None
+        return _doc_terms(directory, info) if info.get("terms") == sorted(set(terms)) else None
 
     def vocabulary(self) -> tuple[set[str], set[str]]:
         """(Chinese words, English words) that occur in the corpus."""
@@ -348,8 +414,15 @@ class LexicalIndex:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self._retriever.save(str(directory / BM25_DIR), show_progress=False)
-        info = {"size": self.size, "terms": self.terms, "doc_terms": self.doc_terms.counts}
+        doc_terms = self.doc_terms
+        info = {
+            "size": self.size,
+            "terms": self.terms,
+            "doc_ids": doc_terms.doc_ids,
+            "vocabulary": doc_terms.vocabulary,
+        }
         write_json(directory / INFO_FILE, info)
+        doc_terms.save(directory / DOC_TERMS_FILE)
         write_json(directory / TOKENS_FILE, {"terms": self.terms, "tokens": self._tokens})
 
     @classmethod
@@ -357,7 +430,7 @@ class LexicalIndex:
         info = read_json(directory / INFO_FILE)
         add_terms(info["terms"])
         retriever = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
-        return cls(retriever, int(info["size"]), DocTerms(info["doc_terms"]), info["terms"], {})
+        return cls(retriever, int(info["size"]), _doc_terms(directory, info), info["terms"], {})
 
     def scores(self, query: str) -> np.ndarray:
         tokens = [t for t in tokenize(query) if t in self._retriever.vocab_dict]

@@ -29,7 +29,7 @@ def chunk(section: str, text: str, order: int = 0) -> Chunk:
 
 
 def test_words_asking_for_a_shape_of_answer_weigh_nothing_in_a_sources_words() -> None:
-    doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
+    doc_terms = DocTerms.from_counts({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
     concepts = [["pitch"], ["acme"], ["proof", "证明"], ["waste"], ["upfront"], ["promise"]]
     framing = framing_terms("pitch acme proof waste upfront promise", [forms[0] for forms in concepts])
     general, content = concept_weights(concepts, doc_terms), content_weights(concepts, doc_terms, framing)
@@ -39,7 +39,9 @@ def test_words_asking_for_a_shape_of_answer_weigh_nothing_in_a_sources_words() -
 
 def test_an_unknown_compound_of_two_question_terms_is_not_counted_again() -> None:
     # jieba's search mode yields 数据完整性 beside 数据 and 完整性.
-    doc_terms = DocTerms({DOC: {"验收": 2, "数据": 3, "完整性": 1, "牙科": 1}, "doc-b": {"数据": 1, "诊所": 2}})
+    doc_terms = DocTerms.from_counts(
+        {DOC: {"验收": 2, "数据": 3, "完整性": 1, "牙科": 1}, "doc-b": {"数据": 1, "诊所": 2}}
+    )
     concepts = [["验收"], ["数据", "data"], ["完整性"], ["数据完整性"], ["牙科诊所"], ["诊所"], ["摸清楚"], ["清楚"]]
     general, content = concept_weights(concepts, doc_terms), content_weights(concepts, doc_terms)
 
@@ -50,13 +52,13 @@ def test_an_unknown_compound_of_two_question_terms_is_not_counted_again() -> Non
     assert content[6] == general[6] > 0.0
     assert [content[i] for i in (0, 1, 2, 5, 7)] == [general[i] for i in (0, 1, 2, 5, 7)]
     # A compound the corpus itself uses is a term of its own.
-    used = DocTerms({DOC: {"数据": 1, "完整性": 1, "数据完整性": 1}, "doc-b": {"诊所": 1}})
+    used = DocTerms.from_counts({DOC: {"数据": 1, "完整性": 1, "数据完整性": 1}, "doc-b": {"诊所": 1}})
     assert content_weights([["数据"], ["完整性"], ["数据完整性"]], used)[2] > 0.0
 
 
 def test_an_unknown_hyphenated_compound_of_question_terms_is_not_counted_again() -> None:
     # The tokenizer keeps "scan-to-pickup" beside "scan" and "pickup".
-    doc_terms = DocTerms({DOC: {"scan": 2, "pickup": 1, "queue": 1}, "doc-b": {"queue": 2, "grab": 1}})
+    doc_terms = DocTerms.from_counts({DOC: {"scan": 2, "pickup": 1, "queue": 1}, "doc-b": {"queue": 2, "grab": 1}})
     concepts = [["scan-to-pickup"], ["scan"], ["pickup"], ["queue"], ["grab-and-go"], ["grab"]]
     general, content = concept_weights(concepts, doc_terms), content_weights(concepts, doc_terms)
 
@@ -67,7 +69,7 @@ def test_an_unknown_hyphenated_compound_of_question_terms_is_not_counted_again()
 
 
 def evidence_for(subject: frozenset[str]):
-    doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
+    doc_terms = DocTerms.from_counts({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
     result = SearchResult(
         "acme waste",
         "en",
@@ -100,7 +102,7 @@ def test_a_question_naming_the_documents_subject_has_stronger_evidence() -> None
 @pytest.mark.parametrize("filler", [0, 200, REFERENCE_VOCABULARY])
 def test_words_missing_from_a_small_vocabulary_count_less_as_unknown(filler: int) -> None:
     counts = {DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4, **{f"w{i}": 1 for i in range(filler)}}}
-    doc_terms = DocTerms(counts)
+    doc_terms = DocTerms.from_counts(counts)
     concepts = [["acme"], ["waste"], ["zeppelin"]]  # "zeppelin": in no document
     result = SearchResult(
         "acme waste zeppelin", "en", "hybrid", [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])], concepts
@@ -118,7 +120,7 @@ def test_words_missing_from_a_small_vocabulary_count_less_as_unknown(filler: int
 def test_words_asking_for_a_shape_of_answer_are_no_evidence_either_way(asking: list[str]) -> None:
     # "What do we pitch to acme about waste? Any proof?": no source says "pitch" or "proof",
     # and none needs to in order to answer.
-    doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
+    doc_terms = DocTerms.from_counts({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
     hits = [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])]
 
     def evidence(concepts: list[list[str]]) -> Evidence:
@@ -145,7 +147,7 @@ def test_subject_share_never_turns_missing_terms_into_coverage(anchored: float) 
 
 def test_how_a_question_is_framed_is_no_evidence_either_way() -> None:
     # "Seeing acme Thursday, my boss asks about waste": no source says "Thursday" or "boss".
-    doc_terms = DocTerms({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
+    doc_terms = DocTerms.from_counts({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
     hits = [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "acme waste"), 1.0)])]
     question = "Seeing acme Thursday, my boss asks about waste"
     concepts = [[token] for token in dict.fromkeys(tokenize(question))]
@@ -223,7 +225,7 @@ def test_a_price_no_source_states_is_never_answered() -> None:
 
 
 def test_required_words_are_looked_for_in_the_top_document() -> None:
-    doc_terms = DocTerms({DOC: {"membership": 3, "store": 2}, "doc-b": {"price": 1, "store": 4}})
+    doc_terms = DocTerms.from_counts({DOC: {"membership": 3, "store": 2}, "doc-b": {"price": 1, "store": 4}})
     hits = [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "membership store"), 1.0)])]
     result = SearchResult("q", "en", "hybrid", hits, [["membership"], ["store"]])
     assert assess(result, doc_terms, 0.4, [], required=frozenset({"price", "pricing"})).unstated

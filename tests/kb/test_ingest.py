@@ -29,7 +29,7 @@ from bot.kb.chunking import Chunk, Chunker
 from bot.kb.embeddings import Embedder
 from bot.kb.encoders import QueryEncoder
 from bot.kb.ingest import OUTSIZED_DOCUMENT, IngestError, Ingestor, IngestReport, ingest_lock, language_means
-from bot.kb.lexical import tokenize
+from bot.kb.lexical import DOC_TERMS_FILE, tokenize
 from bot.kb.models import model_info
 from bot.kb.search import Searcher
 from bot.kb.sources import SourceLimits, load_corpus
@@ -364,6 +364,9 @@ def test_what_an_edit_carries_over_is_what_a_fresh_ingest_builds(clone: Base, co
     for name in ("lexical.json", "tokens.json", BRIDGE_FILE):
         kept_file, built_file = (json.loads((path / LEXICAL_DIR / name).read_text()) for path in (edited, fresh))
         assert kept_file == built_file, name
+    with np.load(edited / LEXICAL_DIR / DOC_TERMS_FILE) as kept, np.load(fresh / LEXICAL_DIR / DOC_TERMS_FILE) as built:
+        assert sorted(kept.files) == sorted(built.files)
+        assert all(np.array_equal(kept[key], built[key]) for key in built.files)
 
 
 def test_an_edit_within_the_vocabulary_keeps_the_bridge_without_a_lookup(
