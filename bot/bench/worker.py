@@ -8,7 +8,7 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,17 @@ class TimedEmbedder:
 
     def embed_documents(self, texts: Sequence[str]) -> Any:
         started = time.perf_counter()
+        _ = self._embedder.model  # sentence-transformers, imported for the first batch: part of the load
+        self._clock["load"] += time.perf_counter() - started
+        return self._timed(self._embedder.embed_documents, texts)
+
+    def embed_few(self, texts: Sequence[str]) -> Any:
+        return self._timed(self._embedder.embed_few, texts)
+
+    def _timed(self, embed: Callable[[Sequence[str]], Any], texts: Sequence[str]) -> Any:
+        started = time.perf_counter()
         try:
-            return self._embedder.embed_documents(texts)
+            return embed(texts)
         finally:
             self._clock["encode"] += time.perf_counter() - started
 

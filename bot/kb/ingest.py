@@ -55,13 +55,15 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 EMBED_BATCH = 64
+# Up to this many texts a run encodes with the packaged models directly (`Embedder.embed_few`):
+# an edit's few documents then never wait for sentence-transformers' import.
+FEW_TEXTS = 256
 UPSERT_BATCH = 512
 PROGRESS_THRESHOLD = 64  # chunks; smaller runs finish before a bar is worth drawing
 
 
 def load_embedder(name: str, threads: int) -> Embedder:
-    # Imported here: torch and sentence-transformers take seconds to import,
-    # and a run with nothing to embed should not pay for them.
+    # Imported and loaded here: a run with nothing to embed should not pay for the models.
     from bot.kb.embeddings import Embedder
 
     return Embedder(name, threads)
@@ -531,14 +533,18 @@ class Ingestor:
         show_progress: bool,
         text: Callable[[Chunk], str] = lambda chunk: chunk.embed_text,
     ) -> np.ndarray:
+        if not chunks:
+            return np.zeros((0, model_info(model).dimension), dtype=np.float32)
+        embedder = self.embedder(model)
+        embed = embedder.embed_few if len(chunks) <= FEW_TEXTS else embedder.embed_documents
         vectors: list[np.ndarray] = []
         with Progress(disable=not show_progress or len(chunks) < PROGRESS_THRESHOLD, transient=True) as progress:
             task = progress.add_task(f"Embedding {len(chunks)} chunks with {model}", total=len(chunks))
             for start in range(0, len(chunks), EMBED_BATCH):
                 batch = chunks[start : start + EMBED_BATCH]
-                vectors.append(self.embedder(model).embed_documents([text(chunk) for chunk in batch]))
+                vectors.append(embed([text(chunk) for chunk in batch]))
                 progress.advance(task, len(batch))
-        return np.concatenate(vectors) if vectors else np.zeros((0, model_info(model).dimension), dtype=np.float32)
+        return np.concatenate(vectors)
 
     def _write_units(
         self, staging: Path, base: Base | None, fresh: list[Chunk], all_chunks: list[Chunk], show_progress: bool
@@ -575,6 +581,9 @@ class Ingestor:
 
         def embed(terms: Sequence[str]) -> np.ndarray:
             missing = [term for term in terms if term not in known]
+            if 0 < len(missing) <= FEW_TEXTS:
+                known.update(zip(missing, self.embedder(model).embed_few(missing).astype(np.float16)))
+                missing = []
             for start in range(0, len(missing), EMBED_BATCH * 4):
                 batch = missing[start : start + EMBED_BATCH * 4]
                 known.update(zip(batch, self.embedder(model).embed_documents(batch).astype(np.float16)))

