@@ -220,7 +220,7 @@ def test_related_terms_carry_lexical_search_across_languages(snapshot: Snapshot,
     english = [doc.doc_id for doc in result.docs if snapshot.documents[doc.doc_id].meta.lang == "en"]
     assert english, (word, near)
     for doc_id in english:
-        assert set(near) & set(doc_terms.counts[doc_id]), doc_id
+        assert set(near) & set(doc_terms.terms_of(doc_id)), doc_id
 
 
 def test_related_terms_come_from_the_cross_lingual_model(embedders: dict[str, Embedder]) -> None:
@@ -381,8 +381,8 @@ def test_document_scores_from_postings_equal_bm25_over_every_document(snapshot: 
     admitted = np.arange(len(terms.doc_ids)) % 2 == 0  # every other document
 
     def bm25(doc: str, term: str) -> float:
-        tf = terms.counts[doc].get(term, 0)
-        norm = 1 - terms.b + terms.b * sum(terms.counts[doc].values()) / terms.average
+        tf = terms.terms_of(doc).get(term, 0)
+        norm = 1 - terms.b + terms.b * sum(terms.terms_of(doc).values()) / terms.average
         return terms.idf(term) * tf * (terms.k1 + 1) / (tf + terms.k1 * norm) if tf else 0.0
 
     expected = {doc: sum(max(bm25(doc, form) for form in forms) for forms in concepts) for doc in terms.doc_ids[::2]}
@@ -390,7 +390,7 @@ def test_document_scores_from_postings_equal_bm25_over_every_document(snapshot: 
     assert got and got == pytest.approx({doc: score for doc, score in expected.items() if score > 0})
     weights = [2.0, 1.0, 4.0]
     share = {
-        doc: sum(w for forms, w in zip(concepts, weights) if set(forms) & set(terms.counts[doc])) / 7.0
+        doc: sum(w for forms, w in zip(concepts, weights) if set(forms) & set(terms.terms_of(doc))) / 7.0
         for doc in terms.doc_ids[::2]
     }
     assert terms.coverage(concepts, weights, admitted) == pytest.approx({d: s for d, s in share.items() if s > 0})
