@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.kb.encoders import PackagedModel, load_model, unit_rows
+from bot.kb.encoders import PackagedModel, encode_directly, load_model
 from bot.kb.models import model_info
 
 if TYPE_CHECKING:
@@ -42,6 +42,4 @@ class Embedder:
         )
 
     def embed_few(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return unit_rows(self.packaged.embed(list(texts), is_query=False))
+        return encode_directly(self.packaged, texts, is_query=False)

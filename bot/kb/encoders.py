@@ -77,6 +77,13 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+def encode_directly(model: PackagedModel, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+    """Texts as unit vectors straight from a packaged model, the vectors sentence-transformers gives."""
+    if not texts:
+        return np.zeros((0, model.dimension), dtype=np.float32)
+    return unit_rows(model.embed(list(texts), is_query=is_query))
+
+
 class QueryEncoder:
     """Questions as unit vectors, the same vectors `Embedder.embed_query` gives."""
 
@@ -87,6 +94,4 @@ class QueryEncoder:
         return self.embed_queries([text])[0]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.model.dimension), dtype=np.float32)
-        return unit_rows(self.model.embed(list(texts), is_query=True))
+        return encode_directly(self.model, texts, is_query=True)

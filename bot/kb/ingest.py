@@ -535,8 +535,7 @@ class Ingestor:
     ) -> np.ndarray:
         if not chunks:
             return np.zeros((0, model_info(model).dimension), dtype=np.float32)
-        embedder = self.embedder(model)
-        embed = embedder.embed_few if len(chunks) <= FEW_TEXTS else embedder.embed_documents
+        embed = self._encoder(model, len(chunks))
         vectors: list[np.ndarray] = []
         with Progress(disable=not show_progress or len(chunks) < PROGRESS_THRESHOLD, transient=True) as progress:
             task = progress.add_task(f"Embedding {len(chunks)} chunks with {model}", total=len(chunks))
@@ -545,6 +544,12 @@ class Ingestor:
                 vectors.append(embed([text(chunk) for chunk in batch]))
                 progress.advance(task, len(batch))
         return np.concatenate(vectors)
+
+    def _encoder(self, model: str, count: int) -> Callable[[list[str]], np.ndarray]:
+        """How a run embedding `count` texts with `model` encodes them: an edit's few directly,
+        a larger run's through sentence-transformers."""
+        embedder = self.embedder(model)
+        return embedder.embed_few if count <= FEW_TEXTS else embedder.embed_documents
 
     def _write_units(
         self, staging: Path, base: Base | None, fresh: list[Chunk], all_chunks: list[Chunk], show_progress: bool
@@ -581,12 +586,11 @@ class Ingestor:
 
         def embed(terms: Sequence[str]) -> np.ndarray:
             missing = [term for term in terms if term not in known]
-            if 0 < len(missing) <= FEW_TEXTS:
-                known.update(zip(missing, self.embedder(model).embed_few(missing).astype(np.float16)))
-                missing = []
-            for start in range(0, len(missing), EMBED_BATCH * 4):
-                batch = missing[start : start + EMBED_BATCH * 4]
-                known.update(zip(batch, self.embedder(model).embed_documents(batch).astype(np.float16)))
+            if missing:
+                encode = self._encoder(model, len(missing))
+                for start in range(0, len(missing), EMBED_BATCH * 4):
+                    batch = missing[start : start + EMBED_BATCH * 4]
+                    known.update(zip(batch, encode(batch).astype(np.float16)))
             matrix = np.stack([known[term] for term in terms]) if terms else np.zeros((0, 1), dtype=np.float16)
             np.savez(staging / LEXICAL_DIR / TERMS_FILE, terms=np.array(list(terms)), vectors=matrix)
             return matrix.astype(np.float32)

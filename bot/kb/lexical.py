@@ -167,7 +167,6 @@ class DocTerms:
         document's terms ("offsets"), those terms as positions in `vocabulary` ("terms") and their
         counts ("tfs"); term by term, the same postings ("starts", "rows", "row_tfs")."""
         self.doc_ids, self.vocabulary = doc_ids, vocabulary
-        self._arrays = dict(arrays)
         self._offsets, self._terms, self._tfs = arrays["offsets"], arrays["terms"], arrays["tfs"]
         # Postings (term → documents holding it, with counts) keep a question's scoring to the
         # documents that hold its terms, however many documents the index has.
@@ -198,7 +197,15 @@ class DocTerms:
         return cls(list(counts), vocabulary, arrays)
 
     def save(self, path: Path) -> None:
-        np.savez(path, **self._arrays)
+        np.savez(
+            path,
+            offsets=self._offsets,
+            terms=self._terms,
+            tfs=self._tfs,
+            starts=self._starts,
+            rows=self._rows,
+            row_tfs=self._row_tfs,
+        )
 
     @classmethod
     def load(cls, path: Path, doc_ids: list[str], vocabulary: list[str]) -> DocTerms:
@@ -280,20 +287,19 @@ class DocTerms:
                 sounds.setdefault(sound(word), []).append(word)
         return sounds
 
+    def _postings(self, term: str) -> slice:
+        """Where a term's postings are in `_rows` and `_row_tfs` (nowhere for a term no document holds)."""
+        i = self._position.get(term)
+        return slice(self._starts[i], self._starts[i + 1]) if i is not None else slice(0, 0)
+
     def rows(self, term: str) -> np.ndarray:
         """The documents (as positions in `doc_ids`) that hold a term."""
-        i = self._position.get(term)
-        return self._rows[self._starts[i] : self._starts[i + 1]] if i is not None else np.zeros(0, dtype=np.int32)
+        return self._rows[self._postings(term)]
 
     def term_scores(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(documents holding the term, their BM25 score for it)."""
-        i = self._position.get(term)
-        if i is None:
-            return np.zeros(0, dtype=np.int32), np.zeros(0)
-        rows, tf = (
-            self._rows[self._starts[i] : self._starts[i + 1]],
-            self._row_tfs[self._starts[i] : self._starts[i + 1]],
-        )
+        span = self._postings(term)
+        rows, tf = self._rows[span], self._row_tfs[span]
         norm = 1 - self.b + self.b * self._lengths[rows] / self.average
         return rows, self.idf(term) * tf * (self.k1 + 1) / (tf + self.k1 * norm)
 
@@ -320,13 +326,13 @@ class DocTerms:
         return {self.doc_ids[row]: float(covered[row]) for row in np.flatnonzero((covered > 0) & admitted)}
 
 
-def _saved(path: Path, key: str, terms: Iterable[str]) -> Any:
-    """What a lexical index file saved under `key`, if it was built with these terms; else nothing."""
+def _saved(path: Path, terms: Iterable[str]) -> dict[str, Any] | None:
+    """A lexical index file, if it was built with these terms."""
     try:
         saved = read_json(path)
     except (OSError, ValueError):
-        return {}
-    return saved[key] if saved.get("terms") == sorted(set(terms)) else {}
+        return None
+    return saved if saved.get("terms") == sorted(set(terms)) else None
 
 
 def _doc_terms(directory: Path, info: Mapping[str, Any]) -> DocTerms:
@@ -393,17 +399,15 @@ class LexicalIndex:
     def known_tokens(directory: Path, terms: Iterable[str]) -> dict[str, list[str]]:
         """The passages' tokens a snapshot's lexical index was built from, when it was built
         teaching the segmenter the same terms (else segmenting again could split differently)."""
-        return _saved(directory / TOKENS_FILE, "tokens", terms)
+        saved = _saved(directory / TOKENS_FILE, terms)
+        return saved["tokens"] if saved else {}
 
     @staticmethod
     def known_counts(directory: Path, terms: Iterable[str]) -> DocTerms | None:
         """The document term counts of a snapshot's lexical index built with the same terms.
         They hold the glossary's annotations too: reuse them only under the same glossary."""
-        try:
-            info = read_json(directory / INFO_FILE)
-        except (OSError, ValueError):
-            return None
-        return _doc_terms(directory, info) if info.get("terms") == sorted(set(terms)) else None
+        info = _saved(directory / INFO_FILE, terms)
+        return _doc_terms(directory, info) if info else None
 
     def vocabulary(self) -> tuple[set[str], set[str]]:
         """(Chinese words, English words) that occur in the corpus."""
