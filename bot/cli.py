@@ -96,6 +96,8 @@ def run_ingest(settings: Settings, sources: list[Path], strict: bool, quiet: boo
         f"documents: {len(report.documents)} ({kinds or 'none'}); rejected files: {report.rejected_files}",
         markup=False,
     )
+    if report.resumed:
+        out.print(f"resumed: {report.resumed} texts' vectors kept from an interrupted run", markup=False)
     if report.glossary_groups:
         out.print(f"glossary: {report.glossary_groups} groups of equivalent terms", markup=False)
     out.print(
@@ -443,7 +445,12 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         try:
             results.append(
                 bench_size(
-                    list(settings.sources), args.out / f"corpus-{size}", size, seed=args.seed, rounds=args.rounds
+                    list(settings.sources),
+                    args.out / f"corpus-{size}",
+                    size,
+                    seed=args.seed,
+                    rounds=args.rounds,
+                    resume=args.resume,
                 )
             )
         except (BenchError, ValueError) as error:
@@ -591,6 +598,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", type=Path, default=Path("bench"), help="results and grown corpora (default: bench/)")
     bench.add_argument("--rounds", type=int, default=3, help="timed passes over the question set per size")
     bench.add_argument("--seed", type=int, default=0, help="the corpus generator's seed")
+    bench.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep what an interrupted run under --out had encoded (that size's ingest rate is then not measured)",
+    )
     bench.set_defaults(data_dir=None)  # each size has an index of its own, under --out
 
     serve_cmd = sub.add_parser("serve", help="the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP")

@@ -26,6 +26,11 @@ def ingest_rate(result: SizeResult) -> float:
     return result.full.chunks / result.full.seconds
 
 
+def measured(rate: str, result: SizeResult) -> str:
+    """A full ingest's rate, unless it resumed an interrupted run: then it timed only part of the work."""
+    return rate if not result.full.resumed else f"resumed ({result.full.resumed:,} texts)"
+
+
 def encode_rate(result: SizeResult) -> float:
     return result.full.chunks / result.full.encode_seconds
 
@@ -48,8 +53,8 @@ def table(results: list[SizeResult]) -> str:
     rows = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         rows.append(
-            f"| {r.full.chunks:,} | {r.documents:,} | {r.full.seconds:.1f} | {ingest_rate(r):.1f} | "
-            f"{encode_rate(r):.1f} | {encode_share(r):.2f} | {r.noop.seconds:.2f} | "
+            f"| {r.full.chunks:,} | {r.documents:,} | {r.full.seconds:.1f} | {measured(f'{ingest_rate(r):.1f}', r)} | "
+            f"{measured(f'{encode_rate(r):.1f}', r)} | {measured(f'{encode_share(r):.2f}', r)} | {r.noop.seconds:.2f} | "
             f"{r.edit.seconds:.1f} ({r.edit.encode_seconds:.1f}, {r.edit.load_seconds:.1f}) | "
             f"{r.full.peak_rss_mb:,.0f} | {r.disk_mb:,.0f} | "
             f"{r.queries.startup_seconds:.1f} | {r.queries.peak_rss_mb:,.0f} |"
@@ -80,9 +85,12 @@ def targets(results: list[SizeResult]) -> list[Target]:
         size = f"{r.full.chunks:,} chunks"
         rate, ratio, overhead = ingest_rate(r), encode_share(r), edit_overhead(r)
         p95 = percentile(r.queries.latency_ms["answer"], 95)
+        if not r.full.resumed:
+            out += [
+                Target(f"full ingest rate, {size}", f"{rate:.1f} chunks/s", "≥ 40 chunks/s", rate >= 40),
+                Target(f"full ingest ÷ the models' encode, {size}", f"{ratio:.2f}", "≤ 1.25", ratio <= 1.25),
+            ]
         out += [
-            Target(f"full ingest rate, {size}", f"{rate:.1f} chunks/s", "≥ 40 chunks/s", rate >= 40),
-            Target(f"full ingest ÷ the models' encode, {size}", f"{ratio:.2f}", "≤ 1.25", ratio <= 1.25),
             Target(
                 f"one-document edit beyond its own encode and the model load, {size}",
                 f"{overhead:.1f} s",
@@ -113,8 +121,9 @@ def plot(results: list[SizeResult]) -> bytes:
     for kind in KINDS:
         latency.plot(sizes, [percentile(r.queries.latency_ms[kind], 95) for r in results], marker="o", label=kind)
     latency.set(xscale="log", yscale="log", xlabel="chunks", ylabel="p95 latency (ms)", title="Query latency")
-    rate.plot(sizes, [ingest_rate(r) for r in results], marker="o", label="full ingest")
-    rate.plot(sizes, [encode_rate(r) for r in results], marker="s", label="models' encode alone")
+    timed = [r for r in results if not r.full.resumed]
+    rate.plot([r.full.chunks for r in timed], [ingest_rate(r) for r in timed], marker="o", label="full ingest")
+    rate.plot([r.full.chunks for r in timed], [encode_rate(r) for r in timed], marker="s", label="models' encode alone")
     rate.set(xscale="log", yscale="log", xlabel="chunks", ylabel="chunks per second", title="Ingest rate")
     for axes in (latency, rate):
         axes.grid(True, which="both", alpha=0.3)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot.bench.corpus import Grower, grow
+from bot.kb.ingest import ENCODED_DIR
 from bot.kb.store import DataDir
 
 
@@ -34,6 +35,7 @@ class Phase:
     embedded: int
     chunks: int
     peak_rss_mb: float
+    resumed: int = 0  # texts an interrupted earlier run had encoded: this run's rates are not a full ingest's
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,24 @@ def run_queries_under_load(data: Path, work: Path, rounds: int, sample: list[Pat
     return queries
 
 
-def bench_size(templates: list[Path], work: Path, size: int, *, seed: int, rounds: int) -> SizeResult:
+def fresh_data(data: Path, *, resume: bool) -> None:
+    """Remove the index a previous run left; with `resume`, keep the batches an interrupted run encoded."""
+    kept = [data / ENCODED_DIR] if resume else []
+    for path in data.iterdir() if data.is_dir() else ():
+        if path in kept:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def bench_size(
+    templates: list[Path], work: Path, size: int, *, seed: int, rounds: int, resume: bool = False
+) -> SizeResult:
     grown = grow(templates, work / "sources", size, seed=seed)
     data = work / "data"
-    shutil.rmtree(data, ignore_errors=True)
+    fresh_data(data, resume=resume)
     full = ingest(data, grown.sources)
     noop = ingest(data, grown.sources)
     edit_one(grown.sources, seed)

@@ -64,6 +64,7 @@ def ingest(data_dir: Path, sources: list[Path]) -> dict[str, Any]:
         "embedded": report.added + report.updated,
         "chunks": report.added + report.updated + report.skipped,
         "peak_rss_mb": peak_rss_mb(),
+        "resumed": report.resumed,
     }
 
 

@@ -23,6 +23,7 @@ from bot.kb.glossary import Glossary, GlossaryIndex
 from bot.kb.jsonfile import read_json, write_json
 from bot.kb.lexical import LexicalIndex
 from bot.kb.models import model_info
+from bot.kb.resume import EncodedBatches
 from bot.kb.schema import IndexedDocument
 from bot.kb.sources import (
     DEFAULT_LIMITS,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 EMBED_BATCH = 64
+ENCODED_DIR = "encoded"  # a running ingest's encoded batches (`bot.kb.resume`), kept if it is killed
 # Up to this many texts a run encodes with the packaged models directly (`Embedder.embed_few`):
 # an edit's few documents then never wait for sentence-transformers' import.
 FEW_TEXTS = 256
@@ -143,6 +145,7 @@ class IngestReport:
     updated: int = 0
     removed: int = 0
     skipped: int = 0
+    resumed: int = 0  # texts whose vectors an earlier, interrupted run had encoded
     seconds: float = 0.0
     snapshot: str | None = None
     changed: bool = False
@@ -231,6 +234,7 @@ class Ingestor:
         self.limits = limits
         self._embedder_factory = embedder_factory or (lambda name: load_embedder(name, threads))
         self._embedders: dict[str, Embedder] = {}
+        self.batches = EncodedBatches(self.data.root / ENCODED_DIR)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder_factory: Callable[[str], Embedder] | None = None) -> Ingestor:
@@ -322,6 +326,7 @@ class Ingestor:
         report.skipped = sum(len(base.docs[e.doc_id]["chunk_ids"]) for e in changes.unchanged) if base else 0
         if base is not None and changes.none and glossary.fingerprint == indexed.fingerprint:
             report.snapshot = base.path.name
+            self.batches.clear()
             return
         self._fill_chunks(corpus, entries, chunks, base, changes.changed_ids)
 
@@ -339,6 +344,8 @@ class Ingestor:
             raise
         report.snapshot = name
         report.changed = True
+        report.resumed = self.batches.resumed
+        self.batches.clear()
         self.data.clean(self.keep)
 
     @staticmethod
@@ -541,7 +548,7 @@ class Ingestor:
             task = progress.add_task(f"Embedding {len(chunks)} chunks with {model}", total=len(chunks))
             for start in range(0, len(chunks), EMBED_BATCH):
                 batch = chunks[start : start + EMBED_BATCH]
-                vectors.append(embed([text(chunk) for chunk in batch]))
+                vectors.append(self.batches.encoded(model, [text(chunk) for chunk in batch], embed))
                 progress.advance(task, len(batch))
         return np.concatenate(vectors)
 
@@ -590,7 +597,7 @@ class Ingestor:
                 encode = self._encoder(model, len(missing))
                 for start in range(0, len(missing), EMBED_BATCH * 4):
                     batch = missing[start : start + EMBED_BATCH * 4]
-                    known.update(zip(batch, encode(batch).astype(np.float16)))
+                    known.update(zip(batch, self.batches.encoded(model, batch, encode).astype(np.float16)))
             matrix = np.stack([known[term] for term in terms]) if terms else np.zeros((0, 1), dtype=np.float16)
             np.savez(staging / LEXICAL_DIR / TERMS_FILE, terms=np.array(list(terms)), vectors=matrix)
             return matrix.astype(np.float32)

@@ -639,6 +639,31 @@ def test_embedding_failure_midway_leaves_the_old_snapshot_serving(
     assert any("unrecorded spoilage" in hit.chunk.text for hit in result.docs[0].chunks)
 
 
+def test_a_run_interrupted_while_encoding_resumes_from_its_last_encoded_batch(
+    base: Base, clone: Base, embedders: dict[str, Embedder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_module, "EMBED_BATCH", 2)
+    (clone.corpus / "pb-alpha.md").write_text(PB_ALPHA_EDITED, encoding="utf-8")
+    failing = CountingEmbedders(embedders, fail_on_call=3)
+    with pytest.raises(RuntimeError, match="embedding model crashed"):
+        ingestor(clone.data, failing).run([clone.corpus])
+    encoded_before = len(failing.embedded[MODELS[0]])  # the first model's batches, all written
+
+    rerun = CountingEmbedders(embedders)
+    report = ingestor(clone.data, rerun).run([clone.corpus])
+    reference = CountingEmbedders(embedders)
+    shutil.copytree(base.data, clone.data.parent / "reference")
+    ingestor(clone.data.parent / "reference", reference).run([clone.corpus])
+
+    assert report.ok and report.resumed == encoded_before > 0
+    assert len(rerun.all_texts()) == len(reference.all_texts()) - encoded_before
+    assert not (clone.data / ingest_module.ENCODED_DIR).exists()
+    for model in MODELS:
+        resumed, uninterrupted = (stored_vectors(data, model) for data in (clone.data, clone.data.parent / "reference"))
+        assert resumed.keys() == uninterrupted.keys()
+        assert all(np.array_equal(resumed[chunk_id], uninterrupted[chunk_id]) for chunk_id in resumed)
+
+
 def test_concurrent_ingest_is_refused_while_the_lock_is_held(clone: Base, counter: CountingEmbedders) -> None:
     before = current(clone.data)
     (clone.corpus / "pb-alpha.md").write_text(PB_ALPHA_EDITED, encoding="utf-8")
