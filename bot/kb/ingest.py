@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -453,7 +453,7 @@ class Ingestor:
         for model, collection in collections.items():
             if stale_ids:
                 collection.delete(ids=stale_ids)
-            vectors = self._embed(model, fresh, progress)
+            vectors = self._embed(model, [chunk.embed_text for chunk in fresh], progress)
             if not model_info(model).center_by_language:
                 upsert(collection, fresh, vectors)
                 continue
@@ -533,24 +533,20 @@ class Ingestor:
             },
         }
 
-    def _embed(
-        self,
-        model: str,
-        chunks: list[Chunk],
-        show_progress: bool,
-        text: Callable[[Chunk], str] = lambda chunk: chunk.embed_text,
-    ) -> np.ndarray:
-        if not chunks:
-            return np.zeros((0, model_info(model).dimension), dtype=np.float32)
-        embed = self._encoder(model, len(chunks))
-        vectors: list[np.ndarray] = []
-        with Progress(disable=not show_progress or len(chunks) < PROGRESS_THRESHOLD, transient=True) as progress:
-            task = progress.add_task(f"Embedding {len(chunks)} chunks with {model}", total=len(chunks))
-            for start in range(0, len(chunks), EMBED_BATCH):
-                batch = chunks[start : start + EMBED_BATCH]
-                vectors.append(self.batches.encoded(model, [text(chunk) for chunk in batch], embed))
+    def _embed(self, model: str, texts: list[str], show_progress: bool, dtype: type = np.float32) -> np.ndarray:
+        """`texts` as rows of one array, filled batch by batch: at 100,000 chunks their sentences
+        alone are hundreds of thousands of rows, too many to hold twice."""
+        vectors = np.zeros((len(texts), model_info(model).dimension), dtype=dtype)
+        if not texts:
+            return vectors
+        embed = self._encoder(model, len(texts))
+        with Progress(disable=not show_progress or len(texts) < PROGRESS_THRESHOLD, transient=True) as progress:
+            task = progress.add_task(f"Embedding {len(texts)} texts with {model}", total=len(texts))
+            for start in range(0, len(texts), EMBED_BATCH):
+                batch = texts[start : start + EMBED_BATCH]
+                vectors[start : start + len(batch)] = self.batches.encoded(model, batch, embed)
                 progress.advance(task, len(batch))
-        return np.concatenate(vectors)
+        return vectors
 
     def _encoder(self, model: str, count: int) -> Callable[[list[str]], np.ndarray]:
         """How a run embedding `count` texts with `model` encodes them: an edit's few directly,
@@ -572,13 +568,14 @@ class Ingestor:
             if chunk_pos not in covered
             for unit_pos, text in enumerate(quotable_units(chunk.text))
         ]
-        as_chunks = [replace(all_chunks[pos], text=text, section="", title="") for pos, _, text in pending]
-        embedded = self._embed(model, as_chunks, show_progress, text=lambda c: c.text) if pending else None
+        embedded = self._embed(model, [text for _, _, text in pending], show_progress, dtype=np.float16)
         chunk_rows = np.concatenate([kept.chunk, np.array([pos for pos, _, _ in pending], dtype=np.int32)])
         unit_rows = np.concatenate([kept.unit, np.array([unit for _, unit, _ in pending], dtype=np.int32)])
-        vectors = kept.vectors if embedded is None else np.concatenate([kept.vectors, embedded.astype(np.float16)])
+        vectors = np.concatenate([kept.vectors, embedded]) if len(kept.vectors) else embedded
         order = np.lexsort((unit_rows, chunk_rows))
-        np.savez(staging / UNITS_FILE, chunk=chunk_rows[order], unit=unit_rows[order], vectors=vectors[order])
+        if np.any(order[1:] < order[:-1]):  # a full ingest's rows are in order already: no second copy
+            chunk_rows, unit_rows, vectors = chunk_rows[order], unit_rows[order], vectors[order]
+        np.savez(staging / UNITS_FILE, chunk=chunk_rows, unit=unit_rows, vectors=vectors)
 
     def _term_embedder(self, staging: Path, previous: Path | None) -> Embed:
         """Embeds vocabulary words with the unit model for the bridge's related terms, reusing
