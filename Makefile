@@ -29,10 +29,10 @@ run: ingest
 
 # Lint and format checks first, then the eval tables, then pytest (its summary closes the output).
 # The eval measures the sample corpus on the golden set and on the field-style set's development
-# and test halves, then the two corpora from other industries (tests/corpora/README.md): clinic
-# software (development: golden-style questions and a field set in halves) and warehouse software
-# (held out, never tuned on: aggregates only).
-CORPORA := clinic warehouse
+# and test halves, then the corpora from other industries (tests/corpora/README.md): clinic and
+# fitness software (development: golden-style questions and a field set in halves), warehouse and
+# tutoring software (held out, never tuned on: aggregates only).
+CORPORA := clinic warehouse fitness tutoring
 test: install
 	$(PY) -m ruff check bot tests ingest.py
 	$(PY) -m ruff format --check bot tests ingest.py
