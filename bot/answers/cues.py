@@ -259,13 +259,20 @@ PRICE_CUE = (
     r"\b(price[sd]?|pricing|subscription fees?|licen[cs]e fees?|how much (is|are|does|do)\b.{0,40}\b(cost|charge))\b|"
     r"how much (is|are) (the |a |an |our |this |that )?[\w -]{0,30}(module|system|plan|licen[cs]e|seat|package|tier)\b|"
     r"报价|报个价|价格|价目|价钱|收费|年费|月费|使用费|服务费|授权费|定价|售价|怎么卖|卖多少|"
-    r"(模块|系统|软件|套餐|版本|账号|许可)[^，,。？?省赚降减节挽]{0,12}多少钱|"
+    r"(模块|系统|软件|套餐|版本|账号|许可)[^，,。？?省赚降减节挽]{0,12}多少钱|(模块|系统|软件|套餐|许可)的?费用?|"
     # What one store, one year or one day of something costs ("一家诊所一年多少钱"), not what it saves.
     r"[一每](年|个月|月|天|家|店|套|台|个)[^，,。？?省赚降减节挽回损亏扔废]{0,6}多少钱"
 )
 # The words a source states a price in, as search tokens.
 PRICE_TERMS = frozenset(
     "price pricing fee subscription 价格 报价 收费 定价 售价 年费 月费 使用费 服务费 授权费".split()
+)
+# An amount of money: a currency sign or code beside a figure, or a figure in a currency's name. A source
+# that states a price holds one; "fee" alone is as often a fee the customer charges its own clients.
+MONEY = re.compile(
+    r"(?:[¥$£€]|\b(?:RMB|CNY|USD|AUD|SGD|GBP|HKD|EUR|CAD|NZD)\s?)\d"
+    r"|\d[\d,.]*\s?(?:万|千)?(?:元|块钱|美元|英镑|欧元|澳元|新元|港元|加元)"
+    r"|\d[\d,.]*\s?(?:USD|AUD|SGD|GBP|HKD|EUR|CAD|NZD|RMB|CNY)\b"
 )
 
 

@@ -21,7 +21,7 @@ from bot.answers.compose.benchmark import Quantified, describe, quantify
 from bot.answers.compose.case import case_card
 from bot.answers.compose.context import Context
 from bot.answers.compose.general import closest, declined
-from bot.answers.cues import PRICE_TERMS, framing_terms, has_words
+from bot.answers.cues import MONEY, PRICE_TERMS, framing_terms, has_words
 from bot.answers.evidence import AnswerPolicy, Baseline, Evidence, assess
 from bot.answers.generate import Draft, draft, load_chat_model
 from bot.answers.intent_bank import load_bank
@@ -173,8 +173,7 @@ class Engine:
             else (ctx.filters, request.kind)
         )
         ctx.result = self.index.search(request.query, filters, mode=ctx.mode, kind=kind, stage=request.stage)
-        required = PRICE_TERMS if request.flags.price else frozenset()
-        evidence = self._evidence(ctx.result, request.framing, required)
+        evidence = self._evidence(ctx.result, request.framing, asks_price=request.flags.price)
         ctx.confidence, ctx.uncovered = self.policy.confidence(evidence), evidence.uncovered
         baseline = self.baseline(ctx.mode, request.lang)
         status = (
@@ -211,15 +210,14 @@ class Engine:
             self._baselines[key] = cached_baseline(questions, measured, key=":".join(key), cache_dir=cache)
         return self._baselines[key]
 
-    def _evidence(
-        self, result: SearchResult, framing: frozenset[str], required: frozenset[str] = frozenset()
-    ) -> Evidence:
+    def _evidence(self, result: SearchResult, framing: frozenset[str], *, asks_price: bool = False) -> Evidence:
         top = result.docs[0].doc_id if result.docs else None
         semantic = self.index.best_unit_similarity(result.query, top) if top else 0.0
         subject = self.index.subject_terms(top) if top else frozenset()
+        unstated = asks_price and not (top and self.index.states(top, PRICE_TERMS, MONEY))
         snapshot = self.index.snapshot
         return assess(
-            result, snapshot.lexical.doc_terms, semantic, snapshot.embedding_models, subject, framing, required
+            result, snapshot.lexical.doc_terms, semantic, snapshot.embedding_models, subject, framing, unstated
         )
 
     # --- checklists ------------------------------------------------------

@@ -107,17 +107,16 @@ def assess(
     dense_models: Sequence[str],
     subject_terms: frozenset[str] = frozenset(),
     framing: frozenset[str] = frozenset(),
-    required: frozenset[str] = frozenset(),
+    unstated: bool = False,
 ) -> Evidence:
     """`subject_terms`: the tokens of the top document's overview (what the document is about);
-    `framing`: the question's words that say nothing about what it is about; `required`: words of
-    which the top document must hold one to answer at all (those a price is stated in)."""
+    `framing`: the question's words that say nothing about what it is about; `unstated`: the top
+    document does not state what the question asks for (a price), whatever else it covers."""
     if not result.docs:
         return Evidence(0.0, 1.0, 0.0, 0.0, tuple(forms[0] for forms in result.concepts))
     hits = result.docs[0].chunks
     passage = sum(max((max(0.0, hit.raw.get(model, 0.0)) for hit in hits), default=0.0) for model in dense_models)
     counts = doc_terms.terms_of(result.docs[0].doc_id)
-    unstated = bool(required) and not any(term in counts for term in required)
     total = covered = unknown = anchored = 0.0
     missing: list[tuple[float, str]] = []
     for forms, weight in zip(result.concepts, content_weights(result.concepts, doc_terms, framing)):

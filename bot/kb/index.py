@@ -4,6 +4,7 @@ the embedders, switched to a newer snapshot when an ingest publishes one."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.kb.chunking import Chunk
+from bot.kb.chunking import Chunk, quotable_units
 from bot.kb.filters import Filters
 from bot.kb.lexical import tokenize
 from bot.kb.schema import IndexedDocument
@@ -217,6 +218,15 @@ class KnowledgeIndex:
         """What a document is about, as tokens: its overview (title, customer, segments, modules, tags)."""
         overview = (c.text for c in self.snapshot.chunks_of(doc_id) if c.role == "overview")
         return frozenset(token for text in overview for token in tokenize(text))
+
+    def states(self, doc_id: str, terms: frozenset[str], amount: re.Pattern[str]) -> bool:
+        """Whether a document holds one of `terms` (in either language) and its body matches `amount`."""
+        units = [
+            unit for c in self.snapshot.chunks_of(doc_id) if c.role != "overview" for unit in quotable_units(c.text)
+        ]
+        return any(amount.search(unit) for unit in units) and bool(
+            terms & set(self.snapshot.lexical.doc_terms.terms_of(doc_id))
+        )
 
     def best_unit_similarity(self, query: str, doc_id: str) -> float:
         """How close the closest sentence of a document is to the query."""

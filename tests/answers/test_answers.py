@@ -676,6 +676,9 @@ def test_an_out_of_scope_question_is_never_answered(
     [
         ("What's the weather in Lisbon this weekend?", "declined"),
         ("How much is the membership module per store per month?", "closest"),
+        # The delivery playbook speaks of platform fees and pricing, but states no amount of money
+        ("What's the monthly subscription fee for the delivery module for a ghost kitchen brand?", "closest"),
+        ("外卖模块一年的软件费用是多少？", "closest"),
     ],
 )
 def test_off_topic_is_declined_and_a_price_no_source_states_gets_the_closest_lines(

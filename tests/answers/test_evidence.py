@@ -224,15 +224,6 @@ def test_a_price_no_source_states_is_never_answered() -> None:
     assert policy.status(evidence(1.5, 0.0, unstated=True), BASELINE) == "closest"
 
 
-def test_required_words_are_looked_for_in_the_top_document() -> None:
-    doc_terms = DocTerms.from_counts({DOC: {"membership": 3, "store": 2}, "doc-b": {"price": 1, "store": 4}})
-    hits = [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "membership store"), 1.0)])]
-    result = SearchResult("q", "en", "hybrid", hits, [["membership"], ["store"]])
-    assert assess(result, doc_terms, 0.4, [], required=frozenset({"price", "pricing"})).unstated
-    assert not assess(result, doc_terms, 0.4, [], required=frozenset({"membership"})).unstated
-    assert not assess(result, doc_terms, 0.4, []).unstated
-
-
 def test_a_checklist_is_whole_when_its_stage_is_named_or_its_guide_is_clearly_about_it() -> None:
     policy = AnswerPolicy()
     weak = evidence(0.6, 0.1)

@@ -276,6 +276,8 @@ def test_asking_for_numbers_asks_for_proof(question: str, asks_for_proof: bool) 
         (asks_a_price, "每家店一个月能多挽回多少钱？", False),
         (asks_a_price, "诊所排班模块一个账号一年多少钱", True),
         (asks_a_price, "仓库的WMS系统使用费怎么算", True),
+        (asks_a_price, "一家店一年的系统费用大概多少？", True),
+        (asks_a_price, "上了系统以后人工费用降了多少？", False),
         (asks_a_price, "上了系统以后一年能省多少钱？", False),
         (asks_a_price, "这套系统能帮门店减少多少钱的损耗", False),
         (asks_a_price, "客户让先报个价，有没有价目表", True),

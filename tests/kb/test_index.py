@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from own_sample import OwnSample
 
+from bot.answers.cues import MONEY, PRICE_TERMS
 from bot.answers.engine import AnswerError, Engine
 from bot.kb.filters import Filters
 from bot.kb.index import Embedders, KnowledgeIndex, LoadedModels
@@ -103,3 +104,11 @@ def test_a_snapshot_opened_ahead_is_switched_to_without_opening_it_again(
     assert index.snapshot.name == published.snapshot
     assert openings == [(published.snapshot, "beside")]
     assert index.prepare() is False and index.refresh() is False
+
+
+def test_a_document_states_a_price_with_a_price_word_and_an_amount_of_money(settings: Settings) -> None:
+    index = KnowledgeIndex(settings)
+    stated = {doc_id for doc_id in index.documents if index.states(doc_id, PRICE_TERMS, MONEY)}
+    assert "case-alder-vine-fine-dining" in stated  # "a 50 USD per person fee"
+    assert "pb-ghost-kitchen-delivery" not in stated  # platform fees and pricing, no amount
+    assert "case-shuyu-hotpot" not in stated  # amounts of money, no price
