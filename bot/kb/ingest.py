@@ -21,7 +21,7 @@ from bot.kb.bridge import Bridge, Embed
 from bot.kb.chunking import CHUNKER_VERSION, Chunk, Chunker, quotable_units
 from bot.kb.glossary import Glossary, GlossaryIndex
 from bot.kb.jsonfile import read_json, write_json
-from bot.kb.lexical import LexicalIndex
+from bot.kb.lexical import TOKENIZER_VERSION, LexicalIndex
 from bot.kb.models import model_info
 from bot.kb.resume import EncodedBatches
 from bot.kb.schema import IndexedDocument
@@ -324,7 +324,8 @@ class Ingestor:
         entries.sort(key=lambda entry: entry.path)
         changes = Changes.between(entries, base)
         report.skipped = sum(len(base.docs[e.doc_id]["chunk_ids"]) for e in changes.unchanged) if base else 0
-        if base is not None and changes.none and glossary.fingerprint == indexed.fingerprint:
+        tokenized = manifest.get("tokenizer", "1") == TOKENIZER_VERSION
+        if base is not None and changes.none and glossary.fingerprint == indexed.fingerprint and tokenized:
             report.snapshot = base.path.name
             self.batches.clear()
             return
@@ -517,6 +518,7 @@ class Ingestor:
             "centring_drift": {model: centring.drift for model, centring in centering.items()},
             "chunker": self.chunker_key,
             "parser": parser_key(),
+            "tokenizer": TOKENIZER_VERSION,
             "created": created,
             "glossary": {"fingerprint": glossary.fingerprint, "groups": glossary.groups},
             "documents": {

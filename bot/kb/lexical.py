@@ -49,6 +49,9 @@ BM25_DIR = "bm25"
 INFO_FILE = "lexical.json"
 DOC_TERMS_FILE = "doc_terms.npz"
 TOKENS_FILE = "tokens.json"  # each passage's tokens, for the next ingest (answering never reads it)
+# Bump when `tokenize` splits or stems differently: the next ingest tokenizes every passage again
+# (and publishes even when no source changed), without embedding anything again.
+TOKENIZER_VERSION = "2"
 
 
 def is_han(text: str) -> bool:
@@ -56,10 +59,20 @@ def is_han(text: str) -> bool:
 
 
 def _stem(word: str) -> str:
-    # A light English stemmer: enough to match "stores"/"store", "costs"/"cost".
-    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith(("ss", "us", "is")):
+    # A light English stemmer: enough to match "stores"/"store", "costs"/"cost", "branches"/"branch".
+    # A plural in -es after ch, sh or x loses the "es": "switche" would be no word at all, and weigh
+    # as the rarest of terms.
+    for suffix, keep, stem in (
+        ("ies", "y", 3),
+        ("sses", "ss", 3),
+        ("ches", "ch", 2),
+        ("shes", "sh", 2),
+        ("xes", "x", 2),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= stem:
             return word[: -len(suffix)] + keep
+    if word.endswith("s") and len(word) >= 4 and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
     return word
 
 
@@ -332,7 +345,8 @@ def _saved(path: Path, terms: Iterable[str]) -> dict[str, Any] | None:
         saved = read_json(path)
     except (OSError, ValueError):
         return None
-    return saved if saved.get("terms") == sorted(set(terms)) else None
+    same = saved.get("terms") == sorted(set(terms)) and saved.get("tokenizer", "1") == TOKENIZER_VERSION
+    return saved if same else None
 
 
 def _doc_terms(directory: Path, info: Mapping[str, Any]) -> DocTerms:
@@ -424,10 +438,13 @@ class LexicalIndex:
             "terms": self.terms,
             "doc_ids": doc_terms.doc_ids,
             "vocabulary": doc_terms.vocabulary,
+            "tokenizer": TOKENIZER_VERSION,
         }
         write_json(directory / INFO_FILE, info)
         doc_terms.save(directory / DOC_TERMS_FILE)
-        write_json(directory / TOKENS_FILE, {"terms": self.terms, "tokens": self._tokens})
+        write_json(
+            directory / TOKENS_FILE, {"terms": self.terms, "tokenizer": TOKENIZER_VERSION, "tokens": self._tokens}
+        )
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:

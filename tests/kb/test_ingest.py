@@ -1070,6 +1070,25 @@ def test_a_glossary_alone_republishes_without_embedding_and_bridges_its_terms(
     assert ingestor(clone.data, counter).run([clone.corpus]).changed is False
 
 
+def test_a_snapshot_tokenized_by_an_older_tokenizer_is_tokenized_again_without_embedding(
+    clone: Base, counter: CountingEmbedders
+) -> None:
+    served = DataDir(clone.data).current_path()
+    manifest = json.loads((served / MANIFEST_FILE).read_text())
+    saved = json.loads((served / LEXICAL_DIR / "tokens.json").read_text())
+    manifest.pop("tokenizer"), saved.pop("tokenizer")  # as written before tokenizers had versions
+    saved["tokens"] = {key: ["obsolete"] for key in saved["tokens"]}
+    (served / MANIFEST_FILE).write_text(json.dumps(manifest))
+    (served / LEXICAL_DIR / "tokens.json").write_text(json.dumps(saved))
+
+    report = ingestor(clone.data, counter).run([clone.corpus])
+
+    assert report.ok and report.changed is True and counter.calls == []
+    tokens = json.loads((DataDir(clone.data).current_path() / LEXICAL_DIR / "tokens.json").read_text())["tokens"]
+    assert "obsolete" not in {token for passage in tokens.values() for token in passage}
+    assert ingestor(clone.data, counter).run([clone.corpus]).changed is False
+
+
 def test_a_broken_glossary_is_reported_by_line_and_the_last_valid_one_keeps_serving(
     clone: Base, counter: CountingEmbedders
 ) -> None:
