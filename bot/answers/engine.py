@@ -148,11 +148,10 @@ class Engine:
         caller serving many users (the Slack relay) asks the model outside the engine's lock."""
         self._check(question)
         request = self.router.route(question, modules=self.index.modules, history=history, intent=intent)
-        ctx = Context(request, self.index, filters or Filters(), today or dt.date.today(), mode)
-        answer = self._answer(ctx)
+        answer, ctx = self._answer(Context(request, self.index, filters or Filters(), today or dt.date.today(), mode))
         if answer.abstained and record:  # the caller puts it on record: tell the asker their gap goes to the owners
             answer.notes.insert(0, label(answer.lang, "gap_recorded"))
-        composed = answer.status == "answered" and request.intent not in UNSEARCHED
+        composed = answer.status == "answered" and ctx.request.intent not in UNSEARCHED
         return answer, (draft(answer, ctx) if composed and self.chat_model is not None else None)
 
     def _check(self, question: str) -> None:
@@ -162,10 +161,11 @@ class Engine:
         if len(question) > limit:
             raise AnswerError(f"the question is {len(question):,} characters long; ask it in at most {limit:,}")
 
-    def _answer(self, ctx: Context) -> Answer:
+    def _answer(self, ctx: Context) -> tuple[Answer, Context]:
+        """The answer, and the context it was composed in (a second reading of the question has its own)."""
         request = ctx.request
         if request.intent in UNSEARCHED:
-            return UNSEARCHED[request.intent](ctx)
+            return UNSEARCHED[request.intent](ctx), ctx
         # A checklist comes from the stage guides alone: every guide is lifted alike, so none is.
         filters, kind = (
             (replace(ctx.filters, kind="stage_guide"), None)
@@ -181,12 +181,19 @@ class Engine:
             if request.intent == "checklist"
             else self.policy.status(evidence, baseline)
         )
+        if status == "declined" and request.intent == "checklist" and not (request.stage or request.chosen):
+            # Read as a checklist only by its closeness to example questions, with no stage named, and no
+            # guide is about it: often a near-tie misread ("...what fill rate can we point to?"). Asked
+            # again as the next likeliest intent over every kind of document, that answer stands if it answers.
+            second = self._answer(Context(request.second_choice(), ctx.index, ctx.filters, ctx.today, ctx.mode))
+            if second[0].status == "answered":
+                return second
         if status != "answered":
-            return closest(ctx) if status == "closest" else declined(ctx)
+            return (closest(ctx) if status == "closest" else declined(ctx)), ctx
         answer = composer_for(ctx)(ctx)
         if answer.status == "answered":
             answer.notes = stale_notes(answer.citations, ctx.documents, answer.lang)
-        return answer
+        return answer, ctx
 
     def baseline(self, mode: Mode, lang: str) -> Baseline:
         """What unrelated questions in this language score on the current snapshot in this mode (measured once)."""

@@ -3,7 +3,7 @@ retrieval, assessment and composing need. Nothing downstream reads the question'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from bot.answers.benchmark import Customer
@@ -13,6 +13,7 @@ Intent = Literal["checklist", "case", "value", "general", "overview", "smalltalk
 BANK_INTENTS: tuple[Intent, ...] = ("checklist", "case", "value", "general", "overview", "smalltalk")
 INTENTS: tuple[Intent, ...] = (*BANK_INTENTS, "quantify")
 KIND_FOR_INTENT: dict[str, str] = {"checklist": "stage_guide", "case": "case", "value": "playbook"}
+SECOND_CHOICES = ("case", "value", "general")  # what a question that is no checklist may ask, searched over every kind
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ class Request:
     framing: frozenset[str] = frozenset()
     customer: Customer | None = None  # who a quantify question describes: industry, size, modules
     scores: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # the routing evidence, per intent
+    chosen: bool = False  # the asker chose the intent (Slack's `/relay value …`): it is never second-guessed
+
+    def second_choice(self) -> Request:
+        """The request as the next likeliest searched intent would have it, after a checklist its guides did not back."""
+        ranked = sorted((score, intent) for intent, score in self.scores if intent in SECOND_CHOICES)
+        return replace(self, intent=ranked[-1][1] if ranked else "general")
 
     @property
     def kind(self) -> str | None:

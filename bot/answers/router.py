@@ -138,4 +138,5 @@ class Router:
             parts=question_parts(question),
             framing=cues.framing_terms(question, tokenize(question)),
             scores=tuple(sorted(scores.items())),
+            chosen=intent is not None,
         )

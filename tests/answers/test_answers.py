@@ -10,6 +10,7 @@ import datetime as dt
 import itertools
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -685,6 +686,24 @@ def test_off_topic_is_declined_and_a_price_no_source_states_gets_the_closest_lin
     engine: Engine, question: str, status: str
 ) -> None:
     assert engine.ask(question, today=TODAY, record=False).status == status
+
+
+@pytest.mark.parametrize("chosen", [False, True])
+def test_a_checklist_no_guide_backs_is_asked_again_unless_the_asker_chose_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, chosen: bool
+) -> None:
+    """Routing reads a value question as a checklist (a near-tie of example questions, no stage named)."""
+    route = engine.router.route
+    misread = lambda question, **kwargs: replace(
+        route(question, **kwargs), intent="checklist", stage=None, chosen=chosen
+    )  # noqa: E731
+    monkeypatch.setattr(engine.router, "route", misread)
+    answer = engine.ask("How much does the member app lift repeat visits for a tea chain?", today=TODAY)
+    if chosen:
+        assert (answer.status, answer.intent) == ("declined", "checklist")
+    else:
+        assert (answer.status, answer.intent) == ("answered", "value")
+        assert answer.citations[0].doc_id == "pb-tea-drinks-membership"
 
 
 def test_an_abstention_on_record_tells_the_asker_the_gap_goes_to_the_owners(engine: Engine) -> None:
