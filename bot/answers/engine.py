@@ -26,7 +26,7 @@ from bot.answers.evidence import AnswerPolicy, Baseline, Evidence, assess
 from bot.answers.generate import Draft, draft, load_chat_model
 from bot.answers.intent_bank import load_bank
 from bot.answers.labels import label
-from bot.answers.model import Answer, Heading
+from bot.answers.model import Answer, Heading, Status
 from bot.answers.question_vectors import cached_question_vectors
 from bot.answers.quotes import unit_lemmas
 from bot.answers.request import Intent, Request
@@ -181,19 +181,26 @@ class Engine:
             if request.intent == "checklist"
             else self.policy.status(evidence, baseline)
         )
-        if status == "declined" and request.intent == "checklist" and not (request.stage or request.chosen):
-            # Read as a checklist only by its closeness to example questions, with no stage named, and no
-            # guide is about it: often a near-tie misread ("...what fill rate can we point to?"). Asked
-            # again as the next likeliest intent over every kind of document, that answer stands if it answers.
-            second = self._answer(Context(request.second_choice(), ctx.index, ctx.filters, ctx.today, ctx.mode))
-            if second[0].status == "answered":
-                return second
+        second = self._second_reading(ctx, status) if _read_by_closeness_alone(request) else None
+        if second is not None:
+            return second
         if status != "answered":
             return (closest(ctx) if status == "closest" else declined(ctx)), ctx
         answer = composer_for(ctx)(ctx)
         if answer.status == "answered":
             answer.notes = stale_notes(answer.citations, ctx.documents, answer.lang)
         return answer, ctx
+
+    def _second_reading(self, ctx: Context, status: Status) -> tuple[Answer, Context] | None:
+        """The question asked again as the next likeliest searched intent, over every kind of document:
+        it stands when it answers and the checklist did not, or when it answers from a document that is
+        no stage guide, and better than the checklist's guides do."""
+        answer, again = self._answer(Context(ctx.request.second_choice(), ctx.index, ctx.filters, ctx.today, ctx.mode))
+        if answer.status != "answered":
+            return None
+        top = again.result.docs[0].doc_id if again.result and again.result.docs else None
+        elsewhere = top is not None and ctx.documents[top].meta.kind != "stage_guide"
+        return (answer, again) if status == "declined" or (elsewhere and again.confidence > ctx.confidence) else None
 
     def baseline(self, mode: Mode, lang: str) -> Baseline:
         """What unrelated questions in this language score on the current snapshot in this mode (measured once)."""
@@ -299,3 +306,10 @@ class Engine:
         answer = ctx.answer("answered" if cards else "declined", [Heading(label(lang, "cases", n=len(cards))), *cards])
         answer.notes = stale_notes(answer.citations, self.index.documents, lang)
         return answer
+
+
+def _read_by_closeness_alone(request: Request) -> bool:
+    """A checklist read only by the question's closeness to example questions: no stage named, no cue
+    word, not chosen by the asker. Near-ties there are common ("...what fill rate can we point to?"),
+    and a checklist searches the stage guides alone, so the other reading gets its chance."""
+    return request.intent == "checklist" and not (request.stage or request.chosen or "checklist" in request.cued)

@@ -55,6 +55,7 @@ class Request:
     customer: Customer | None = None  # who a quantify question describes: industry, size, modules
     scores: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # the routing evidence, per intent
     chosen: bool = False  # the asker chose the intent (Slack's `/relay value …`): it is never second-guessed
+    cued: frozenset[str] = frozenset()  # the intents a cue word of the question points to
 
     def second_choice(self) -> Request:
         """The request as the next likeliest searched intent would have it, after a checklist its guides did not back."""

@@ -118,7 +118,8 @@ class Router:
         follow_up = bool(history) and len(tokenize(question)) <= FOLLOW_UP_TERMS
         # A short follow-up ("and for bakeries?") asks what the thread asked, about something else;
         # unless it is small talk on its own ("thanks!"), which is said to the people, not asked.
-        query, scores = question, self.scores(question, cue_evidence(question, flags, stage))
+        evidence = cue_evidence(question, flags, stage)
+        query, scores = question, self.scores(question, evidence)
         if follow_up and _best(scores) != "smalltalk":
             query = " ".join([*history[-2:], question])
             scores = self.scores(query, cue_evidence(query, flags, stage))
@@ -139,4 +140,5 @@ class Router:
             framing=cues.framing_terms(question, tokenize(question)),
             scores=tuple(sorted(scores.items())),
             chosen=intent is not None,
+            cued=frozenset(name for name, weight in evidence.items() if weight > 0),
         )

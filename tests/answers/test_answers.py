@@ -10,6 +10,7 @@ import datetime as dt
 import itertools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from bot.answers.compose.checklist import MAX_GUIDES
 from bot.answers.engine import AnswerError, Engine
 from bot.answers.labels import LABELS
 from bot.answers.model import Answer, ChecklistGroup, Citation, Heading, Note
-from bot.answers.request import INTENTS
+from bot.answers.request import INTENTS, Request
 from bot.kb.schema import STAGES
 from bot.kb.sources import SourceDocument
 from bot.settings import PROJECT_ROOT, load_settings
@@ -688,22 +689,38 @@ def test_off_topic_is_declined_and_a_price_no_source_states_gets_the_closest_lin
     assert engine.ask(question, today=TODAY, record=False).status == status
 
 
+def misread_as_checklist(engine: Engine, *, chosen: bool) -> Callable[..., Request]:
+    """The engine's routing, but reading every question as a checklist with no stage named."""
+    route = engine.router.route
+
+    def misread(question: str, **kwargs: Any) -> Request:
+        return replace(route(question, **kwargs), intent="checklist", stage=None, chosen=chosen)
+
+    return misread
+
+
 @pytest.mark.parametrize("chosen", [False, True])
 def test_a_checklist_no_guide_backs_is_asked_again_unless_the_asker_chose_it(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, chosen: bool
 ) -> None:
     """Routing reads a value question as a checklist (a near-tie of example questions, no stage named)."""
-    route = engine.router.route
-    misread = lambda question, **kwargs: replace(
-        route(question, **kwargs), intent="checklist", stage=None, chosen=chosen
-    )  # noqa: E731
-    monkeypatch.setattr(engine.router, "route", misread)
+    monkeypatch.setattr(engine.router, "route", misread_as_checklist(engine, chosen=chosen))
     answer = engine.ask("How much does the member app lift repeat visits for a tea chain?", today=TODAY)
     if chosen:
         assert (answer.status, answer.intent) == ("declined", "checklist")
     else:
         assert (answer.status, answer.intent) == ("answered", "value")
         assert answer.citations[0].doc_id == "pb-tea-drinks-membership"
+
+
+def test_a_checklist_read_by_closeness_alone_gives_way_to_a_case_that_answers_better(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The go-live guide speaks of waste rates, but the question names a case's customer and its metric."""
+    monkeypatch.setattr(engine.router, "route", misread_as_checklist(engine, chosen=False))
+    answer = engine.ask("麦香烘焙 报损率 前后", today=TODAY)
+    assert answer.status == "answered" and answer.intent != "checklist"
+    assert answer.citations[0].doc_id == "case-maixiang-bakery"
 
 
 def test_an_abstention_on_record_tells_the_asker_the_gap_goes_to_the_owners(engine: Engine) -> None:
