@@ -68,6 +68,21 @@ def test_an_unknown_hyphenated_compound_of_question_terms_is_not_counted_again()
     assert content[4] == general[4] > 0.0
 
 
+def test_a_figure_the_sources_lack_is_the_askers_own_and_one_they_state_counts() -> None:
+    doc_terms = DocTerms.from_counts({DOC: {"queue": 2, "members": 1, "90": 1}, "doc-b": {"queue": 1, "turnstile": 2}})
+    hits = [DocHit(DOC, 1.0, [ChunkHit(chunk("S", "queue members 90"), 1.0)])]
+
+    def assessed(*terms: str) -> Evidence:
+        return assess(SearchResult("q", "en", "hybrid", hits, [[term] for term in terms]), doc_terms, 0.4, [])
+
+    # "3000 members queue": the club's own size is neither found nor missing.
+    assert assessed("3000", "members", "queue") == assessed("members", "queue")
+    assert assessed("3000", "members", "queue").coverage == 1.0
+    # A figure the document states is found like any word; a word it lacks is still missing.
+    assert assessed("90", "members", "turnstile").coverage > assessed("members", "turnstile").coverage
+    assert assessed("3000", "turnstile").uncovered == ("turnstile",)
+
+
 def evidence_for(subject: frozenset[str]):
     doc_terms = DocTerms.from_counts({DOC: {"acme": 3, "waste": 2}, "doc-b": {"waste": 1, "labour": 4}})
     result = SearchResult(
