@@ -118,11 +118,12 @@ class Router:
         follow_up = bool(history) and len(tokenize(question)) <= FOLLOW_UP_TERMS
         # A short follow-up ("and for bakeries?") asks what the thread asked, about something else;
         # unless it is small talk on its own ("thanks!"), which is said to the people, not asked.
-        evidence = cue_evidence(question, flags, stage)
-        query, scores = question, self.scores(question, evidence)
+        query, evidence = question, cue_evidence(question, flags, stage)
+        scores = self.scores(query, evidence)
         if follow_up and _best(scores) != "smalltalk":
             query = " ".join([*history[-2:], question])
-            scores = self.scores(query, cue_evidence(query, flags, stage))
+            evidence = cue_evidence(query, flags, stage)
+            scores = self.scores(query, evidence)
         if not cues.found(cues.CATALOG_CUE, question):
             scores.pop("overview")  # nothing in the question asks for the catalog itself
         chosen = intent or ("quantify" if quantifies(query, flags, parse_size(query), stage) else _best(scores))
