@@ -37,7 +37,7 @@ import numpy as np
 from bot.files import write_whole
 from bot.kb.glossary import GlossaryIndex
 from bot.kb.jsonfile import read_json, write_json
-from bot.kb.lexical import is_han, lemma_candidates, tokenize
+from bot.kb.lexical import TOKENIZER_VERSION, is_han, lemma_candidates, tokenize
 
 BRIDGE_FILE = "bridge.json"
 MAX_SENSES = 4  # later senses of a headword are rarer meanings: noise for search
@@ -141,7 +141,8 @@ _PARSED: dict[str, Dictionaries] = {}
 
 def _dictionary_key() -> str:
     versions = [importlib.metadata.version(name) for name in DICTIONARY_PACKAGES]
-    return hashlib.sha256(json.dumps([DICTIONARY_PARSE_VERSION, versions]).encode()).hexdigest()[:16]
+    # The dictionaries' English side is stored as search tokens: another tokenizer parses them again.
+    return hashlib.sha256(json.dumps([DICTIONARY_PARSE_VERSION, TOKENIZER_VERSION, versions]).encode()).hexdigest()[:16]
 
 
 def _open_cached(path: Path) -> sqlite3.Connection:

@@ -51,7 +51,7 @@ DOC_TERMS_FILE = "doc_terms.npz"
 TOKENS_FILE = "tokens.json"  # each passage's tokens, for the next ingest (answering never reads it)
 # Bump when `tokenize` splits or stems differently: the next ingest tokenizes every passage again
 # (and publishes even when no source changed), without embedding anything again.
-TOKENIZER_VERSION = "2"
+TOKENIZER_VERSION = "1"
 
 
 def is_han(text: str) -> bool:
@@ -59,20 +59,10 @@ def is_han(text: str) -> bool:
 
 
 def _stem(word: str) -> str:
-    # A light English stemmer: enough to match "stores"/"store", "costs"/"cost", "branches"/"branch".
-    # A plural in -es after ch, sh or x loses the "es": "switche" would be no word at all, and weigh
-    # as the rarest of terms.
-    for suffix, keep, stem in (
-        ("ies", "y", 3),
-        ("sses", "ss", 3),
-        ("ches", "ch", 2),
-        ("shes", "sh", 2),
-        ("xes", "x", 2),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= stem:
+    # A light English stemmer: enough to match "stores"/"store", "costs"/"cost".
+    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith(("ss", "us", "is")):
             return word[: -len(suffix)] + keep
-    if word.endswith("s") and len(word) >= 4 and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
     return word
 
 
