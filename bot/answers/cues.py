@@ -13,7 +13,11 @@ from bot.answers.request import Intent
 from bot.kb.lexical import is_han
 
 # Asking what to pitch: what the product is worth to the customer.
-PITCH_CUE = r"\b(pitch|sell|selling|value prop(osition)?|talk track|why us|strengths?)\b|卖点|价值|话术|怎么讲|怎么说服|打动|优势|强项"
+PITCH_CUE = (
+    r"\b(pitch|sell|selling|value prop(osition)?|talk track|why us|strengths?)\b|卖点|价值|话术|怎么讲|怎么说服|打动|优势|强项|"
+    # What a rep may tell the customer we deliver ("what can we claim?"), not an insurance claim.
+    r"\bwhat (can|could|should|do) (we|i) (safely |honestly )?(claim|promise)\b"
+)
 # Asking what we do not do well: what sales should say up front, and must not promise.
 WEAKNESS_CUE = (
     r"\b(weak(ness|nesses| spots?)?|gaps?|limitations?|shortcomings?|downsides?|caveats?|fall short|"

@@ -315,6 +315,8 @@ def test_asking_for_numbers_asks_for_proof(question: str, asks_for_proof: bool) 
         (pitch_question, "What do we pitch to a bakery chain about waste?", True),
         (pitch_question, "What's our talk track for a ghost kitchen brand?", True),
         (pitch_question, "火锅客户担心成本，我们的卖点是什么？", True),
+        (pitch_question, "their finance team spends a week on payroll. what can we claim?", True),
+        (pitch_question, "claim rejection rate before and after go-live at the eye clinic?", False),
         (pitch_question, "How do we handle objections about price from a prospect?", False),
         (pitch_question, "What are our weak spots to be upfront about when we pitch to optical chains?", False),
         (pitch_question, "竞品对比我们的优势和短板是什么？", False),
