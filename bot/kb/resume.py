@@ -4,7 +4,6 @@ restart, the out-of-memory killer) resumes from its last batch: at 100,000 chunk
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.files import write_whole
 from bot.kb.models import model_info
 from bot.privacy import private_dir
 
@@ -32,11 +32,9 @@ class EncodedBatches:
             self.resumed += len(texts)
             return kept
         vectors = encode(list(texts))
-        # Written aside and moved into place: a run killed mid-write leaves no half batch to read back.
-        partial = path.with_suffix(".partial")
-        with open(private_dir(self.folder) / partial.name, "wb") as handle:
-            np.save(handle, vectors)
-        os.replace(partial, path)
+        private_dir(self.folder)
+        # Whole or not at all: a run killed mid-write leaves no half batch to read back.
+        write_whole(path, lambda partial: np.save(partial, vectors))
         return vectors
 
     def clear(self) -> None:
