@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.kb.chunking import Chunk, quotable_units
+from bot.kb.chunking import Chunk
 from bot.kb.filters import Filters
 from bot.kb.lexical import tokenize
 from bot.kb.schema import IndexedDocument
@@ -221,12 +221,8 @@ class KnowledgeIndex:
 
     def states(self, doc_id: str, terms: frozenset[str], amount: re.Pattern[str]) -> bool:
         """Whether a document holds one of `terms` (in either language) and its body matches `amount`."""
-        units = [
-            unit for c in self.snapshot.chunks_of(doc_id) if c.role != "overview" for unit in quotable_units(c.text)
-        ]
-        return any(amount.search(unit) for unit in units) and bool(
-            terms & set(self.snapshot.lexical.doc_terms.terms_of(doc_id))
-        )
+        body = (c.text for c in self.snapshot.chunks_of(doc_id) if c.role != "overview")
+        return bool(terms & set(self.snapshot.lexical.doc_terms.terms_of(doc_id))) and any(map(amount.search, body))
 
     def best_unit_similarity(self, query: str, doc_id: str) -> float:
         """How close the closest sentence of a document is to the query."""
