@@ -147,7 +147,9 @@ class Engine:
         """The extractive answer, and its generation still to be asked for when a model is set: a
         caller serving many users (the Slack relay) asks the model outside the engine's lock."""
         self._check(question)
-        request = self.router.route(question, modules=self.index.modules, history=history, intent=intent)
+        request = self.router.route(
+            question, modules=self.index.modules, customers=self.index.customer_names, history=history, intent=intent
+        )
         answer, ctx = self._answer(Context(request, self.index, filters or Filters(), today or dt.date.today(), mode))
         if answer.abstained and record:  # the caller puts it on record: tell the asker their gap goes to the owners
             answer.notes.insert(0, label(answer.lang, "gap_recorded"))

@@ -26,6 +26,8 @@ MIN_PART_TERMS = 2  # a sentence with fewer search terms ("How would we do it?")
 # A cue weighs 1.0-3.0; example similarities differ between intents by a few hundredths. At this
 # weight a strong cue settles a near-tie and no more. Set on the field sets' development halves.
 CUE_WEIGHT = 0.03
+# Naming one of the customers whose case we hold is a strong cue that the question is about that case.
+NAMED_CUSTOMER_CUE = 2.0
 # Where a question breaks into parts: after a question mark or full stop (either script), or a semicolon.
 _PART_END = re.compile(r"(?<=[?？!！。；;])\s*|(?<=\.)\s+")
 QueryVector = Callable[[str, str], np.ndarray]  # (model, text) -> the text's unit-normalised vector as a question
@@ -67,10 +69,15 @@ def named_module(question: str, modules: Iterable[str]) -> str | None:
     return None
 
 
-def cue_evidence(question: str, flags: Flags, stage: str | None) -> dict[str, float]:
-    """Each intent's cue weight: a named stage strengthens a checklist cue, and a pitch that also
-    asks for proof stays a pitch ("What do we pitch …? Any reference customer?")."""
+def cue_evidence(
+    question: str, flags: Flags, stage: str | None, customers: frozenset[str] = frozenset()
+) -> dict[str, float]:
+    """Each intent's cue weight: a named stage strengthens a checklist cue, a customer named
+    (`customers`: the words naming our cases' customers) is a case cue, and a pitch that also asks
+    for proof or names a customer stays a pitch ("What do we pitch …? Any reference customer?")."""
     scores = cues.cue_scores(question)
+    if not customers.isdisjoint(tokenize(question)):
+        scores["case"] += NAMED_CUSTOMER_CUE
     if stage and scores["checklist"] >= 1.0:
         scores["checklist"] += 1.0
     if flags.pitch:
@@ -109,20 +116,27 @@ class Router:
         return Customer(self._industry_of(text), parse_size(text), (module,) if module else ())
 
     def route(
-        self, question: str, *, modules: Iterable[str] = (), history: Sequence[str] = (), intent: Intent | None = None
+        self,
+        question: str,
+        *,
+        modules: Iterable[str] = (),
+        customers: frozenset[str] = frozenset(),
+        history: Sequence[str] = (),
+        intent: Intent | None = None,
     ) -> Request:
-        """`intent` overrides the routing when the user chose the shape (Slack's `/relay value …`)."""
+        """`intent` overrides the routing when the user chose the shape (Slack's `/relay value …`);
+        `modules` and `customers` (the words naming our cases' customers) are the index's."""
         question = question.strip()
         flags = read_flags(question)
         stage = cues.detect_stage(question)
         follow_up = bool(history) and len(tokenize(question)) <= FOLLOW_UP_TERMS
         # A short follow-up ("and for bakeries?") asks what the thread asked, about something else;
         # unless it is small talk on its own ("thanks!"), which is said to the people, not asked.
-        query, evidence = question, cue_evidence(question, flags, stage)
+        query, evidence = question, cue_evidence(question, flags, stage, customers)
         scores = self.scores(query, evidence)
         if follow_up and _best(scores) != "smalltalk":
             query = " ".join([*history[-2:], question])
-            evidence = cue_evidence(query, flags, stage)
+            evidence = cue_evidence(query, flags, stage, customers)
             scores = self.scores(query, evidence)
         if not cues.found(cues.CATALOG_CUE, question):
             scores.pop("overview")  # nothing in the question asks for the catalog itself

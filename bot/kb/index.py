@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -95,8 +96,8 @@ class KnowledgeIndex:
             weights=self.settings.voice_weights,
             product_names=self.settings.product_names,
         )
-        self.__dict__.pop("modules", None)
-        self.__dict__.pop("industries", None)
+        for derived in ("modules", "industries", "customer_names"):  # each snapshot's own
+            self.__dict__.pop(derived, None)
 
     def refresh(self) -> bool:
         """Switch to a newer snapshot if an ingest published one since (a file read, or with a shared
@@ -160,6 +161,34 @@ class KnowledgeIndex:
     @cached_property
     def industries(self) -> frozenset[str]:
         return frozenset(d.meta.industry for d in self.documents.values() if d.kind == "case")
+
+    @cached_property
+    def customer_names(self) -> frozenset[str]:
+        """The words that name a case's customer: the head of its name, the brand people call it by,
+        when no other customer's name starts with it, no document's tags, segments or industry use
+        it, and at most two documents do (the case and one citing it). "Harbourline" (Harbourline
+        Swim School) and "青禾" (青禾瑜伽); not "swim", "瑜伽" or a brand that is a common term."""
+        described = {
+            token
+            for document in self.documents.values()
+            for words in (
+                document.meta.tags,
+                getattr(document.meta, "segments", []),
+                [getattr(document.meta, "industry", "")],
+            )
+            for token in tokenize(" ".join(words).replace("_", " "))
+        }
+        heads = Counter(
+            next(iter(tokenize(document.meta.customer)), "")
+            for document in self.documents.values()
+            if document.kind == "case"
+        )
+        df = self.snapshot.lexical.doc_terms.df
+        return frozenset(
+            word
+            for word, uses in heads.items()
+            if uses == 1 and word not in described and df.get(word, 0) <= 2 and word.isalpha() and len(word) > 1
+        )
 
     def chosen(self, filters: Filters, kind: str | None = None) -> list[IndexedDocument]:
         """The documents the filters admit (of one kind, if given), in path order."""

@@ -72,6 +72,32 @@ def test_the_user_can_choose_the_shape(engine: Engine) -> None:
     assert engine.router.route("bakery waste", intent="value").intent == "value"
 
 
+NAMING_A_CUSTOMER = [
+    "what happened at copper kettle after go-live",
+    "alder and vine - did the deposits actually work?",
+    "redline burger drive-thru before/after?",
+    "northbound coffee - what did the rollout look like?",
+    "slice republic, how did delivery times change?",
+    "炭语上线以后怎么样了",
+    "麦香的报损前后差多少",
+    "拓景食堂当时怎么做的",
+    "蜀渝小馆上了系统以后翻台率变了吗",
+    "茶屿那家后来效果咋样",
+]
+
+
+@pytest.mark.parametrize("question", NAMING_A_CUSTOMER)
+def test_a_question_naming_one_of_our_customers_asks_about_its_case(engine: Engine, question: str) -> None:
+    assert engine.router.route(question, customers=engine.index.customer_names).intent == "case"
+
+
+@pytest.mark.parametrize(
+    "question", ["pitch for a dim sum chain like jade steamer?", "给火锅店讲什么卖点，能不能提一下蜀渝小馆"]
+)
+def test_a_pitch_naming_a_customer_stays_a_pitch(engine: Engine, question: str) -> None:
+    assert engine.router.route(question, customers=engine.index.customer_names).intent == "value"
+
+
 @pytest.mark.parametrize(
     "question",
     [

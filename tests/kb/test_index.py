@@ -112,3 +112,10 @@ def test_a_document_states_a_price_with_a_price_word_and_an_amount_of_money(sett
     assert "case-alder-vine-fine-dining" in stated  # "a 50 USD per person fee"
     assert "pb-ghost-kitchen-delivery" not in stated  # platform fees and pricing, no amount
     assert "case-shuyu-hotpot" not in stated  # amounts of money, no price
+
+
+def test_a_customer_is_named_by_the_head_of_its_name_not_by_what_it_sells(settings: Settings) -> None:
+    names = KnowledgeIndex(settings).customer_names
+    assert {"jade", "northbound", "slice", "炭语", "蜀渝小馆", "茶屿"} <= names
+    # The rest of a name says what the customer is, in words other documents use too.
+    assert names.isdisjoint({"steamer", "dim", "coffee", "roasters", "pizza", "烧烤", "火锅", "烘焙"})
