@@ -351,8 +351,12 @@ def text_key(text: str) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def specificity(term: str) -> float:
-    """How much a term narrows the topic: 0 for the commonest words, up to 6.5 for unknown ones."""
-    return max(0.0, COMMON_ZIPF - zipf_frequency(term, "zh" if is_han(term) else "en"))
+    """How much a term narrows the topic: 0 for the commonest words, up to 6.5 for unknown ones.
+    A token is as common as the commonest word the stemmer turns into it: "alway" is "always"."""
+    if is_han(term):
+        return max(0.0, COMMON_ZIPF - zipf_frequency(term, "zh"))
+    words = [term, *(word for word in (f"{term}s", f"{term[:-1]}ies") if _stem(word) == term)]
+    return max(0.0, COMMON_ZIPF - max(zipf_frequency(word, "en") for word in words))
 
 
 def concept_weights(concepts: Sequence[Sequence[str]], doc_terms: DocTerms) -> list[float]:

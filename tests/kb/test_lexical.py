@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bot.kb.jsonfile import read_json, write_json
-from bot.kb.lexical import DOC_TERMS_FILE, INFO_FILE, DocTerms, LexicalIndex
+from bot.kb.lexical import DOC_TERMS_FILE, INFO_FILE, DocTerms, LexicalIndex, specificity, tokenize
 
 COUNTS = {
     "zh-doc": {"美团": 1, "召回": 2, "订单": 3, "龙虾": 1},
@@ -67,3 +68,14 @@ def test_a_snapshot_written_before_the_counts_were_arrays_still_loads(tmp_path: 
     (tmp_path / DOC_TERMS_FILE).unlink()
     assert LexicalIndex.load(tmp_path).doc_terms.terms_of("mixed-doc") == COUNTS["mixed-doc"]
     assert LexicalIndex.known_counts(tmp_path, info["terms"]).terms_of("zh-doc") == COUNTS["zh-doc"]
+
+
+@pytest.mark.parametrize(("word", "token"), [("always", "alway"), ("goes", "goe"), ("perhaps", "perhap")])
+def test_a_common_word_is_not_made_rare_by_its_stem(word: str, token: str) -> None:
+    assert tokenize(word) == [token]
+    assert specificity(token) == pytest.approx(specificity(word)) and specificity(token) < 1.5
+
+
+def test_a_rare_word_stays_rare_and_a_plural_is_as_common_as_its_singular() -> None:
+    assert specificity("reconciliation") > 2.5
+    assert specificity(tokenize("policies")[0]) == specificity("policy")
