@@ -35,11 +35,11 @@ POSITION_CUE = (
 CATALOG_CUE = (
     r"\b(everything|overview|rundown|run-?down|catalog(ue)?|portfolio|line-?up|product line|knowledge ?base|docs|documents|"
     r"what do we( \w+)? (have|offer|sell)|(kinds?|types?|sorts?) of (businesses|customers|clients|companies|industries)|"
-    r"read first|where (do|should) i start|get up to speed|"
+    r"read first|where (do|should) i start|get up to speed|big picture|lay of the land|"
     r"(which|what|all|list|how many)( \w+){0,3} (playbooks|guides|cases|case studies|success stories|customer stories|"
     r"references|stages|phases|steps|industries|verticals|segments|products|modules))\b|"
     r"都有|全部|所有|目录|一览|总览|概览|盘点|知识库|资料库|产品线|先看|"
-    r"(哪些|什么|哪几|几个|几类).{0,6}(资料|文档|手册|指南|案例|阶段|行业|产品|模块|类型|playbook|guide|case)|"
+    r"(哪些|什么|哪几|几个|几类).{0,6}(资料|文档|手册|指南|案例|阶段|行业|业态|产品|模块|类型|playbook|guide|case)|"
     r"(资料|文档|手册|指南|案例|阶段|行业|产品|模块|类型).{0,3}(有哪些|都有什么|有什么|有几[本份个类])(?=[？?。！!，,\s]|$)|"
     r"卖.{0,3}(什么|啥|哪些)|卖给"
 )

@@ -125,6 +125,9 @@ def test_an_overview_is_only_given_when_the_catalog_itself_is_asked_for(engine: 
         ("can you list our customer stories by industry", ("case",)),
         ("what are all our references", ("case",)),
         ("价值手册一共有几本？", ("playbook",)),
+        # The whole picture asked for in other words.
+        ("can someone give me the big picture? just joined sales", ()),
+        ("我们的产品都覆盖哪些业态", ()),
     ],
 )
 def test_an_overview_names_the_kinds_it_lists(engine: Engine, question: str, kinds: tuple[str, ...]) -> None:
