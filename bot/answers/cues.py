@@ -101,7 +101,7 @@ CUES: dict[Intent, list[tuple[str, float]]] = {
             1.5,
         ),
         (
-            r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut(?!-?over)|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b",
+            r"\b(can|could|will|would)\b.{0,40}\b(deliver|cut(?![- ]?over)|reduce|improve|save|lower|raise|speed up)\b|\bwhat changes for\b",
             1.5,
         ),
         (r"能(帮|把|降|提升|做到|改善|省)|一般能|大概能|能降|能提升|能做到|能省|到什么程度", 1.5),
@@ -151,10 +151,10 @@ WHAT_TO_ASK_CUE = (
 LIST_CUE = r"\bwhat(?: are|'re)\b|\blist\b|有哪些|都有什么|列出|哪几(个|条|项|点)"
 
 STAGE_CUES: dict[str, str] = {
-    "survey": r"\bsurvey\b|discovery|kick-?off|site (visit|survey)|调研|摸底|需求调研|启动会",
-    "go_live": r"go[- ]?live|going live|cut-?over|switch(es|ing)? (over |on)?to the new system|launch day|上线|切换|割接",
+    "survey": r"\bsurvey\b|discovery|kick[- ]?off|site (visit|survey)|调研|摸底|需求调研|启动会",
+    "go_live": r"go[- ]?live|going live|cut[- ]?over|switch(es|ing)? (over |on)?to the new system|flip(ping)? the switch|launch day|上线|切换|割接",
     "training": r"\btrain(ing)?\b|\bteach\b|onboard staff|培训|教.{0,10}(员工|店员|用)|上课|听课",
-    "acceptance": r"acceptance|sign-?off|close out|handover|hand-over|验收|结项|签字确认",
+    "acceptance": r"acceptance|sign[- ]?off|close out|handover|hand-over|验收|结项|签字确认",
 }
 
 

@@ -246,6 +246,11 @@ def test_an_intents_score_is_the_mean_of_its_nearest_examples() -> None:
         ("Who signs the acceptance report?", "acceptance"),
         ("验收报告谁签字", "acceptance"),
         ("项目结项要准备什么", "acceptance"),
+        # A stage's compound written as two words, as it is as often as not, or as an idiom.
+        ("client wants to sign off friday, what do we need in hand", "acceptance"),
+        ("we kick off with the client on monday", "survey"),
+        ("can we cut over on a sunday?", "go_live"),
+        ("what do i tick off before we flip the switch", "go_live"),
     ],
 )
 def test_detect_stage_in_both_languages(question: str, stage: str) -> None:
