@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 
 from bot.answers.request import Intent
-from bot.kb.lexical import is_han
+from bot.kb.lexical import is_han, segmenter
 
 # Asking what to pitch: what the product is worth to the customer.
 PITCH_CUE = (
@@ -205,6 +205,7 @@ def _tagged(question: str) -> list[tuple[str, str]]:
     # Chinese question needs it.
     from jieba import posseg
 
+    segmenter()  # the tagger cuts with the shared segmenter: taught the corpus's terms first
     return [(word, flag) for word, flag in posseg.lcut(question)]
 
 

@@ -479,7 +479,8 @@ class Ingestor:
             for term in getattr(entry.record.meta, key, [])
         }
         terms.update(term for group in glossary.groups for term in group)
-        groups = GlossaryIndex.build(glossary.groups)
+        old = Bridge.load(base.path / LEXICAL_DIR) if base else None
+        groups = _glossary_index(glossary, base, old)
         known: dict[str, list[str]] = {}
         counted: dict[str, dict[str, int]] = {}
         if base is not None:
@@ -499,7 +500,6 @@ class Ingestor:
         lexical.save(staging / LEXICAL_DIR)
         zh_vocab, en_vocab = lexical.vocabulary()
         embed_terms = self._term_embedder(staging, base.path if base else None)
-        old = Bridge.load(base.path / LEXICAL_DIR) if base else None
         bridge = Bridge.build(zh_vocab, en_vocab, embed_terms, groups, cache_dir=self.cache_dir, previous=old)
         bridge.save(staging / LEXICAL_DIR)
 
@@ -670,6 +670,7 @@ class Base:
     docs: dict[str, dict[str, Any]]
     centers: dict[str, Centring]
     glossary: Glossary
+    tokenizer: str  # the tokenizer version that cut its texts
 
     @classmethod
     def of(cls, path: Path | None, manifest: Mapping[str, Any], model_key: str) -> Base | None:
@@ -678,7 +679,8 @@ class Base:
             return None
         drift = manifest.get("centring_drift", {})
         centers = {m: Centring(means, drift.get(m, 0)) for m, means in manifest.get("centering", {}).items()}
-        return cls(path, manifest["documents"], centers, _stored_glossary(manifest))
+        tokenizer = manifest.get("tokenizer", "1")
+        return cls(path, manifest["documents"], centers, _stored_glossary(manifest), tokenizer)
 
     @functools.cached_property
     def chunks(self) -> list[Chunk]:
@@ -710,6 +712,16 @@ def _kept_units(base: Base | None, fresh: list[Chunk], all_chunks: list[Chunk], 
     target = moved_to[stored.chunk]
     keep = target >= 0
     return Units(target[keep], stored.unit[keep], stored.vectors[keep])
+
+
+def _glossary_index(glossary: Glossary, base: Base | None, old: Bridge | None) -> GlossaryIndex:
+    """The glossary's terms as tokens: the base's, when it is the same glossary cut by the same
+    tokenizer (cutting its Chinese terms again would load jieba's dictionary, most of a second,
+    for an edit of an English document)."""
+    if base is None or old is None or len(old.glossary.terms) != len(glossary.groups):
+        return GlossaryIndex.build(glossary.groups)
+    same = (base.glossary.fingerprint, base.tokenizer) == (glossary.fingerprint, TOKENIZER_VERSION)
+    return old.glossary if same else GlossaryIndex.build(glossary.groups)
 
 
 def language_means(chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

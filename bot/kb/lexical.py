@@ -9,6 +9,7 @@ import hashlib
 import logging
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +25,8 @@ from wordfreq import zipf_frequency
 from bot.kb.jsonfile import read_json, write_json
 
 jieba.setLogLevel(logging.WARNING)
+_UNTAUGHT: list[str] = []  # the corpus's terms added since the segmenter last cut
+_TEACHING = threading.Lock()
 
 _HAN_RANGES = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs, extension A and compatibility
 HAN_CHAR = re.compile(rf"[{_HAN_RANGES}]")
@@ -71,7 +74,7 @@ def tokenize(text: str) -> list[str]:
     for match in _TOKEN.finditer(text):
         piece = match.group(0)
         if is_han(piece):
-            tokens.extend(w for w in jieba.lcut_for_search(piece) if w not in ZH_STOPWORDS)
+            tokens.extend(w for w in segmenter().lcut_for_search(piece) if w not in ZH_STOPWORDS)
         else:
             word = piece.lower().strip("'-").removesuffix("'s")  # "Redline's" is "redline"
             if word and word not in EN_STOPWORDS:
@@ -117,10 +120,21 @@ def lemma(token: str) -> str:
 
 
 def add_terms(terms: Iterable[str]) -> None:
-    """Teach the segmenter the corpus's own vocabulary (tags, segments, modules)."""
-    for term in terms:
-        if is_han(term) and len(term) >= 2:
-            jieba.add_word(term)
+    """Teach the segmenter the corpus's own vocabulary (tags, segments, modules) before it next
+    segments: jieba loads its dictionary (most of a second) on the first word taught or cut, which a
+    process that never cuts Chinese (an English question, an English document's edit) need not pay."""
+    with _TEACHING:
+        _UNTAUGHT.extend(term for term in terms if is_han(term) and len(term) >= 2)
+
+
+def segmenter() -> jieba.Tokenizer:
+    """jieba's shared segmenter (its search cuts and part-of-speech tags), taught every term added."""
+    if _UNTAUGHT:
+        with _TEACHING:
+            for term in _UNTAUGHT:
+                jieba.add_word(term)
+            _UNTAUGHT.clear()
+    return jieba.dt
 
 
 @functools.lru_cache(maxsize=65536)

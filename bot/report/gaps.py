@@ -8,13 +8,12 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-import jieba
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from bot.kb.encoders import EmbedQueries
-from bot.kb.lexical import is_han
+from bot.kb.lexical import is_han, segmenter
 from bot.records import Shown
 from bot.report.model import GapGroup
 
@@ -77,7 +76,7 @@ def as_typed(term: str, questions: Sequence[str]) -> bool:
     """Whether a question holds `term` as a whole word, as its asker typed it: the search's stems
     ("chefo" of ChefOS) and sub-word pieces (务器 of 服务器) are no words to show an owner."""
     if is_han(term):
-        return any(term in jieba.lcut(question) for question in questions)
+        return any(term in segmenter().lcut(question) for question in questions)
     word = re.compile(rf"(?<![A-Za-z]){re.escape(term)}(?![A-Za-z])", re.IGNORECASE)
     return any(word.search(question) for question in questions)
 

@@ -10,12 +10,11 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-import jieba
 import numpy as np
 import yaml
 
 from bot.kb.encoders import EmbedQueries
-from bot.kb.lexical import EN_STOPWORDS, ZH_STOPWORDS, is_han
+from bot.kb.lexical import EN_STOPWORDS, ZH_STOPWORDS, is_han, segmenter
 from bot.records import Shown
 from bot.report.gaps import as_typed
 from bot.report.model import GlossarySuggestion
@@ -32,7 +31,7 @@ def document_terms(text: str, limit: int = TERMS_PER_DOCUMENT) -> list[str]:
     counts: Counter[str] = Counter()
     for piece in _WORD.findall(text):
         if is_han(piece):
-            counts.update(w for w in jieba.lcut(piece) if len(w) >= 2 and w not in ZH_STOPWORDS)
+            counts.update(w for w in segmenter().lcut(piece) if len(w) >= 2 and w not in ZH_STOPWORDS)
         elif piece.lower() not in EN_STOPWORDS:
             counts[piece.lower()] += 1
     words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+", text)]

@@ -1070,6 +1070,26 @@ def test_a_glossary_alone_republishes_without_embedding_and_bridges_its_terms(
     assert ingestor(clone.data, counter).run([clone.corpus]).changed is False
 
 
+def test_an_edit_takes_the_glossarys_tokens_from_the_base_while_the_glossary_is_the_same(
+    clone: Base, counter: CountingEmbedders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clone.corpus / "glossary.yaml").write_text(GLOSSARY, encoding="utf-8")
+    ingestor(clone.data, counter).run([clone.corpus])
+    built: list[object] = []
+    real_build = ingest_module.GlossaryIndex.build
+    monkeypatch.setattr(ingest_module.GlossaryIndex, "build", lambda groups: built.append(groups) or real_build(groups))
+
+    (clone.corpus / "pb-alpha.md").write_text(PB_ALPHA_EDITED, encoding="utf-8")
+    assert ingestor(clone.data, counter).run([clone.corpus]).changed is True
+    assert built == []
+    assert open_snapshot(clone.data).bridge.glossary.terms == real_build([["串品克重", "skewer-gram"]]).terms
+
+    # A changed glossary is cut again.
+    (clone.corpus / "glossary.yaml").write_text(GLOSSARY + "- [克重, gram weight]\n", encoding="utf-8")
+    assert ingestor(clone.data, counter).run([clone.corpus]).changed is True
+    assert len(built) == 1 and len(open_snapshot(clone.data).bridge.glossary.terms) == 2
+
+
 def test_a_snapshot_tokenized_by_an_older_tokenizer_is_tokenized_again_without_embedding(
     clone: Base, counter: CountingEmbedders
 ) -> None:
