@@ -176,7 +176,7 @@ class KnowledgeIndex:
                 getattr(document.meta, "segments", []),
                 [getattr(document.meta, "industry", "")],
             )
-            for token in tokenize(" ".join(words).replace("_", " "))
+            for token in tokenize(" ".join(words))  # an industry slug ("fast_food") also as its words
         }
         heads = Counter(
             next(iter(tokenize(document.meta.customer)), "")
